@@ -1,0 +1,80 @@
+package pruner
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors that the adapters in package gcp map Google's answers to, so that
+// the reconciler can branch on them with errors.Is without knowing HTTP.
+var (
+	// ErrConflict means the metadata changed since it was read: HTTP 412
+	// conditionNotMet, or a fingerprint conflict reported by the operation.
+	ErrConflict = errors.New("metadata fingerprint conflict")
+	// ErrComputeDisabled means compute.googleapis.com is not enabled in the project.
+	ErrComputeDisabled = errors.New("compute API disabled")
+	// ErrForbidden means the caller may not read or change the resource.
+	ErrForbidden = errors.New("permission denied")
+	// ErrNotFound means the resource does not exist.
+	ErrNotFound = errors.New("not found")
+)
+
+// Project is one project of the scope, as Resource Manager describes it.
+type Project struct {
+	ID     string `json:"projectId"`
+	Number string `json:"projectNumber,omitempty"`
+	State  string `json:"state,omitempty"`  // ACTIVE, DELETE_REQUESTED, ...
+	Parent string `json:"parent,omitempty"` // organizations/N or folders/N
+}
+
+// Scope says which projects a run covers. Folders and Organization are
+// walked recursively; Projects are taken as they are named.
+type Scope struct {
+	Organization string   // numeric id, without "organizations/"
+	Folders      []string // numeric ids, without "folders/"
+	Projects     []string // project ids
+}
+
+// SkippedResource is a folder or project of the scope that could not be
+// enumerated, such as a folder the caller may not list.
+type SkippedResource struct {
+	Name string // "folders/123" or "projects/id"
+	Err  error
+}
+
+// Inventory is what enumerating a scope found.
+type Inventory struct {
+	Projects []Project
+	Skipped  []SkippedResource
+}
+
+// ProjectLister enumerates the projects of a scope. It returns an error only
+// when the scope cannot be enumerated at all; a sub-folder that cannot be
+// listed is reported in Inventory.Skipped.
+type ProjectLister interface {
+	ListProjects(ctx context.Context, scope Scope) (Inventory, error)
+}
+
+// Item is one metadata entry. Value is a pointer because the API
+// distinguishes an item without a value from one with an empty value.
+type Item struct {
+	Key   string  `json:"key"`
+	Value *string `json:"value"`
+}
+
+// Metadata is a project's commonInstanceMetadata as read, with the
+// fingerprint that a write must present.
+type Metadata struct {
+	Fingerprint string `json:"fingerprint"`
+	Items       []Item `json:"items"`
+}
+
+// MetadataStore reads and writes project-wide metadata.
+type MetadataStore interface {
+	// ProjectMetadata reads the commonInstanceMetadata of a project.
+	ProjectMetadata(ctx context.Context, projectID string) (Metadata, error)
+	// SetProjectMetadata replaces the items of a project's metadata,
+	// presenting md.Fingerprint, and returns once the operation is done.
+	// A stale fingerprint gives an error that wraps ErrConflict.
+	SetProjectMetadata(ctx context.Context, projectID string, md Metadata) error
+}
