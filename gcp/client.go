@@ -1,0 +1,118 @@
+// Package gcp adapts Google's API clients (Resource Manager v3, Service
+// Usage v1, Compute v1) to the interfaces package pruner consumes. It is
+// the only package that imports them.
+package gcp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"golang.org/x/time/rate"
+	crm "google.golang.org/api/cloudresourcemanager/v3"
+	compute "google.golang.org/api/compute/v1"
+	"google.golang.org/api/impersonate"
+	"google.golang.org/api/option"
+	serviceusage "google.golang.org/api/serviceusage/v1"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+var (
+	_ pruner.ProjectLister = (*Client)(nil)
+	_ pruner.MetadataStore = (*Client)(nil)
+)
+
+// Options configure a Client.
+type Options struct {
+	// Endpoint is the base URL of all three APIs, such as a local gcp-fake
+	// (http://127.0.0.1:8085). With it, no credentials are looked up, as
+	// with Google's own emulators.
+	Endpoint string
+	// ImpersonateServiceAccount makes every call as this service account.
+	ImpersonateServiceAccount string
+	// QuotaProject is charged for the API quota of the calls.
+	QuotaProject string
+	// UserAgent identifies the tool, e.g. ssh-pruner/v1.0.0.
+	UserAgent string
+	// QPS bounds the requests per second, retries included; 0 for no limit.
+	QPS float64
+	// Retry bounds the retries of 429, 5xx and transport errors.
+	Retry RetryPolicy
+	// PageSize asks for pages of this size when listing; 0 lets the server choose.
+	PageSize int64
+	// HTTPClient replaces the client built from the options above (tests).
+	HTTPClient *http.Client
+}
+
+// Client talks to Google Cloud. It is safe for concurrent use.
+type Client struct {
+	crm      *crm.Service
+	usage    *serviceusage.Service
+	compute  *compute.Service
+	limiter  *rate.Limiter
+	retry    RetryPolicy
+	pageSize int64
+}
+
+// New makes a Client. Without Options.Endpoint it uses Application Default
+// Credentials, impersonating a service account when asked.
+func New(ctx context.Context, o Options) (*Client, error) {
+	common := []option.ClientOption{}
+	if o.UserAgent != "" {
+		common = append(common, option.WithUserAgent(o.UserAgent))
+	}
+	switch {
+	case o.HTTPClient != nil:
+		common = append(common, option.WithHTTPClient(o.HTTPClient))
+	case o.Endpoint != "":
+		common = append(common, option.WithoutAuthentication(), option.WithHTTPClient(localHTTPClient()))
+	default:
+		if o.QuotaProject != "" {
+			common = append(common, option.WithQuotaProject(o.QuotaProject))
+		}
+		if o.ImpersonateServiceAccount != "" {
+			ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
+				TargetPrincipal: o.ImpersonateServiceAccount,
+				Scopes:          []string{compute.CloudPlatformScope},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("impersonate %s: %w", o.ImpersonateServiceAccount, err)
+			}
+			common = append(common, option.WithTokenSource(ts))
+		}
+	}
+	endpoint := func(path string) []option.ClientOption {
+		if o.Endpoint == "" {
+			return common
+		}
+		base := strings.TrimSuffix(o.Endpoint, "/")
+		return append(append([]option.ClientOption{}, common...), option.WithEndpoint(base+path))
+	}
+
+	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize}
+	var err error
+	if c.crm, err = crm.NewService(ctx, endpoint("/")...); err != nil {
+		return nil, fmt.Errorf("resource manager client: %w", err)
+	}
+	if c.usage, err = serviceusage.NewService(ctx, endpoint("/")...); err != nil {
+		return nil, fmt.Errorf("service usage client: %w", err)
+	}
+	if c.compute, err = compute.NewService(ctx, endpoint("/compute/v1/")...); err != nil {
+		return nil, fmt.Errorf("compute client: %w", err)
+	}
+	if o.QPS > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(o.QPS), max(1, int(o.QPS)))
+	}
+	return c, nil
+}
+
+// localHTTPClient keeps enough idle connections to a local endpoint for a
+// run at high concurrency; the default keeps two per host.
+func localHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	return &http.Client{Transport: t}
+}

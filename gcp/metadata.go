@@ -1,0 +1,95 @@
+package gcp
+
+import (
+	"context"
+	"fmt"
+
+	compute "google.golang.org/api/compute/v1"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+// ProjectMetadata reads the commonInstanceMetadata of a project.
+func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (pruner.Metadata, error) {
+	var p *compute.Project
+	err := c.call(ctx, "compute.projects.get", func() (err error) {
+		p, err = c.compute.Projects.Get(projectID).Fields("commonInstanceMetadata").Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return pruner.Metadata{}, fmt.Errorf("get metadata of project %s: %w", projectID, err)
+	}
+	return fromCompute(p.CommonInstanceMetadata), nil
+}
+
+// SetProjectMetadata replaces the items of a project's metadata, presenting
+// md.Fingerprint, and waits until the operation is done. A stale
+// fingerprint, whether the call or the finished operation says so, gives an
+// error that wraps pruner.ErrConflict.
+func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pruner.Metadata) error {
+	var op *compute.Operation
+	err := c.call(ctx, "compute.projects.setCommonInstanceMetadata", func() (err error) {
+		op, err = c.compute.Projects.SetCommonInstanceMetadata(projectID, toCompute(md)).Context(ctx).Do()
+		return err
+	})
+	if err == nil {
+		err = c.waitGlobal(ctx, projectID, op)
+	}
+	if err != nil {
+		return fmt.Errorf("set metadata of project %s: %w", projectID, err)
+	}
+	return nil
+}
+
+// InstanceMetadata reads the metadata of an instance.
+func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name string) (pruner.Metadata, error) {
+	var in *compute.Instance
+	err := c.call(ctx, "compute.instances.get", func() (err error) {
+		in, err = c.compute.Instances.Get(projectID, zone, name).Fields("metadata").Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return pruner.Metadata{}, fmt.Errorf("get metadata of instance %s/%s/%s: %w", projectID, zone, name, err)
+	}
+	return fromCompute(in.Metadata), nil
+}
+
+// SetInstanceMetadata replaces the metadata items of an instance, as
+// SetProjectMetadata does for a project.
+func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md pruner.Metadata) error {
+	var op *compute.Operation
+	err := c.call(ctx, "compute.instances.setMetadata", func() (err error) {
+		op, err = c.compute.Instances.SetMetadata(projectID, zone, name, toCompute(md)).Context(ctx).Do()
+		return err
+	})
+	if err == nil {
+		err = c.waitZone(ctx, projectID, zone, op)
+	}
+	if err != nil {
+		return fmt.Errorf("set metadata of instance %s/%s/%s: %w", projectID, zone, name, err)
+	}
+	return nil
+}
+
+func fromCompute(m *compute.Metadata) pruner.Metadata {
+	if m == nil {
+		return pruner.Metadata{}
+	}
+	md := pruner.Metadata{Fingerprint: m.Fingerprint, Items: make([]pruner.Item, 0, len(m.Items))}
+	for _, it := range m.Items {
+		if it != nil {
+			md.Items = append(md.Items, pruner.Item{Key: it.Key, Value: it.Value})
+		}
+	}
+	return md
+}
+
+func toCompute(md pruner.Metadata) *compute.Metadata {
+	m := &compute.Metadata{Fingerprint: md.Fingerprint, Items: make([]*compute.MetadataItems, 0, len(md.Items))}
+	for _, it := range md.Items {
+		m.Items = append(m.Items, &compute.MetadataItems{Key: it.Key, Value: it.Value})
+	}
+	// An empty list must be sent, not omitted: it is what clears the items.
+	m.ForceSendFields = []string{"Items"}
+	return m
+}

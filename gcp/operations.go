@@ -1,0 +1,75 @@
+package gcp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	compute "google.golang.org/api/compute/v1"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+// waitGlobal waits for a global operation to be DONE. The wait call
+// returns early (after about two minutes on the real service) with the
+// operation still running, so it is called again until DONE.
+func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.Operation) error {
+	for op.Status != "DONE" {
+		name := op.Name
+		err := c.call(ctx, "compute.globalOperations.wait", func() (err error) {
+			op, err = c.compute.GlobalOperations.Wait(projectID, name).Context(ctx).Do()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("wait for operation %s: %w", name, err)
+		}
+	}
+	return operationError(op)
+}
+
+// waitZone is waitGlobal for a zonal operation.
+func (c *Client) waitZone(ctx context.Context, projectID, zone string, op *compute.Operation) error {
+	for op.Status != "DONE" {
+		name := op.Name
+		err := c.call(ctx, "compute.zoneOperations.wait", func() (err error) {
+			op, err = c.compute.ZoneOperations.Wait(projectID, zone, name).Context(ctx).Do()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("wait for operation %s: %w", name, err)
+		}
+	}
+	return operationError(op)
+}
+
+// OperationError is an operation that finished with errors.
+type OperationError struct {
+	Name   string
+	Errors []*compute.OperationErrorErrors
+}
+
+func (e *OperationError) Error() string {
+	var msgs []string
+	for _, x := range e.Errors {
+		msgs = append(msgs, x.Code+": "+x.Message)
+	}
+	return fmt.Sprintf("operation %s failed: %s", e.Name, strings.Join(msgs, "; "))
+}
+
+// Unwrap lets errors.Is find pruner.ErrConflict when the operation says
+// the fingerprint was stale by the time it ran.
+func (e *OperationError) Unwrap() error {
+	for _, x := range e.Errors {
+		if x.Code == "CONDITION_NOT_MET" {
+			return pruner.ErrConflict
+		}
+	}
+	return nil
+}
+
+func operationError(op *compute.Operation) error {
+	if op.Error == nil || len(op.Error.Errors) == 0 {
+		return nil
+	}
+	return &OperationError{Name: op.Name, Errors: op.Error.Errors}
+}

@@ -1,0 +1,158 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	crm "google.golang.org/api/cloudresourcemanager/v3"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+// ListProjects enumerates the projects of a scope: the organization and
+// folders breadth first through all their sub-folders, every page, then
+// the projects named. Projects in every state are returned, with their
+// state, so that the reconciler can say why it skips them. A root of the
+// scope that cannot be listed is an error; a sub-folder that cannot be
+// listed (say, forbidden) goes to Inventory.Skipped and the walk goes on.
+func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.Inventory, error) {
+	var inv pruner.Inventory
+	seen := make(map[string]bool)
+	add := func(p pruner.Project) {
+		if !seen[p.ID] {
+			seen[p.ID] = true
+			inv.Projects = append(inv.Projects, p)
+		}
+	}
+
+	var roots []string
+	if scope.Organization != "" {
+		roots = append(roots, "organizations/"+strings.TrimPrefix(scope.Organization, "organizations/"))
+	}
+	for _, f := range scope.Folders {
+		roots = append(roots, "folders/"+strings.TrimPrefix(f, "folders/"))
+	}
+	for _, root := range roots {
+		if err := c.walk(ctx, root, add, &inv); err != nil {
+			return inv, err
+		}
+	}
+	for _, id := range scope.Projects {
+		p, err := c.project(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return inv, err
+			}
+			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: "projects/" + id, Err: err})
+			continue
+		}
+		add(p)
+	}
+	return inv, nil
+}
+
+// walk lists the projects under root and under every folder below it.
+func (c *Client) walk(ctx context.Context, root string, add func(pruner.Project), inv *pruner.Inventory) error {
+	queue := []string{root}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		projects, err := c.listProjects(ctx, parent)
+		if err == nil {
+			var folders []string
+			folders, err = c.listFolders(ctx, parent)
+			queue = append(queue, folders...)
+		}
+		if err != nil {
+			if parent == root || ctx.Err() != nil || !skippable(err) {
+				return fmt.Errorf("list %s: %w", parent, err)
+			}
+			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: parent, Err: err})
+			continue
+		}
+		for _, p := range projects {
+			add(p)
+		}
+	}
+	return nil
+}
+
+// skippable tells whether a sub-folder's listing error concerns that folder
+// only. Anything else (quota exhausted, server down) would hit the next
+// folder too: better stop than report half an organization as done.
+func skippable(err error) bool {
+	return errors.Is(err, pruner.ErrForbidden) || errors.Is(err, pruner.ErrNotFound)
+}
+
+func (c *Client) listProjects(ctx context.Context, parent string) ([]pruner.Project, error) {
+	var out []pruner.Project
+	token := ""
+	for {
+		call := c.crm.Projects.List().Parent(parent).ShowDeleted(true).PageToken(token).Context(ctx)
+		if c.pageSize > 0 {
+			call.PageSize(c.pageSize)
+		}
+		var resp *crm.ListProjectsResponse
+		err := c.call(ctx, "cloudresourcemanager.projects.list", func() (err error) {
+			resp, err = call.Do()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range resp.Projects {
+			out = append(out, fromCRM(p))
+		}
+		if token = resp.NextPageToken; token == "" {
+			return out, nil
+		}
+	}
+}
+
+func (c *Client) listFolders(ctx context.Context, parent string) ([]string, error) {
+	var out []string
+	token := ""
+	for {
+		call := c.crm.Folders.List().Parent(parent).PageToken(token).Context(ctx)
+		if c.pageSize > 0 {
+			call.PageSize(c.pageSize)
+		}
+		var resp *crm.ListFoldersResponse
+		err := c.call(ctx, "cloudresourcemanager.folders.list", func() (err error) {
+			resp, err = call.Do()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range resp.Folders {
+			out = append(out, f.Name)
+		}
+		if token = resp.NextPageToken; token == "" {
+			return out, nil
+		}
+	}
+}
+
+func (c *Client) project(ctx context.Context, id string) (pruner.Project, error) {
+	var p *crm.Project
+	err := c.call(ctx, "cloudresourcemanager.projects.get", func() (err error) {
+		p, err = c.crm.Projects.Get("projects/" + id).Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return pruner.Project{}, fmt.Errorf("get project %s: %w", id, err)
+	}
+	return fromCRM(p), nil
+}
+
+func fromCRM(p *crm.Project) pruner.Project {
+	return pruner.Project{
+		ID:     p.ProjectId,
+		Number: strings.TrimPrefix(p.Name, "projects/"),
+		State:  p.State,
+		Parent: p.Parent,
+	}
+}

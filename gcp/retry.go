@@ -1,0 +1,123 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"google.golang.org/api/googleapi"
+)
+
+// RetryPolicy bounds the retries of a call answered with 429, 5xx or a
+// transport error. Writes are retried too: every write carries a metadata
+// fingerprint, so a write that did land before its answer was lost cannot
+// land twice; its retry meets 412 and the reconciler reads again.
+type RetryPolicy struct {
+	// MaxAttempts counts the first try; 1 disables retries. Default 6.
+	MaxAttempts int
+	// Base is the first backoff; it doubles each retry. Default 500ms.
+	Base time.Duration
+	// Cap bounds one backoff. Default 30s.
+	Cap time.Duration
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 6
+	}
+	if p.Base <= 0 {
+		p.Base = 500 * time.Millisecond
+	}
+	if p.Cap <= 0 {
+		p.Cap = 30 * time.Second
+	}
+	return p
+}
+
+// backoff is the wait before retry number n (1-based): full jitter over an
+// exponential window, at least what the server asked for in Retry-After.
+func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
+	window := p.Base << min(n-1, 30)
+	if window <= 0 || window > p.Cap {
+		window = p.Cap
+	}
+	d := time.Duration(rand.Int64N(int64(window)) + 1)
+	return min(max(d, retryAfter), p.Cap)
+}
+
+// call runs one API call, waiting for the rate limiter before each attempt
+// and retrying what is worth retrying. method names the call in errors.
+func (c *Client) call(ctx context.Context, method string, do func() error) error {
+	for attempt := 1; ; attempt++ {
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return fmt.Errorf("%s: %w", method, err)
+			}
+		}
+		err := do()
+		if err == nil {
+			return nil
+		}
+		retryAfter, retryable := shouldRetry(ctx, err)
+		if !retryable {
+			return classify(err)
+		}
+		if attempt >= c.retry.MaxAttempts {
+			return fmt.Errorf("%s: gave up after %d attempts: %w", method, attempt, classify(err))
+		}
+		if err := sleepCtx(ctx, c.retry.backoff(attempt, retryAfter)); err != nil {
+			return fmt.Errorf("%s: %w (while retrying: %v)", method, err, classify(err))
+		}
+	}
+}
+
+// shouldRetry tells whether err is transient, with the wait the server
+// asked for, if any.
+func shouldRetry(ctx context.Context, err error) (time.Duration, bool) {
+	if ctx.Err() != nil {
+		return 0, false
+	}
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		switch {
+		case ge.Code == http.StatusTooManyRequests, ge.Code >= 500:
+			return retryAfter(ge.Header), true
+		default:
+			return 0, false
+		}
+	}
+	var ue *url.Error
+	var ne net.Error
+	if errors.As(err, &ue) || errors.As(err, &ne) {
+		return 0, true
+	}
+	return 0, false
+}
+
+func retryAfter(h http.Header) time.Duration {
+	if h == nil {
+		return 0
+	}
+	secs, err := strconv.Atoi(h.Get("Retry-After"))
+	if err != nil || secs < 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,32 @@
+package pruner
+
+// Attribute keys of the log entries. Dashboards and log-based metrics in
+// deploy/ filter on these names: change them only together.
+const (
+	LogEvent          = "event" // one of the Event* values
+	LogRunID          = "runId"
+	LogDryRun         = "dryRun"
+	LogProject        = "project"
+	LogMetadataKey    = "metadataKey"
+	LogLine           = "line"
+	LogAction         = "action"
+	LogReason         = "reason"
+	LogUsername       = "username"
+	LogKeyType        = "keyType"
+	LogFingerprint    = "fingerprint"
+	LogGoogleUserName = "googleUserName"
+	LogExpireOn       = "expireOn"
+	LogOutcome        = "outcome"
+	LogError          = "error"
+	LogAttempt        = "attempt"
+	LogKept           = "kept"
+	LogRemoved        = "removed"
+	LogMoved          = "moved"
+)
+
+// Values of LogEvent.
+const (
+	EventKey     = "key"     // one key decision
+	EventProject = "project" // one project outcome
+	EventSummary = "summary" // the run's totals
+)

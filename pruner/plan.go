@@ -1,0 +1,201 @@
+package pruner
+
+import (
+	"strings"
+	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+)
+
+// Decision is what the policy decided for one key line. It describes the
+// key without its material: the fingerprint identifies it.
+type Decision struct {
+	MetadataKey    string     `json:"metadataKey"`
+	Line           int        `json:"line"`
+	Action         Action     `json:"action"`
+	Reason         string     `json:"reason"`
+	Username       string     `json:"username"`
+	KeyType        string     `json:"keyType"`
+	Fingerprint    string     `json:"fingerprint"`
+	GoogleUserName string     `json:"googleUserName"`
+	ExpireOn       *time.Time `json:"expireOn"`
+}
+
+// Plan is what pruning a project's metadata would change.
+type Plan struct {
+	// Decisions has one entry per key line of ssh-keys and sshKeys, in
+	// item order then line order. Blank lines are not keys and have none.
+	Decisions []Decision `json:"decisions"`
+	// Items is the whole item list to write: every item of the input in
+	// its order, only the values of ssh-keys and sshKeys possibly changed,
+	// and an sshKeys item appended when a Google key moves and there was none.
+	Items []Item `json:"items"`
+	// Changed is false when Items equals the input: nothing is to be written.
+	Changed bool `json:"changed"`
+}
+
+// Count returns how many decisions took action a.
+func (p Plan) Count(a Action) int {
+	n := 0
+	for _, d := range p.Decisions {
+		if d.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// PlanMetadata applies the policy to a project's metadata as of now. It is
+// pure: the same input always gives the same plan.
+//
+// A line that stays keeps its bytes. An item none of whose lines goes keeps
+// its whole value, blank lines and line endings included; an item that
+// loses a line is rewritten from the lines that stay, without blank lines.
+// Items are never removed: an item that loses every line stays, empty.
+func PlanMetadata(md Metadata, policy Policy, now time.Time) Plan {
+	plan := Plan{Items: make([]Item, len(md.Items))}
+	copy(plan.Items, md.Items)
+
+	var moved []keyparse.Line
+	kept := make(map[int][]keyparse.Line) // item index -> lines that stay
+	touched := make(map[int]bool)         // item index -> a line left it
+	legacy := -1
+	for i, it := range md.Items {
+		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys {
+			continue
+		}
+		if it.Key == KeyLegacySSHKeys && legacy < 0 {
+			legacy = i
+		}
+		for _, l := range keyparse.Parse(value(it)) {
+			if l.Invalid == keyparse.ReasonBlank {
+				continue
+			}
+			action, reason := policy.decide(it.Key, l, now)
+			plan.Decisions = append(plan.Decisions, decision(it.Key, l, action, reason))
+			switch action {
+			case ActionKeep:
+				kept[i] = append(kept[i], l)
+			case ActionMove:
+				moved = append(moved, l)
+				touched[i] = true
+			default:
+				touched[i] = true
+			}
+		}
+	}
+
+	var appended []keyparse.Line
+	if len(moved) > 0 {
+		present := make(map[string]bool)
+		if legacy >= 0 {
+			for _, l := range kept[legacy] {
+				present[identity(l)] = true
+			}
+		}
+		for _, l := range moved {
+			if !present[identity(l)] {
+				present[identity(l)] = true
+				appended = append(appended, l)
+			}
+		}
+	}
+
+	if len(appended) > 0 && legacy >= 0 {
+		touched[legacy] = true
+	}
+	for i := range touched {
+		var in []keyparse.Line
+		if i == legacy {
+			in = appended
+		}
+		v := joinLines(value(md.Items[i]), kept[i], in)
+		plan.Items[i].Value = &v
+	}
+	if len(appended) > 0 && legacy < 0 {
+		v := joinLines("", nil, appended)
+		plan.Items = append(plan.Items, Item{Key: KeyLegacySSHKeys, Value: &v})
+	}
+	plan.Changed = !sameItems(md.Items, plan.Items)
+	return plan
+}
+
+func value(it Item) string {
+	if it.Value == nil {
+		return ""
+	}
+	return *it.Value
+}
+
+func decision(key string, l keyparse.Line, a Action, reason string) Decision {
+	d := Decision{
+		MetadataKey: key,
+		Line:        l.Number,
+		Action:      a,
+		Reason:      reason,
+		Username:    l.Username,
+		KeyType:     l.KeyType,
+		Fingerprint: l.Fingerprint,
+	}
+	if l.Google != nil {
+		d.GoogleUserName = l.Google.UserName
+	}
+	if !l.ExpireOn.IsZero() {
+		t := l.ExpireOn.UTC()
+		d.ExpireOn = &t
+	}
+	return d
+}
+
+// identity tells two lines apart for moving without duplicating: the same
+// user with the same key is the same grant, whatever the comment says.
+func identity(l keyparse.Line) string {
+	if l.Blob == "" {
+		return "\x00" + strings.TrimSpace(l.Text)
+	}
+	return l.Username + "\x00" + l.KeyType + "\x00" + l.Blob
+}
+
+// joinLines rebuilds an item value from the lines that stay, each with its
+// own bytes, then the lines moved in. Lines are separated by their own line
+// ending, or by the original's style for lines that had none (the last line,
+// lines moved in). The value ends with a line ending only if the original did.
+func joinLines(original string, kept, appended []keyparse.Line) string {
+	eol := "\n"
+	if strings.Contains(original, "\r\n") {
+		eol = "\r\n"
+	}
+	lines := make([]keyparse.Line, 0, len(kept)+len(appended))
+	lines = append(lines, kept...)
+	for _, l := range appended {
+		l.EOL = "" // the target's style, not the source item's
+		lines = append(lines, l)
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		b.WriteString(l.Text)
+		if i < len(lines)-1 || strings.HasSuffix(original, "\n") {
+			b.WriteString(lineEnd(l.EOL, eol))
+		}
+	}
+	return b.String()
+}
+
+func lineEnd(own, fallback string) string {
+	if own == "" {
+		return fallback
+	}
+	return own
+}
+
+func sameItems(a, b []Item) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || (a[i].Value == nil) != (b[i].Value == nil) || value(a[i]) != value(b[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,107 @@
+package pruner
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type planInput struct {
+	Now    time.Time `json:"now"`
+	Policy struct {
+		GoogleManagedUsers      []string `json:"googleManagedUsers"`
+		KeepMisplacedGoogleKeys bool     `json:"keepMisplacedGoogleKeys"`
+	} `json:"policy"`
+	Metadata Metadata `json:"metadata"`
+}
+
+func loadPlanInput(t *testing.T, path string) (planInput, Policy) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var in planInput
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&in), path)
+	policy, err := NewPolicy(in.Policy.GoogleManagedUsers, in.Policy.KeepMisplacedGoogleKeys)
+	require.NoError(t, err)
+	return in, policy
+}
+
+// TestPlanGolden plans each snapshot in testdata/plan and compares the plan
+// with its golden file (go test ./pruner -run TestPlanGolden -update).
+func TestPlanGolden(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/plan/*.input.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, inputs)
+	for _, path := range inputs {
+		name := strings.TrimSuffix(filepath.Base(path), ".input.json")
+		t.Run(name, func(t *testing.T) {
+			in, policy := loadPlanInput(t, path)
+			plan := PlanMetadata(in.Metadata, policy, in.Now)
+			got, err := json.MarshalIndent(plan, "", "  ")
+			require.NoError(t, err)
+			got = append(got, '\n')
+			golden := filepath.Join("testdata/plan", name+".golden.json")
+			if *update {
+				require.NoError(t, os.WriteFile(golden, got, 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run with -update to create it")
+			require.Equal(t, string(want), string(got))
+
+			checkPlanInvariants(t, in.Metadata, policy, in.Now, plan)
+		})
+	}
+}
+
+// checkPlanInvariants asserts what must hold for every plan, whatever the
+// input: the promises the tool makes about what it never loses.
+func checkPlanInvariants(t *testing.T, md Metadata, policy Policy, now time.Time, plan Plan) {
+	t.Helper()
+	// Every item other than the two key items is identical, in its place.
+	require.GreaterOrEqual(t, len(plan.Items), len(md.Items))
+	for i, it := range md.Items {
+		require.Equal(t, it.Key, plan.Items[i].Key, "item order")
+		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys {
+			require.Equal(t, it.Value, plan.Items[i].Value, "item %s must not change", it.Key)
+		}
+	}
+	// Every line kept is in the result of its item, byte for byte, in order.
+	for i, it := range md.Items {
+		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys {
+			continue
+		}
+		out := keyparse.Parse(value(plan.Items[i]))
+		var outTexts []string
+		for _, l := range out {
+			outTexts = append(outTexts, l.Text)
+		}
+		var keptTexts []string
+		for _, l := range keyparse.Parse(value(it)) {
+			if l.Invalid == keyparse.ReasonBlank {
+				continue
+			}
+			if a, _ := policy.decide(it.Key, l, now); a == ActionKeep {
+				keptTexts = append(keptTexts, l.Text)
+			}
+		}
+		require.Subset(t, outTexts, keptTexts, "kept lines of %s", it.Key)
+	}
+	// Planning the result again changes nothing: one pass is enough.
+	again := PlanMetadata(Metadata{Items: plan.Items}, policy, now)
+	require.False(t, again.Changed, "second plan must find nothing to do")
+	require.Zero(t, again.Count(ActionRemove)+again.Count(ActionMove))
+	// Nothing written when nothing changes.
+	require.Equal(t, plan.Count(ActionRemove)+plan.Count(ActionMove) > 0, plan.Changed)
+}

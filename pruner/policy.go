@@ -1,0 +1,119 @@
+package pruner
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+)
+
+// The two project-wide metadata items that hold SSH keys. The guest agent
+// reads both; sshKeys is the legacy item where only Google's own keys belong.
+const (
+	KeySSHKeys       = "ssh-keys"
+	KeyLegacySSHKeys = "sshKeys"
+)
+
+// DefaultGoogleManagedUsers matches the users whose keys GKE adds to project
+// sshKeys for its SSH tunnels (gke-<hex>).
+var DefaultGoogleManagedUsers = []string{`^gke-[0-9a-f]+$`}
+
+// Policy says which keys stay.
+type Policy struct {
+	// GoogleManagedUsers match a key's username or its google-ssh userName;
+	// a match makes the key Google-managed: never deleted.
+	GoogleManagedUsers []*regexp.Regexp
+	// KeepMisplacedGoogleKeys leaves Google-managed keys found in ssh-keys
+	// where they are instead of moving them to sshKeys.
+	KeepMisplacedGoogleKeys bool
+}
+
+// NewPolicy compiles the Google-managed user patterns. With none given, it
+// uses DefaultGoogleManagedUsers.
+func NewPolicy(googleManagedUsers []string, keepMisplacedGoogleKeys bool) (Policy, error) {
+	if len(googleManagedUsers) == 0 {
+		googleManagedUsers = DefaultGoogleManagedUsers
+	}
+	p := Policy{KeepMisplacedGoogleKeys: keepMisplacedGoogleKeys}
+	for _, expr := range googleManagedUsers {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return Policy{}, fmt.Errorf("google-managed user pattern %q: %w", expr, err)
+		}
+		p.GoogleManagedUsers = append(p.GoogleManagedUsers, re)
+	}
+	return p, nil
+}
+
+// googleManaged tells whether a line carries one of Google's own keys.
+func (p Policy) googleManaged(l keyparse.Line) bool {
+	for _, re := range p.GoogleManagedUsers {
+		if l.Username != "" && re.MatchString(l.Username) {
+			return true
+		}
+		if l.Google != nil && l.Google.UserName != "" && re.MatchString(l.Google.UserName) {
+			return true
+		}
+	}
+	return false
+}
+
+// Action is what happens to a key line.
+type Action string
+
+// The actions of a Decision.
+const (
+	ActionKeep   Action = "keep"
+	ActionRemove Action = "remove"
+	ActionMove   Action = "move" // from ssh-keys to sshKeys
+)
+
+// Reasons of decisions. Invalid lines have the reason "invalid:" followed by
+// the keyparse reason, such as "invalid:bad-key".
+const (
+	ReasonUnexpired          = "unexpired"
+	ReasonGoogleManaged      = "google-managed"
+	ReasonExpired            = "expired"
+	ReasonNoExpiry           = "no-expiry"
+	ReasonUserKeyInSSHKeys   = "user-key-in-sshKeys"
+	ReasonGoogleKeyMisplaced = "google-key-misplaced"
+	reasonInvalidPrefix      = "invalid:"
+)
+
+// decide applies the policy to one non-blank line of item key.
+//
+//	item      line                         action  reason
+//	ssh-keys  Google-managed               move    google-key-misplaced (keep + google-managed with KeepMisplacedGoogleKeys)
+//	ssh-keys  cannot grant access          remove  invalid:<why>
+//	ssh-keys  expiry before now            remove  expired
+//	ssh-keys  no google-ssh expiry         remove  no-expiry
+//	ssh-keys  expiry after now             keep    unexpired
+//	sshKeys   Google-managed               keep    google-managed
+//	sshKeys   cannot grant access          remove  invalid:<why>
+//	sshKeys   any other key                remove  user-key-in-sshKeys
+//
+// Google-managed keys are never removed, valid or not: they are Google's to manage.
+func (p Policy) decide(key string, l keyparse.Line, now time.Time) (Action, string) {
+	google := p.googleManaged(l)
+	switch {
+	case key == KeyLegacySSHKeys && google:
+		return ActionKeep, ReasonGoogleManaged
+	case google && p.KeepMisplacedGoogleKeys:
+		return ActionKeep, ReasonGoogleManaged
+	case google:
+		return ActionMove, ReasonGoogleKeyMisplaced
+	case !l.Valid():
+		return ActionRemove, reasonInvalidPrefix + string(l.Invalid)
+	case key == KeyLegacySSHKeys:
+		return ActionRemove, ReasonUserKeyInSSHKeys
+	}
+	switch l.State(now) {
+	case keyparse.StateExpiring:
+		return ActionKeep, ReasonUnexpired
+	case keyparse.StateExpired:
+		return ActionRemove, ReasonExpired
+	default:
+		return ActionRemove, ReasonNoExpiry
+	}
+}
