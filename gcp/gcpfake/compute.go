@@ -1,0 +1,207 @@
+package gcpfake
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// computeService is the service a project must enable for Compute calls.
+const computeService = "compute.googleapis.com"
+
+// Compute Engine v1 JSON shapes.
+type (
+	computeProject struct {
+		Kind                   string          `json:"kind"`
+		ID                     string          `json:"id"`
+		CreationTimestamp      string          `json:"creationTimestamp"`
+		Name                   string          `json:"name"`
+		CommonInstanceMetadata computeMetadata `json:"commonInstanceMetadata"`
+		SelfLink               string          `json:"selfLink"`
+		DefaultServiceAccount  string          `json:"defaultServiceAccount"`
+		XpnProjectStatus       string          `json:"xpnProjectStatus"`
+		DefaultNetworkTier     string          `json:"defaultNetworkTier"`
+		VMDNSSetting           string          `json:"vmDnsSetting"`
+	}
+	computeMetadata struct {
+		Kind        string `json:"kind"`
+		Fingerprint string `json:"fingerprint"`
+		Items       []Item `json:"items,omitempty"`
+	}
+	// metadataWrite is the body of setCommonInstanceMetadata and setMetadata.
+	metadataWrite struct {
+		Kind        string `json:"kind"`
+		Fingerprint string `json:"fingerprint"`
+		Items       []Item `json:"items"`
+	}
+)
+
+// pacific is the zone Compute Engine writes its timestamps in.
+var pacific = time.FixedZone("PST", -8*60*60)
+
+// computeTime is Compute Engine's timestamp format: 2026-11-23T04:00:00.000-08:00.
+func computeTime(t time.Time) string { return t.In(pacific).Format("2006-01-02T15:04:05.000-07:00") }
+
+// permissionOf is the IAM permission a Compute method needs.
+func permissionOf(method string) string {
+	switch method {
+	case "compute.globalOperations.wait":
+		return "compute.globalOperations.get"
+	case "compute.zoneOperations.wait":
+		return "compute.zoneOperations.get"
+	case "compute.instances.aggregatedList":
+		return "compute.instances.list"
+	}
+	return method
+}
+
+// computeProjectLocked finds the project of a Compute call, or the error to
+// answer, checked in the order of the real stack: the project exists, is
+// not being deleted, has the service enabled (API front end), and the
+// caller may act on it (Compute's IAM check).
+func (f *Fake) computeProjectLocked(idOrNumber, method string) (*projectState, *apiError) {
+	p := f.lookupLocked(idOrNumber)
+	switch {
+	case p == nil:
+		return nil, errNotFound("projects/" + idOrNumber)
+	case p.State == StateDeleteRequested:
+		return nil, errProjectDeleted(computeService, p.Number)
+	case !p.services[computeService]:
+		return nil, errServiceDisabled(computeService, p.Number)
+	case f.forbidden["projects/"+p.ID]:
+		return nil, errComputeForbidden(permissionOf(method), "projects/"+p.ID)
+	}
+	return p, nil
+}
+
+func computeBase(r *http.Request) string { return baseURL(r) + "/compute/v1/" }
+
+func (f *Fake) computeProjectGet(w http.ResponseWriter, r *http.Request, c *call) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	p, e := f.computeProjectLocked(r.PathValue("project"), c.method)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if h := f.hooks[p.ID]; h != nil {
+		h.arm()
+	}
+	base := computeBase(r)
+	if b := p.body.Load(); b != nil && b.base == base {
+		writeBody(w, http.StatusOK, b.json)
+		return
+	}
+	body, err := json.Marshal(computeProject{
+		Kind: "compute#project", ID: p.Number, CreationTimestamp: computeTime(p.created), Name: p.ID,
+		CommonInstanceMetadata: computeMetadata{Kind: "compute#metadata", Fingerprint: p.md.fp, Items: p.md.items},
+		SelfLink:               base + "projects/" + p.ID,
+		DefaultServiceAccount:  p.Number + "-compute@developer.gserviceaccount.com",
+		XpnProjectStatus:       "UNSPECIFIED_XPN_PROJECT_STATUS", DefaultNetworkTier: "PREMIUM", VMDNSSetting: "ZONAL_ONLY",
+	})
+	if err != nil {
+		writeError(w, simpleError(http.StatusInternalServerError, "backendError", err.Error()))
+		return
+	}
+	// Under the read lock the metadata cannot change, so the body stored
+	// here is current; a writer clears it under the write lock.
+	p.body.Store(&cachedBody{base: base, json: body})
+	writeBody(w, http.StatusOK, body)
+}
+
+// maxRequestBody caps a request body, as the front end does.
+const maxRequestBody = 10 << 20
+
+// readMetadataWrite decodes the body of a metadata write strictly, as the
+// service rejects unknown fields.
+func readMetadataWrite(r *http.Request) (*metadataWrite, *apiError) {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody+1))
+	dec.DisallowUnknownFields()
+	var m metadataWrite
+	if err := dec.Decode(&m); err != nil {
+		msg := "Invalid JSON payload received. " + strings.TrimPrefix(err.Error(), "json: ")
+		if errors.Is(err, io.EOF) {
+			msg = "Required field 'resource' not specified"
+		}
+		return nil, errBadArgument(msg)
+	}
+	if dec.InputOffset() > maxRequestBody {
+		return nil, errBadArgument(fmt.Sprintf("Request payload size exceeds the limit: %d bytes.", maxRequestBody))
+	}
+	return &m, nil
+}
+
+func (f *Fake) computeSetCommonInstanceMetadata(w http.ResponseWriter, r *http.Request, c *call) {
+	m, e := readMetadataWrite(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if v := validateItems(m.Items); v != nil {
+		writeError(w, errInvalid(v.Message))
+		return
+	}
+	// A concurrent writer armed by a read runs now, before the check.
+	f.mu.Lock()
+	p, e := f.computeProjectLocked(r.PathValue("project"), c.method)
+	var hook func(*Fake)
+	if p != nil {
+		hook = f.takeHookLocked(p.ID)
+	}
+	f.mu.Unlock()
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if hook != nil {
+		hook(f)
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if op := f.requestIDs[requestKey(p.ID, r)]; op != nil {
+		writeJSON(w, http.StatusOK, op.render(computeBase(r)))
+		return
+	}
+	if !c.fault.ConflictInOperation && m.Fingerprint != p.md.fp {
+		writeError(w, errConditionNotMet())
+		return
+	}
+	items, want := m.Items, m.Fingerprint
+	op := f.startOperationLocked(r, c.fault, operationSpec{
+		project: p.ID, opType: "setMetadata", target: "projects/" + p.ID, targetID: p.Number,
+		apply: func() *opFailure {
+			if p.md.fp != want {
+				return failConditionNotMet()
+			}
+			f.setProjectMetadataLocked(p, items)
+			return nil
+		},
+	})
+	writeJSON(w, http.StatusOK, op.render(computeBase(r)))
+}
+
+func requestKey(project string, r *http.Request) string {
+	id := r.URL.Query().Get("requestId")
+	if id == "" {
+		return ""
+	}
+	return project + "|" + id
+}
+
+func (h *readHook) arm() { h.armed.Store(true) }
+
+// takeHookLocked removes and returns the armed concurrent writer of a
+// project, if any.
+func (f *Fake) takeHookLocked(projectID string) func(*Fake) {
+	h := f.hooks[projectID]
+	if h == nil || !h.armed.Load() {
+		return nil
+	}
+	delete(f.hooks, projectID)
+	return h.fn
+}

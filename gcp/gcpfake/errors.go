@@ -1,0 +1,183 @@
+package gcpfake
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// apiError is Google's JSON error body, the part under "error":
+//
+//	{"error": {"code": 403, "message": "...", "status": "PERMISSION_DENIED",
+//	           "errors": [{"message": "...", "domain": "usageLimits", "reason": "accessNotConfigured"}],
+//	           "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED", ...}]}}
+type apiError struct {
+	Code    int         `json:"code"`
+	Message string      `json:"message"`
+	Errors  []errorItem `json:"errors,omitempty"`
+	Status  string      `json:"status,omitempty"`
+	Details []any       `json:"details,omitempty"`
+}
+
+type errorItem struct {
+	Message      string `json:"message"`
+	Domain       string `json:"domain"`
+	Reason       string `json:"reason"`
+	Location     string `json:"location,omitempty"`
+	LocationType string `json:"locationType,omitempty"`
+	ExtendedHelp string `json:"extendedHelp,omitempty"`
+}
+
+type errorInfo struct {
+	Type     string            `json:"@type"`
+	Reason   string            `json:"reason"`
+	Domain   string            `json:"domain"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Message) }
+
+// rpcStatus is the canonical gRPC status name Google gives an HTTP code.
+func rpcStatus(code int) string {
+	switch code {
+	case http.StatusBadRequest:
+		return "INVALID_ARGUMENT"
+	case http.StatusForbidden:
+		return "PERMISSION_DENIED"
+	case http.StatusNotFound:
+		return "NOT_FOUND"
+	case http.StatusConflict:
+		return "ABORTED"
+	case http.StatusPreconditionFailed:
+		return "FAILED_PRECONDITION"
+	case http.StatusTooManyRequests:
+		return "RESOURCE_EXHAUSTED"
+	case http.StatusServiceUnavailable:
+		return "UNAVAILABLE"
+	case http.StatusGatewayTimeout:
+		return "DEADLINE_EXCEEDED"
+	default:
+		return "INTERNAL"
+	}
+}
+
+// simpleError is a Compute-style error with one item in domain "global".
+func simpleError(code int, reason, msg string) *apiError {
+	return &apiError{
+		Code: code, Message: msg, Status: rpcStatus(code),
+		Errors: []errorItem{{Message: msg, Domain: "global", Reason: reason}},
+	}
+}
+
+// rpcError is a Resource Manager or Service Usage error: a status and an
+// ErrorInfo, no legacy "errors" list.
+func rpcError(code int, msg string, info *errorInfo) *apiError {
+	e := &apiError{Code: code, Message: msg, Status: rpcStatus(code)}
+	if info != nil {
+		info.Type = "type.googleapis.com/google.rpc.ErrorInfo"
+		e.Details = []any{info}
+	}
+	return e
+}
+
+func errNotFound(resource string) *apiError {
+	return simpleError(http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", resource))
+}
+
+func errInvalid(msg string) *apiError {
+	return simpleError(http.StatusBadRequest, "invalid", msg)
+}
+
+func errComputeForbidden(permission, resource string) *apiError {
+	return simpleError(http.StatusForbidden, "forbidden", fmt.Sprintf("Required '%s' permission for '%s'", permission, resource))
+}
+
+// errConditionNotMet is the answer to a stale or missing metadata fingerprint.
+func errConditionNotMet() *apiError {
+	e := simpleError(http.StatusPreconditionFailed, "conditionNotMet", msgFingerprintMismatch)
+	e.Errors[0].Location, e.Errors[0].LocationType = "If-Match", "header"
+	return e
+}
+
+const msgFingerprintMismatch = "Supplied fingerprint does not match current metadata fingerprint."
+
+// errServiceDisabled is what the API front end answers for a project that
+// has not enabled the service.
+func errServiceDisabled(service, number string) *apiError {
+	title := serviceTitle(service)
+	url := "https://console.developers.google.com/apis/api/" + service + "/overview?project=" + number
+	msg := fmt.Sprintf("%s has not been used in project %s before or it is disabled. Enable it by visiting %s then retry. "+
+		"If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.", title, number, url)
+	return &apiError{
+		Code: http.StatusForbidden, Message: msg, Status: "PERMISSION_DENIED",
+		Errors: []errorItem{{Message: msg, Domain: "usageLimits", Reason: "accessNotConfigured", ExtendedHelp: "https://console.developers.google.com"}},
+		Details: []any{
+			&errorInfo{
+				Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "SERVICE_DISABLED", Domain: "googleapis.com",
+				Metadata: map[string]string{
+					"service": service, "consumer": "projects/" + number, "serviceTitle": title,
+					"activationUrl": url, "containerInfo": number,
+				},
+			},
+			map[string]any{
+				"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": msg,
+			},
+			map[string]any{
+				"@type": "type.googleapis.com/google.rpc.Help",
+				"links": []map[string]string{{"description": "Google developers console API activation", "url": url}},
+			},
+		},
+	}
+}
+
+// errProjectDeleted answers calls on a DELETE_REQUESTED project.
+func errProjectDeleted(service, number string) *apiError {
+	msg := fmt.Sprintf("Project %s has been scheduled for deletion and cannot be used for API calls. "+
+		"Visit https://console.developers.google.com/iam-admin/projects?pendingDeletion=true to undelete the project.", number)
+	return &apiError{
+		Code: http.StatusForbidden, Message: msg, Status: "PERMISSION_DENIED",
+		Errors: []errorItem{{Message: msg, Domain: "global", Reason: "forbidden"}},
+		Details: []any{&errorInfo{
+			Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "CONSUMER_INVALID", Domain: "googleapis.com",
+			Metadata: map[string]string{"service": service, "consumer": "projects/" + number},
+		}},
+	}
+}
+
+// errInjected is the answer of an injected fault: 429 as a quota error,
+// 5xx as the front end's own.
+func errInjected(code int, service, consumer string) *apiError {
+	switch code {
+	case http.StatusTooManyRequests:
+		msg := fmt.Sprintf("Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service '%s' for consumer '%s'.", service, consumer)
+		return &apiError{
+			Code: code, Message: msg, Status: "RESOURCE_EXHAUSTED",
+			Errors: []errorItem{{Message: msg, Domain: "usageLimits", Reason: "rateLimitExceeded"}},
+			Details: []any{&errorInfo{
+				Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "RATE_LIMIT_EXCEEDED", Domain: "googleapis.com",
+				Metadata: map[string]string{
+					"service": service, "consumer": consumer,
+					"quota_metric": service + "/default", "quota_limit": "defaultPerMinutePerProject",
+				},
+			}},
+		}
+	case http.StatusInternalServerError:
+		return simpleError(code, "backendError", "Internal error encountered.")
+	case http.StatusServiceUnavailable:
+		return simpleError(code, "backendError", "The service is currently unavailable.")
+	default:
+		return simpleError(code, "backendError", http.StatusText(code))
+	}
+}
+
+// errPermissionDenied is Resource Manager's answer for a folder or
+// organization the caller may not read, or that does not exist.
+func errPermissionDenied(permission, resource string) *apiError {
+	return rpcError(http.StatusForbidden, "The caller does not have permission", &errorInfo{
+		Reason: "IAM_PERMISSION_DENIED", Domain: "cloudresourcemanager.googleapis.com",
+		Metadata: map[string]string{"permission": permission, "resource": resource},
+	})
+}
+
+func errBadArgument(msg string) *apiError {
+	return rpcError(http.StatusBadRequest, msg, nil)
+}

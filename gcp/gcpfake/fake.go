@@ -1,0 +1,426 @@
+// Package gcpfake is an in-memory fake of the Google REST APIs that
+// ssh-pruner uses: Cloud Resource Manager v3, Service Usage v1 and the
+// metadata, instance and operation methods of Compute Engine v1. It serves
+// the real paths, parameters, JSON shapes and errors under one base URL,
+// so that Google's own clients (and gcloud) can be pointed at it:
+//
+//	Resource Manager   BASE/v3/...
+//	Service Usage      BASE/v1/...
+//	Compute Engine     BASE/compute/v1/...
+//
+// A Fake is seeded from a Seed, is safe for concurrent use, counts calls
+// per discovery method id (compute.projects.get, ...) and injects faults
+// per method and project: latency, 429/500/503 answers, slow or failing
+// operations, and a concurrent writer between a read and a write.
+package gcpfake
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Fake is the fake Google APIs. It implements http.Handler.
+type Fake struct {
+	mux *http.ServeMux
+
+	mu            sync.RWMutex
+	org           Organization
+	folders       map[string]*folderState // by name, folders/N
+	childFolders  map[string][]*folderState
+	projects      map[string]*projectState // by id
+	byNumber      map[string]*projectState
+	childProjects map[string][]*projectState
+	allProjects   []*projectState
+	forbidden     map[string]bool
+	zones         map[string]bool
+	ops           map[string]*operation // by opKey
+	requestIDs    map[string]*operation // by project and requestId
+	opSeq         uint64
+	hooks         map[string]*readHook // by project id
+	waitDeadline  time.Duration
+
+	clock atomic.Pointer[func() time.Time]
+
+	counts map[string]*atomic.Int64 // fixed set of keys: Methods
+
+	faultMu   sync.Mutex
+	faults    map[faultKey]Fault
+	hasFaults atomic.Bool
+	rng       *rand.Rand
+}
+
+type folderState struct {
+	Folder
+	name string
+}
+
+type projectState struct {
+	Project
+	services  map[string]bool
+	md        metadataState
+	instances map[string]*instanceState // by zone/name
+	instOrder []*instanceState
+	created   time.Time
+	body      atomic.Pointer[cachedBody] // compute#project JSON, nil after a change
+}
+
+type instanceState struct {
+	Instance
+	md      metadataState
+	created time.Time
+}
+
+type metadataState struct {
+	items []Item
+	gen   uint64
+	fp    string
+}
+
+type cachedBody struct {
+	base string
+	json []byte
+}
+
+type readHook struct {
+	fn    func(*Fake)
+	armed atomic.Bool // set by a read, under the read lock
+}
+
+// DefaultWaitDeadline is how long an operations wait call blocks, at most,
+// for an operation that completes after a duration; the real service
+// gives up after about two minutes.
+const DefaultWaitDeadline = 2 * time.Second
+
+// New makes a Fake serving the seed. The seed's clock, if set, fixes the
+// fake's clock; otherwise it follows time.Now.
+func New(seed *Seed) (*Fake, error) {
+	if seed == nil {
+		seed = &Seed{Organization: Organization{ID: "123456789012"}}
+	}
+	if err := seed.Validate(); err != nil {
+		return nil, err
+	}
+	f := &Fake{
+		org:           seed.Organization,
+		folders:       map[string]*folderState{},
+		childFolders:  map[string][]*folderState{},
+		projects:      map[string]*projectState{},
+		byNumber:      map[string]*projectState{},
+		childProjects: map[string][]*projectState{},
+		forbidden:     map[string]bool{},
+		zones:         map[string]bool{},
+		ops:           map[string]*operation{},
+		requestIDs:    map[string]*operation{},
+		hooks:         map[string]*readHook{},
+		waitDeadline:  DefaultWaitDeadline,
+		counts:        map[string]*atomic.Int64{},
+		faults:        map[faultKey]Fault{},
+		rng:           rand.New(rand.NewPCG(1, 2)),
+	}
+	for _, m := range Methods {
+		f.counts[m] = new(atomic.Int64)
+	}
+	if !seed.Clock.IsZero() {
+		at := seed.Clock
+		f.SetClock(func() time.Time { return at })
+	} else {
+		f.SetClock(time.Now)
+	}
+	for _, fo := range seed.Folders {
+		f.addFolderLocked(fo)
+	}
+	for _, p := range seed.Projects {
+		f.addProjectLocked(p)
+	}
+	for _, name := range seed.Forbidden {
+		f.forbidden[name] = true
+	}
+	f.routes()
+	return f, nil
+}
+
+// SetClock replaces the clock that stamps operations and resources.
+func (f *Fake) SetClock(now func() time.Time) { f.clock.Store(&now) }
+
+func (f *Fake) now() time.Time { return (*f.clock.Load())() }
+
+// SetRandSeed reseeds the generator that draws injected errors, so that a
+// run of calls in the same order meets the same errors.
+func (f *Fake) SetRandSeed(seed uint64) {
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
+	f.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// SetWaitDeadline sets how long an operations wait call blocks, at most,
+// before it answers with the operation still running. Zero makes every
+// wait answer at once.
+func (f *Fake) SetWaitDeadline(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waitDeadline = d
+}
+
+// AddFolder adds a folder under the organization or an existing folder.
+func (f *Fake) AddFolder(fo Folder) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !numericID.MatchString(fo.ID) {
+		return fmt.Errorf("add folder %q: id: want a number", fo.ID)
+	}
+	if f.folders["folders/"+fo.ID] != nil {
+		return fmt.Errorf("add folder %s: already exists", fo.ID)
+	}
+	if !f.parentExistsLocked(fo.Parent) {
+		return fmt.Errorf("add folder %s: parent %q: no such organization or folder", fo.ID, fo.Parent)
+	}
+	f.addFolderLocked(fo)
+	return nil
+}
+
+// AddProject adds a project under the organization or an existing folder,
+// as a seed project.
+func (f *Fake) AddProject(p Project) error {
+	if err := p.validate(); err != nil {
+		return fmt.Errorf("add project %s: %w", p.ID, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.projects[p.ID] != nil {
+		return fmt.Errorf("add project %s: already exists", p.ID)
+	}
+	if f.byNumber[p.Number] != nil {
+		return fmt.Errorf("add project %s: number %s used by %s", p.ID, p.Number, f.byNumber[p.Number].ID)
+	}
+	if !f.parentExistsLocked(p.Parent) {
+		return fmt.Errorf("add project %s: parent %q: no such organization or folder", p.ID, p.Parent)
+	}
+	f.addProjectLocked(p)
+	return nil
+}
+
+// Forbid makes a folder ("folders/N") or project ("projects/ID") one the
+// caller may not read, as the seed's forbidden list does.
+func (f *Fake) Forbid(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forbidden[name] = true
+}
+
+func (f *Fake) parentExistsLocked(parent string) bool {
+	return parent == "organizations/"+f.org.ID || f.folders[parent] != nil
+}
+
+func (f *Fake) addFolderLocked(fo Folder) {
+	if fo.State == "" {
+		fo.State = StateActive
+	}
+	fs := &folderState{Folder: fo, name: "folders/" + fo.ID}
+	f.folders[fs.name] = fs
+	f.childFolders[fo.Parent] = append(f.childFolders[fo.Parent], fs)
+}
+
+func (f *Fake) addProjectLocked(p Project) {
+	if p.State == "" {
+		p.State = StateActive
+	}
+	p.Labels = maps.Clone(p.Labels)
+	ps := &projectState{
+		Project:   p,
+		services:  map[string]bool{},
+		instances: map[string]*instanceState{},
+		created:   createdAt(f.now(), p.Number),
+	}
+	for _, s := range p.Services {
+		ps.services[s] = true
+	}
+	ps.md = metadataState{items: cloneItems(p.Metadata), gen: 1, fp: fingerprint("projects/"+p.ID, 1)}
+	for _, in := range p.Instances {
+		if in.ID == "" {
+			in.ID = derivedID(p.ID + "/" + in.Zone + "/" + in.Name)
+		}
+		is := &instanceState{Instance: in, created: createdAt(ps.created, in.ID)}
+		is.md = metadataState{items: cloneItems(in.Metadata), gen: 1, fp: fingerprint(instanceName(p.ID, in.Zone, in.Name), 1)}
+		is.Metadata = nil
+		ps.instances[in.Zone+"/"+in.Name] = is
+		ps.instOrder = append(ps.instOrder, is)
+		f.zones[in.Zone] = true
+	}
+	ps.Project.Metadata, ps.Project.Instances = nil, nil
+	f.projects[p.ID] = ps
+	f.byNumber[p.Number] = ps
+	f.childProjects[p.Parent] = append(f.childProjects[p.Parent], ps)
+	f.allProjects = append(f.allProjects, ps)
+}
+
+// createdAt is a stable creation time before now, drawn from an id.
+func createdAt(now time.Time, id string) time.Time {
+	n, _ := strconv.ParseUint(derivedID(id), 10, 64)
+	return now.Add(-time.Duration(30+n%1000) * 24 * time.Hour).Truncate(time.Second)
+}
+
+// derivedID is a stable numeric id for a resource the seed gives none.
+func derivedID(name string) string {
+	fp := fingerprint(name, 0)
+	var n uint64
+	for _, c := range []byte(fp) {
+		n = n*131 + uint64(c)
+	}
+	return strconv.FormatUint(n%9e18+1e18, 10)
+}
+
+func instanceName(project, zone, name string) string {
+	return "projects/" + project + "/zones/" + zone + "/instances/" + name
+}
+
+// ProjectMetadata returns a copy of a project's commonInstanceMetadata items
+// and its fingerprint; ok is false for an unknown project.
+func (f *Fake) ProjectMetadata(projectID string) (items []Item, fingerprint string, ok bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	p := f.projects[projectID]
+	if p == nil {
+		return nil, "", false
+	}
+	return cloneItems(p.md.items), p.md.fp, true
+}
+
+// SetProjectMetadata replaces a project's metadata items as an outside
+// writer would, moving its fingerprint. It panics on an unknown project.
+func (f *Fake) SetProjectMetadata(projectID string, items []Item) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.projects[projectID]
+	if p == nil {
+		panic("gcpfake: SetProjectMetadata: no project " + projectID)
+	}
+	f.setProjectMetadataLocked(p, items)
+}
+
+func (f *Fake) setProjectMetadataLocked(p *projectState, items []Item) {
+	p.md.items = cloneItems(items)
+	p.md.gen++
+	p.md.fp = fingerprint("projects/"+p.ID, p.md.gen)
+	p.body.Store(nil)
+}
+
+// InstanceMetadata returns a copy of an instance's metadata items and its
+// fingerprint; ok is false for an unknown instance.
+func (f *Fake) InstanceMetadata(projectID, zone, name string) (items []Item, fingerprint string, ok bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	in := f.instanceLocked(projectID, zone, name)
+	if in == nil {
+		return nil, "", false
+	}
+	return cloneItems(in.md.items), in.md.fp, true
+}
+
+// SetInstanceMetadata replaces an instance's metadata items as an outside
+// writer would. It panics on an unknown instance.
+func (f *Fake) SetInstanceMetadata(projectID, zone, name string, items []Item) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := f.instanceLocked(projectID, zone, name)
+	if in == nil {
+		panic("gcpfake: SetInstanceMetadata: no instance " + instanceName(projectID, zone, name))
+	}
+	f.setInstanceMetadataLocked(projectID, in, items)
+}
+
+func (f *Fake) setInstanceMetadataLocked(projectID string, in *instanceState, items []Item) {
+	in.md.items = cloneItems(items)
+	in.md.gen++
+	in.md.fp = fingerprint(instanceName(projectID, in.Zone, in.Name), in.md.gen)
+}
+
+func (f *Fake) instanceLocked(projectID, zone, name string) *instanceState {
+	p := f.projects[projectID]
+	if p == nil {
+		return nil
+	}
+	return p.instances[zone+"/"+name]
+}
+
+// OnMetadataReadBeforeWrite arms a concurrent writer: after the next read
+// of the project's metadata (compute.projects.get), the next write to it
+// (compute.projects.setCommonInstanceMetadata) first runs hook, once,
+// before the fake checks the write's fingerprint. A hook that calls
+// SetProjectMetadata thus makes that write meet a changed fingerprint.
+func (f *Fake) OnMetadataReadBeforeWrite(projectID string, hook func(f *Fake)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hooks[projectID] = &readHook{fn: hook}
+}
+
+// Calls returns how many requests a method received, by its discovery id
+// (e.g. compute.projects.get), faulty answers included.
+func (f *Fake) Calls(method string) int {
+	if c := f.counts[method]; c != nil {
+		return int(c.Load())
+	}
+	return 0
+}
+
+// CallCounts returns the methods called at least once, with their counts.
+func (f *Fake) CallCounts() map[string]int {
+	out := map[string]int{}
+	for m, c := range f.counts {
+		if n := c.Load(); n > 0 {
+			out[m] = int(n)
+		}
+	}
+	return out
+}
+
+// ResetCounts sets every call count back to zero.
+func (f *Fake) ResetCounts() {
+	for _, c := range f.counts {
+		c.Store(0)
+	}
+}
+
+// Projects returns the ids of all projects, in the order they were added.
+func (f *Fake) Projects() []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	ids := make([]string, len(f.allProjects))
+	for i, p := range f.allProjects {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// Methods are the discovery method ids the fake serves and counts.
+var Methods = []string{
+	"cloudresourcemanager.organizations.get",
+	"cloudresourcemanager.folders.get",
+	"cloudresourcemanager.folders.list",
+	"cloudresourcemanager.projects.get",
+	"cloudresourcemanager.projects.list",
+	"cloudresourcemanager.projects.search",
+	"serviceusage.services.get",
+	"serviceusage.services.list",
+	"serviceusage.services.batchGet",
+	"compute.projects.get",
+	"compute.projects.setCommonInstanceMetadata",
+	"compute.globalOperations.get",
+	"compute.globalOperations.wait",
+	"compute.instances.get",
+	"compute.instances.list",
+	"compute.instances.aggregatedList",
+	"compute.instances.setMetadata",
+	"compute.zoneOperations.get",
+	"compute.zoneOperations.wait",
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	return slices.Sorted(maps.Keys(m))
+}

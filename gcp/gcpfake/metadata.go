@@ -1,0 +1,116 @@
+package gcpfake
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Limits of Compute Engine metadata, from the Metadata resource reference:
+// keys match [a-zA-Z0-9-_] and are less than 128 bytes, a value is at most
+// 262144 bytes (256 KiB), and keys and values together are at most 512 KiB.
+const (
+	MaxKeyLen        = 127
+	MaxValueLen      = 262144
+	MaxMetadataTotal = 512 << 10
+)
+
+var metadataKey = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,127}$`)
+
+// violation is a metadata write that Compute Engine refuses with HTTP 400.
+type violation struct {
+	Message string
+}
+
+// validateItems applies Compute Engine's checks to a metadata write, in
+// the order the service reports them:
+//
+//	check                        message (reason "invalid")
+//	key outside the pattern      Invalid value for field 'resource.items[i].key': 'k'. Must be a match of regex '[a-zA-Z0-9-_]{1,128}'
+//	value over 262144 bytes      Value for field 'resource.items[i].value' is too large: maximum size 262144 character(s); actual size n.
+//	the same key twice           Invalid value for field 'resource': '{...}'. Metadata has duplicate keys: k
+//	total over 512 KiB           Invalid value for field 'resource': '{...}'. Metadata total size n exceeds the limit of 524288 bytes.
+//
+// The key and duplicate messages are the service's own, as seen in
+// client bug reports; the two size messages follow its wording for
+// oversized fields.
+func validateItems(items []Item) *violation {
+	for i, it := range items {
+		if !metadataKey.MatchString(it.Key) {
+			return &violation{fmt.Sprintf("Invalid value for field 'resource.items[%d].key': '%s'. Must be a match of regex '[a-zA-Z0-9-_]{1,128}'", i, it.Key)}
+		}
+	}
+	for i, it := range items {
+		if it.Value != nil && len(*it.Value) > MaxValueLen {
+			return &violation{fmt.Sprintf("Value for field 'resource.items[%d].value' is too large: maximum size %d character(s); actual size %d.", i, MaxValueLen, len(*it.Value))}
+		}
+	}
+	seen := make(map[string]bool, len(items))
+	total := 0
+	for _, it := range items {
+		if seen[it.Key] {
+			return &violation{fmt.Sprintf("Invalid value for field 'resource': '%s'. Metadata has duplicate keys: %s", preview(items), it.Key)}
+		}
+		seen[it.Key] = true
+		total += len(it.Key)
+		if it.Value != nil {
+			total += len(*it.Value)
+		}
+	}
+	if total > MaxMetadataTotal {
+		return &violation{fmt.Sprintf("Invalid value for field 'resource': '%s'. Metadata total size %d exceeds the limit of %d bytes.", preview(items), total, MaxMetadataTotal)}
+	}
+	return nil
+}
+
+// preview renders the start of a metadata write the way the service quotes
+// it in error messages, cut after about a hundred characters.
+func preview(items []Item) string {
+	var b strings.Builder
+	b.WriteString(`{  "item": [`)
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `{    "key": %s`, strconv.Quote(it.Key))
+		if it.Value != nil {
+			fmt.Fprintf(&b, `,    "value": %s`, strconv.Quote(*it.Value))
+		}
+		b.WriteString("  }")
+		if b.Len() > 100 {
+			break
+		}
+	}
+	s := b.String()
+	if len(s) > 100 {
+		return s[:100] + "..."
+	}
+	return s + "]}"
+}
+
+// fingerprint is the metadata fingerprint of a resource at a generation:
+// 8 bytes of a hash, in standard base64 like the service's "Fk9S9V8fs9I=".
+// Every accepted write moves the generation, hence the fingerprint.
+func fingerprint(resource string, generation uint64) string {
+	sum := sha256.Sum256([]byte(resource + "#" + strconv.FormatUint(generation, 10)))
+	return base64.StdEncoding.EncodeToString(sum[:8])
+}
+
+// cloneItems copies items deeply, so that callers cannot change the fake's state.
+func cloneItems(items []Item) []Item {
+	if items == nil {
+		return []Item{}
+	}
+	out := make([]Item, len(items))
+	for i, it := range items {
+		out[i] = Item{Key: it.Key}
+		if it.Value != nil {
+			v := *it.Value
+			out[i].Value = &v
+		}
+	}
+	return out
+}

@@ -1,0 +1,248 @@
+package gcpfake
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Caller is the account the fake says started its operations.
+const Caller = "ssh-pruner@example.iam.gserviceaccount.com"
+
+// Operation statuses.
+const (
+	statusPending = "PENDING"
+	statusRunning = "RUNNING"
+	statusDone    = "DONE"
+)
+
+// operation is a Compute Engine operation. A write starts one; it applies
+// the change when it completes, which is at once or, under a Fault, after
+// a number of polls or a duration. Its fields change under Fake.mu.
+type operation struct {
+	operationSpec
+	name, id  string
+	polls     int       // polls left before DONE
+	doneAt    time.Time // real time of completion, for a duration
+	status    string
+	insert    time.Time
+	start     time.Time
+	end       time.Time
+	failure   *opFailure
+	failAtEnd bool
+}
+
+type operationSpec struct {
+	project  string
+	zone     string // "" for a global operation
+	opType   string
+	target   string // relative link, e.g. projects/p or projects/p/zones/z/instances/i
+	targetID string
+	apply    func() *opFailure // makes the change, at completion
+}
+
+// opFailure is the error body of a finished operation.
+type opFailure struct {
+	code, message string
+	httpStatus    int
+}
+
+func failConditionNotMet() *opFailure {
+	return &opFailure{code: "CONDITION_NOT_MET", message: msgFingerprintMismatch, httpStatus: http.StatusPreconditionFailed}
+}
+
+func failInternal() *opFailure {
+	return &opFailure{
+		code:       "INTERNAL_ERROR",
+		message:    "Internal error. Please try again or contact Google Support. (Code: '-5137498341735386413')",
+		httpStatus: http.StatusInternalServerError,
+	}
+}
+
+func opKey(project, zone, name string) string { return project + "|" + zone + "|" + name }
+
+// startOperationLocked registers an operation for a write and, unless the
+// fault makes it slow, completes it at once.
+func (f *Fake) startOperationLocked(r *http.Request, fl Fault, spec operationSpec) *operation {
+	f.opSeq++
+	now := f.now()
+	seq := strconv.FormatUint(f.opSeq, 10)
+	h := fingerprint(spec.project+"|"+spec.zone, f.opSeq)
+	op := &operation{
+		operationSpec: spec,
+		name:          fmt.Sprintf("operation-%d-%x-%x-%x", now.UnixMilli(), h[0:7], h[7:9], seq),
+		polls:         fl.OperationPolls,
+		status:        statusPending,
+		insert:        now,
+		failAtEnd:     fl.FailOperations,
+	}
+	op.id = derivedID(op.name)
+	if fl.OperationDuration > 0 {
+		op.doneAt = time.Now().Add(fl.OperationDuration)
+	}
+	f.ops[opKey(spec.project, spec.zone, op.name)] = op
+	if k := requestKey(spec.project, r); k != "" {
+		f.requestIDs[k] = op
+	}
+	if op.polls == 0 && op.doneAt.IsZero() {
+		f.completeLocked(op)
+	}
+	return op
+}
+
+// pollLocked moves an operation on by one get or wait call.
+func (f *Fake) pollLocked(op *operation) {
+	if op.status == statusDone {
+		return
+	}
+	if op.start.IsZero() {
+		op.start = f.now()
+	}
+	switch {
+	case op.polls > 0:
+		op.polls--
+		op.status = statusRunning
+	case !op.doneAt.IsZero() && time.Now().Before(op.doneAt):
+		op.status = statusRunning
+	default:
+		f.completeLocked(op)
+	}
+}
+
+func (f *Fake) completeLocked(op *operation) {
+	now := f.now()
+	if op.start.IsZero() {
+		op.start = now
+	}
+	op.end = now
+	op.status = statusDone
+	if op.failAtEnd {
+		op.failure = failInternal()
+		return
+	}
+	op.failure = op.apply()
+}
+
+// computeOperation is the compute#operation resource.
+type computeOperation struct {
+	Kind                string         `json:"kind"`
+	ID                  string         `json:"id"`
+	Name                string         `json:"name"`
+	Zone                string         `json:"zone,omitempty"`
+	OperationType       string         `json:"operationType"`
+	TargetLink          string         `json:"targetLink"`
+	TargetID            string         `json:"targetId"`
+	Status              string         `json:"status"`
+	User                string         `json:"user"`
+	Progress            int            `json:"progress"`
+	InsertTime          string         `json:"insertTime"`
+	StartTime           string         `json:"startTime,omitempty"`
+	EndTime             string         `json:"endTime,omitempty"`
+	Error               *operationErrs `json:"error,omitempty"`
+	HTTPErrorStatusCode int            `json:"httpErrorStatusCode,omitempty"`
+	HTTPErrorMessage    string         `json:"httpErrorMessage,omitempty"`
+	SelfLink            string         `json:"selfLink"`
+}
+
+type operationErrs struct {
+	Errors []operationErr `json:"errors"`
+}
+
+type operationErr struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// render is the operation as the API shows it; base is the Compute base URL.
+func (op *operation) render(base string) computeOperation {
+	out := computeOperation{
+		Kind: "compute#operation", ID: op.id, Name: op.name, OperationType: op.opType,
+		TargetLink: base + op.target, TargetID: op.targetID, Status: op.status, User: Caller,
+		InsertTime: computeTime(op.insert),
+	}
+	scope := "projects/" + op.project + "/global"
+	if op.zone != "" {
+		scope = "projects/" + op.project + "/zones/" + op.zone
+		out.Zone = base + scope
+	}
+	out.SelfLink = base + scope + "/operations/" + op.name
+	if !op.start.IsZero() {
+		out.StartTime = computeTime(op.start)
+	}
+	if op.status == statusDone {
+		out.Progress = 100
+		out.EndTime = computeTime(op.end)
+	}
+	if op.failure != nil {
+		out.Error = &operationErrs{Errors: []operationErr{{Code: op.failure.code, Message: op.failure.message}}}
+		out.HTTPErrorStatusCode = op.failure.httpStatus
+		out.HTTPErrorMessage = httpErrorMessage(op.failure.httpStatus)
+	}
+	return out
+}
+
+// httpErrorMessage is how operations spell an HTTP status: "PRECONDITION FAILED".
+func httpErrorMessage(code int) string {
+	b := []byte(http.StatusText(code))
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// operationLocked finds the operation a get or wait call names.
+func (f *Fake) operationLocked(r *http.Request, c *call) (*operation, *apiError) {
+	p, e := f.computeProjectLocked(r.PathValue("project"), c.method)
+	if e != nil {
+		return nil, e
+	}
+	zone, name := r.PathValue("zone"), r.PathValue("operation")
+	op := f.ops[opKey(p.ID, zone, name)]
+	if op == nil {
+		scope := "global"
+		if zone != "" {
+			scope = "zones/" + zone
+		}
+		return nil, errNotFound("projects/" + p.ID + "/" + scope + "/operations/" + name)
+	}
+	return op, nil
+}
+
+func (f *Fake) operationGet(w http.ResponseWriter, r *http.Request, c *call) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	op, e := f.operationLocked(r, c)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	f.pollLocked(op)
+	writeJSON(w, http.StatusOK, op.render(computeBase(r)))
+}
+
+// operationWait answers when the operation is DONE or the wait deadline
+// passes, whichever comes first. An operation that completes after a
+// number of polls counts the wait as one poll and answers at once.
+func (f *Fake) operationWait(w http.ResponseWriter, r *http.Request, c *call) {
+	f.mu.Lock()
+	op, e := f.operationLocked(r, c)
+	var sleep time.Duration
+	if e == nil && op.status != statusDone && op.polls == 0 && !op.doneAt.IsZero() {
+		sleep = min(time.Until(op.doneAt), f.waitDeadline)
+	}
+	f.mu.Unlock()
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if !sleepCtx(r.Context(), sleep) {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pollLocked(op)
+	writeJSON(w, http.StatusOK, op.render(computeBase(r)))
+}

@@ -1,0 +1,141 @@
+package gcpfake
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// call is what the dispatcher learned about a request before its handler.
+type call struct {
+	method  string // discovery id
+	project string // project id the call is about, "" when none
+	fault   Fault
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, c *call)
+
+func (f *Fake) routes() {
+	f.mux = http.NewServeMux()
+	route := func(pattern, method string, h handler) {
+		f.mux.HandleFunc(pattern, f.dispatch(method, h))
+	}
+	// Cloud Resource Manager v3.
+	route("GET /v3/organizations/{organization}", "cloudresourcemanager.organizations.get", f.crmOrganizationGet)
+	route("GET /v3/folders", "cloudresourcemanager.folders.list", f.crmFoldersList)
+	route("GET /v3/folders/{folder}", "cloudresourcemanager.folders.get", f.crmFolderGet)
+	route("GET /v3/projects", "cloudresourcemanager.projects.list", f.crmProjectsList)
+	route("GET /v3/projects:search", "cloudresourcemanager.projects.search", f.crmProjectsSearch)
+	route("GET /v3/projects/{project}", "cloudresourcemanager.projects.get", f.crmProjectGet)
+	// Service Usage v1.
+	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", f.suServiceGet)
+	route("GET /v1/projects/{project}/services", "serviceusage.services.list", f.suServicesList)
+	route("GET /v1/projects/{project}/services:batchGet", "serviceusage.services.batchGet", f.suServicesBatchGet)
+	// Compute Engine v1.
+	const c = "/compute/v1/projects/{project}"
+	route("GET "+c, "compute.projects.get", f.computeProjectGet)
+	route("POST "+c+"/setCommonInstanceMetadata", "compute.projects.setCommonInstanceMetadata", f.computeSetCommonInstanceMetadata)
+	route("GET "+c+"/global/operations/{operation}", "compute.globalOperations.get", f.operationGet)
+	route("POST "+c+"/global/operations/{operation}/wait", "compute.globalOperations.wait", f.operationWait)
+	route("GET "+c+"/zones/{zone}/instances", "compute.instances.list", f.instancesList)
+	route("GET "+c+"/zones/{zone}/instances/{instance}", "compute.instances.get", f.instanceGet)
+	route("POST "+c+"/zones/{zone}/instances/{instance}/setMetadata", "compute.instances.setMetadata", f.instanceSetMetadata)
+	route("GET "+c+"/zones/{zone}/operations/{operation}", "compute.zoneOperations.get", f.operationGet)
+	route("POST "+c+"/zones/{zone}/operations/{operation}/wait", "compute.zoneOperations.wait", f.operationWait)
+	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", f.instancesAggregatedList)
+
+	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, simpleError(http.StatusNotFound, "notFound", "Not Found: "+r.Method+" "+r.URL.Path))
+	})
+}
+
+// ServeHTTP serves the fake APIs.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+
+// dispatch counts a call, applies its fault, and runs its handler.
+func (f *Fake) dispatch(method string, h handler) http.HandlerFunc {
+	counter := f.counts[method]
+	return func(w http.ResponseWriter, r *http.Request) {
+		counter.Add(1)
+		c := &call{method: method, project: f.projectOf(r)}
+		fl, status := f.faultFor(method, c.project)
+		c.fault = fl
+		if !sleepCtx(r.Context(), fl.Latency) {
+			return // the caller has gone
+		}
+		if status != 0 {
+			writeError(w, errInjected(status, serviceOf(method), f.consumerOf(c.project)))
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+// projectOf is the id of the project a request names, by id or number.
+func (f *Fake) projectOf(r *http.Request) string {
+	p := r.PathValue("project")
+	if p == "" {
+		return ""
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if ps := f.lookupLocked(p); ps != nil {
+		return ps.ID
+	}
+	return p
+}
+
+// lookupLocked finds a project by id or number.
+func (f *Fake) lookupLocked(idOrNumber string) *projectState {
+	if p := f.projects[idOrNumber]; p != nil {
+		return p
+	}
+	return f.byNumber[idOrNumber]
+}
+
+func (f *Fake) consumerOf(projectID string) string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if p := f.projects[projectID]; p != nil {
+		return "projects/" + p.Number
+	}
+	return "projects/" + projectID
+}
+
+func serviceOf(method string) string {
+	api, _, _ := strings.Cut(method, ".")
+	return api + ".googleapis.com"
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, simpleError(http.StatusInternalServerError, "backendError", "encode response: "+err.Error()))
+		return
+	}
+	writeBody(w, code, b)
+}
+
+func writeBody(w http.ResponseWriter, code int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	b, _ := json.Marshal(struct {
+		Error *apiError `json:"error"`
+	}{e})
+	writeBody(w, e.Code, b)
+}
+
+// baseURL is the scheme and host the request came to, so that the links
+// in answers lead back to this fake.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

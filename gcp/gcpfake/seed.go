@@ -1,0 +1,263 @@
+package gcpfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// MaxSeedSize caps the size of a seed file ParseSeed accepts.
+const MaxSeedSize = 64 << 20
+
+// Seed describes an organization to serve. Its JSON form is the one of
+// testdata/demo-org.json:
+//
+//	{
+//	  "clock": "2026-11-23T12:00:00Z",                     // optional: fixes the fake's clock
+//	  "organization": {"id": "123456789012", "displayName": "example.com"},
+//	  "folders": [{"id": "406392811574", "parent": "organizations/123456789012", "displayName": "prod"}],
+//	  "projects": [{
+//	    "id": "web-prod-eu", "number": "482910375561", "parent": "folders/406392811574",
+//	    "state": "ACTIVE", "displayName": "Web prod EU", "labels": {"env": "prod"},
+//	    "services": ["compute.googleapis.com"],
+//	    "metadata": [{"key": "ssh-keys", "value": "alice:ssh-ed25519 AAAA... alice@laptop"}],
+//	    "instances": [{"zone": "europe-west1-b", "name": "web-eu-1", "id": "4817263540918273645",
+//	                   "metadata": [{"key": "block-project-ssh-keys", "value": "TRUE"}]}]
+//	  }],
+//	  "forbidden": ["folders/529384716620", "projects/hr-payroll"]  // what the caller may not read
+//	}
+type Seed struct {
+	Clock        time.Time    `json:"clock,omitzero"`
+	Organization Organization `json:"organization"`
+	Folders      []Folder     `json:"folders,omitempty"`
+	Projects     []Project    `json:"projects,omitempty"`
+	Forbidden    []string     `json:"forbidden,omitempty"`
+}
+
+// Organization is the root of the resource hierarchy.
+type Organization struct {
+	ID          string `json:"id"` // numeric, without "organizations/"
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+// Folder is a folder under the organization or another folder.
+type Folder struct {
+	ID          string `json:"id"`     // numeric, without "folders/"
+	Parent      string `json:"parent"` // organizations/N or folders/N
+	DisplayName string `json:"displayName,omitempty"`
+	State       string `json:"state,omitempty"` // ACTIVE (default) or DELETE_REQUESTED
+}
+
+// Project is a project with its enabled services, metadata and instances.
+type Project struct {
+	ID          string            `json:"id"`     // project id, e.g. web-prod-eu
+	Number      string            `json:"number"` // project number, e.g. 482910375561
+	Parent      string            `json:"parent"` // organizations/N or folders/N
+	State       string            `json:"state,omitempty"`
+	DisplayName string            `json:"displayName,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Services    []string          `json:"services,omitempty"` // enabled services
+	Metadata    []Item            `json:"metadata,omitempty"` // commonInstanceMetadata items
+	Instances   []Instance        `json:"instances,omitempty"`
+}
+
+// Instance is a VM with its own metadata.
+type Instance struct {
+	Zone     string `json:"zone"`
+	Name     string `json:"name"`
+	ID       string `json:"id,omitempty"` // numeric; derived from the name when empty
+	Metadata []Item `json:"metadata,omitempty"`
+}
+
+// Item is one metadata entry. Value is nil for an item without a value,
+// which the API tells apart from an empty value.
+type Item struct {
+	Key   string  `json:"key"`
+	Value *string `json:"value,omitempty"`
+}
+
+// NewItem returns an item with a value.
+func NewItem(key, value string) Item { return Item{Key: key, Value: &value} }
+
+// Project states, as Resource Manager names them.
+const (
+	StateActive          = "ACTIVE"
+	StateDeleteRequested = "DELETE_REQUESTED"
+)
+
+var (
+	numericID = regexp.MustCompile(`^[1-9][0-9]{0,18}$`)
+	// projectID is Resource Manager's rule: 6 to 30 lowercase letters,
+	// digits or hyphens, starting with a letter, not ending with a hyphen.
+	projectID   = regexp.MustCompile(`^[a-z][-a-z0-9]{4,28}[a-z0-9]$`)
+	zoneName    = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+-[a-z]$`)
+	resourceID  = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	serviceName = regexp.MustCompile(`^[a-z][-a-z0-9.]*\.[a-z]+$`)
+)
+
+// ParseSeed reads a seed strictly: unknown fields, trailing data and
+// inconsistent references are errors that say what is wrong and where.
+func ParseSeed(data []byte) (*Seed, error) {
+	if len(data) > MaxSeedSize {
+		return nil, fmt.Errorf("seed: %d bytes, more than the %d allowed", len(data), MaxSeedSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Seed
+	if err := dec.Decode(&s); err != nil {
+		return nil, seedSyntaxError(data, dec.InputOffset(), err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		line, col := position(data, dec.InputOffset())
+		return nil, fmt.Errorf("seed: line %d, column %d: data after the top-level object", line, col)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// seedSyntaxError locates a decoding error in the input.
+func seedSyntaxError(data []byte, offset int64, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		offset = se.Offset
+	case errors.As(err, &te):
+		offset = te.Offset
+		line, col := position(data, offset)
+		return fmt.Errorf("seed: line %d, column %d: field %s: want %s, got JSON %s", line, col, te.Field, te.Type, te.Value)
+	case errors.Is(err, io.EOF):
+		return errors.New("seed: empty input, want a JSON object")
+	}
+	line, col := position(data, offset)
+	return fmt.Errorf("seed: line %d, column %d: %s", line, col, strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(max(offset, 0), int64(len(data)))
+	before := data[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// Validate checks that the seed describes a consistent organization.
+func (s *Seed) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("seed: "+format, args...)) }
+
+	org := "organizations/" + s.Organization.ID
+	if !numericID.MatchString(s.Organization.ID) {
+		bad("organization.id %q: want a number such as 123456789012", s.Organization.ID)
+	}
+	parents := map[string]bool{org: true}
+	folderParent := map[string]string{}
+	for i, f := range s.Folders {
+		where := fmt.Sprintf("folders[%d]", i)
+		if !numericID.MatchString(f.ID) {
+			bad("%s.id %q: want a number such as 406392811574", where, f.ID)
+		}
+		if parents["folders/"+f.ID] {
+			bad("%s.id %q: folder listed twice", where, f.ID)
+		}
+		if f.State != "" && f.State != StateActive && f.State != StateDeleteRequested {
+			bad("%s.state %q: want ACTIVE or DELETE_REQUESTED", where, f.State)
+		}
+		parents["folders/"+f.ID] = true
+		folderParent["folders/"+f.ID] = f.Parent
+	}
+	for i, f := range s.Folders {
+		if !parents[f.Parent] {
+			bad("folders[%d] (%s).parent %q: not the organization or a folder of the seed", i, f.ID, f.Parent)
+			continue
+		}
+		// Walk up: a cycle never reaches the organization.
+		at, steps := f.Parent, 0
+		for at != org && steps <= len(s.Folders) {
+			at, steps = folderParent[at], steps+1
+		}
+		if at != org {
+			bad("folders[%d] (%s).parent %q: folders form a cycle", i, f.ID, f.Parent)
+		}
+	}
+
+	ids, numbers := map[string]bool{}, map[string]bool{}
+	for i := range s.Projects {
+		p := &s.Projects[i]
+		where := fmt.Sprintf("projects[%d] (%s)", i, p.ID)
+		if err := p.validate(); err != nil {
+			bad("%s: %v", where, err)
+		}
+		if ids[p.ID] {
+			bad("%s.id: project listed twice", where)
+		}
+		if numbers[p.Number] {
+			bad("%s.number %q: number used by another project", where, p.Number)
+		}
+		if !parents[p.Parent] {
+			bad("%s.parent %q: not the organization or a folder of the seed", where, p.Parent)
+		}
+		ids[p.ID], numbers[p.Number] = true, true
+	}
+	for i, name := range s.Forbidden {
+		kind, id, _ := strings.Cut(name, "/")
+		switch {
+		case kind == "folders" && parents[name]:
+		case kind == "projects" && ids[id]:
+		default:
+			bad("forbidden[%d] %q: want folders/N or projects/ID of the seed", i, name)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validate checks a project on its own, without its parent.
+func (p *Project) validate() error {
+	var errs []error
+	if !projectID.MatchString(p.ID) {
+		errs = append(errs, fmt.Errorf("id %q: want 6 to 30 lowercase letters, digits or hyphens, starting with a letter", p.ID))
+	}
+	if !numericID.MatchString(p.Number) {
+		errs = append(errs, fmt.Errorf("number %q: want a number such as 482910375561", p.Number))
+	}
+	if p.State != "" && p.State != StateActive && p.State != StateDeleteRequested {
+		errs = append(errs, fmt.Errorf("state %q: want ACTIVE or DELETE_REQUESTED", p.State))
+	}
+	for i, svc := range p.Services {
+		if !serviceName.MatchString(svc) {
+			errs = append(errs, fmt.Errorf("services[%d] %q: want a service name such as compute.googleapis.com", i, svc))
+		}
+	}
+	if v := validateItems(p.Metadata); v != nil {
+		errs = append(errs, fmt.Errorf("metadata: %s", v.Message))
+	}
+	seen := map[string]bool{}
+	for i, in := range p.Instances {
+		where := fmt.Sprintf("instances[%d] (%s)", i, in.Name)
+		if !zoneName.MatchString(in.Zone) {
+			errs = append(errs, fmt.Errorf("%s.zone %q: want a zone such as europe-west1-b", where, in.Zone))
+		}
+		if !resourceID.MatchString(in.Name) {
+			errs = append(errs, fmt.Errorf("%s.name %q: want lowercase letters, digits or hyphens, at most 63", where, in.Name))
+		}
+		if in.ID != "" && !numericID.MatchString(in.ID) {
+			errs = append(errs, fmt.Errorf("%s.id %q: want a number", where, in.ID))
+		}
+		if seen[in.Zone+"/"+in.Name] {
+			errs = append(errs, fmt.Errorf("%s: instance listed twice in zone %s", where, in.Zone))
+		}
+		seen[in.Zone+"/"+in.Name] = true
+		if v := validateItems(in.Metadata); v != nil {
+			errs = append(errs, fmt.Errorf("%s.metadata: %s", where, v.Message))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,178 @@
+package gcpfake
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// suService is Service Usage v1's Service resource.
+type suService struct {
+	Name   string   `json:"name"`   // projects/NUMBER/services/compute.googleapis.com
+	Parent string   `json:"parent"` // projects/NUMBER
+	Config suConfig `json:"config"`
+	State  string   `json:"state"` // ENABLED or DISABLED
+}
+
+type suConfig struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+}
+
+// catalogue holds well-known services with their titles; any other
+// well-formed name is a service too, titled after its name.
+var catalogue = map[string]string{
+	"bigquery.googleapis.com":             "BigQuery API",
+	"cloudresourcemanager.googleapis.com": "Cloud Resource Manager API",
+	"compute.googleapis.com":              "Compute Engine API",
+	"container.googleapis.com":            "Kubernetes Engine API",
+	"dataproc.googleapis.com":             "Cloud Dataproc API",
+	"dns.googleapis.com":                  "Cloud DNS API",
+	"iam.googleapis.com":                  "Identity and Access Management (IAM) API",
+	"logging.googleapis.com":              "Cloud Logging API",
+	"monitoring.googleapis.com":           "Cloud Monitoring API",
+	"notebooks.googleapis.com":            "Notebooks API",
+	"oslogin.googleapis.com":              "Cloud OS Login API",
+	"serviceusage.googleapis.com":         "Service Usage API",
+	"storage.googleapis.com":              "Cloud Storage API",
+}
+
+func serviceTitle(service string) string {
+	if t, ok := catalogue[service]; ok {
+		return t
+	}
+	return strings.TrimSuffix(service, ".googleapis.com") + " API"
+}
+
+func suServiceOf(p *projectState, service string) suService {
+	state := "DISABLED"
+	if p.services[service] {
+		state = "ENABLED"
+	}
+	parent := "projects/" + p.Number
+	return suService{
+		Name: parent + "/services/" + service, Parent: parent, State: state,
+		Config: suConfig{Name: service, Title: serviceTitle(service)},
+	}
+}
+
+// suProjectLocked finds the project of a Service Usage call, or the error
+// to answer: unknown, scheduled for deletion, or not readable.
+func (f *Fake) suProjectLocked(idOrNumber, service string) (*projectState, *apiError) {
+	p := f.lookupLocked(idOrNumber)
+	switch {
+	case p == nil:
+		return nil, rpcError(http.StatusNotFound, fmt.Sprintf("Project '%s' not found.", idOrNumber), &errorInfo{
+			Reason: "RESOURCE_NOT_FOUND", Domain: "serviceusage.googleapis.com",
+			Metadata: map[string]string{"resource": "projects/" + idOrNumber},
+		})
+	case p.State == StateDeleteRequested:
+		return nil, errProjectDeleted("serviceusage.googleapis.com", p.Number)
+	case f.forbidden["projects/"+p.ID]:
+		msg := "Permission denied to list services for consumer container [projects/" + p.Number + "]"
+		if service != "" {
+			msg = "Permission denied to get service [" + service + "]"
+		}
+		e := simpleError(http.StatusForbidden, "forbidden", msg)
+		e.Details = []any{&errorInfo{
+			Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "AUTH_PERMISSION_DENIED", Domain: "serviceusage.googleapis.com",
+			Metadata: map[string]string{"permission": "serviceusage.services.get", "resource": "projects/" + p.Number},
+		}}
+		return nil, e
+	}
+	return p, nil
+}
+
+func (f *Fake) suServiceGet(w http.ResponseWriter, r *http.Request, _ *call) {
+	service := r.PathValue("service")
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	p, e := f.suProjectLocked(r.PathValue("project"), service)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if !serviceName.MatchString(service) {
+		writeError(w, errBadArgument(fmt.Sprintf("Invalid service name %q.", service)))
+		return
+	}
+	writeJSON(w, http.StatusOK, suServiceOf(p, service))
+}
+
+// suServicesList serves services.list with the filters the API allows:
+// none, state:ENABLED or state:DISABLED.
+func (f *Fake) suServicesList(w http.ResponseWriter, r *http.Request, _ *call) {
+	filter := r.URL.Query().Get("filter")
+	var want string
+	switch strings.ToUpper(strings.ReplaceAll(filter, " ", "")) {
+	case "":
+	case "STATE:ENABLED":
+		want = "ENABLED"
+	case "STATE:DISABLED":
+		want = "DISABLED"
+	default:
+		writeError(w, errBadArgument(fmt.Sprintf("Invalid filter %q: the allowed filters are state:ENABLED and state:DISABLED.", filter)))
+		return
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	p, e := f.suProjectLocked(r.PathValue("project"), "")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	names := sortedKeys(catalogue)
+	for s := range p.services {
+		if _, known := catalogue[s]; !known {
+			names = append(names, s)
+		}
+	}
+	slices.Sort(names)
+	var all []suService
+	for _, s := range names {
+		if svc := suServiceOf(p, s); want == "" || svc.State == want {
+			all = append(all, svc)
+		}
+	}
+	start, end, next, e := usagePager.page(r, len(all), "services|"+p.ID+"|"+want)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Services      []suService `json:"services,omitempty"`
+		NextPageToken string      `json:"nextPageToken,omitempty"`
+	}{all[start:end], next})
+}
+
+// maxBatchGet is the most names services:batchGet takes.
+const maxBatchGet = 30
+
+func (f *Fake) suServicesBatchGet(w http.ResponseWriter, r *http.Request, _ *call) {
+	names := r.URL.Query()["names"]
+	if len(names) == 0 || len(names) > maxBatchGet {
+		writeError(w, errBadArgument(fmt.Sprintf("Between 1 and %d services may be requested at a time; got %d.", maxBatchGet, len(names))))
+		return
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	p, e := f.suProjectLocked(r.PathValue("project"), "")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	out := make([]suService, 0, len(names))
+	for _, n := range names {
+		rest, ok := strings.CutPrefix(n, "projects/")
+		owner, service, ok2 := strings.Cut(rest, "/services/")
+		if !ok || !ok2 || f.lookupLocked(owner) != p || !serviceName.MatchString(service) {
+			writeError(w, errBadArgument(fmt.Sprintf("Invalid service name %q: want projects/%s/services/SERVICE.", n, p.Number)))
+			return
+		}
+		out = append(out, suServiceOf(p, service))
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Services []suService `json:"services"`
+	}{out})
+}
