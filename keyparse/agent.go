@@ -123,7 +123,12 @@ func ParseExpireOn(s string) (time.Time, error) {
 // diagnose names why ssh.ParseAuthorizedKey rejected the key part, from
 // the fields as written. The verdict is x/crypto's; this only explains it.
 func diagnose(l *Line) Reason {
-	if l.Blob == "" {
+	switch {
+	case l.KeyType == "":
+		return ReasonNoKey // only blanks or a lone "\r"
+	case strings.HasPrefix(l.Options+l.KeyType, "#"):
+		return ReasonNotAuthorizedKey // read as a comment line
+	case l.Blob == "":
 		return ReasonNotAuthorizedKey
 	}
 	blob, err := base64.StdEncoding.DecodeString(l.Blob)

@@ -6,18 +6,39 @@ import "strings"
 // written, splitting the way ssh.ParseAuthorizedKey does (spaces and tabs;
 // options up to the first unquoted blank). It is used for display and to
 // explain a rejection; the verdict comes from ssh.ParseAuthorizedKey.
+//
+// Like ParseAuthorizedKey, it reads the first field as the key type, and
+// as options only when that reading cannot be right: the first field is
+// not a key type, and what follows the options is one (restrict,pty
+// ssh-rsa ...) or the second field is not base64 (restrict ssh-foo ...).
+// So "ssh-foo AAAA..." and "usera:ssh-rsa AAAA..." keep their first field
+// as the type, which diagnose then reports as unknown.
 func fields(l *Line, key string) {
-	s := trimBlank(strings.TrimSuffix(trimBlank(key), "\r"))
-	first, rest := cutBlank(s)
-	if !knownType(first) {
+	s := trimBlank(strings.TrimSuffix(strings.Trim(key, " "), "\r"))
+	typ, rest := cutBlank(s)
+	if !knownType(typ) {
 		if opts, after, ok := cutOptions(s); ok {
-			l.Options = opts
-			first, rest = cutBlank(after)
+			typ2, rest2 := cutBlank(after)
+			if blob, _ := cutBlank(rest); knownType(typ2) || !base64Text(blob) {
+				l.Options, typ, rest = opts, typ2, rest2
+			}
 		}
 	}
-	l.KeyType = first
+	l.KeyType = typ
 	l.Blob, rest = cutBlank(rest)
 	l.Comment = trimBlank(rest)
+}
+
+// base64Text tells whether s is made only of standard base64 characters.
+func base64Text(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '+', b == '/', b == '=':
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func trimBlank(s string) string { return strings.Trim(s, " \t") }

@@ -12,7 +12,8 @@ const (
 	ReasonNoColon Reason = "no-colon"
 	// ReasonNoUser: nothing before the ':' (agent: "user missing").
 	ReasonNoUser Reason = "no-user"
-	// ReasonNoKey: nothing after the ':' (agent: "key missing").
+	// ReasonNoKey: nothing but blanks after the ':' (agent: "key missing",
+	// or "no key found" from x/crypto for a tab or a lone "\r").
 	ReasonNoKey Reason = "no-key"
 	// ReasonUserWhitespace: the user contains a space of any kind.
 	ReasonUserWhitespace Reason = "user-whitespace"
