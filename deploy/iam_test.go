@@ -1,0 +1,164 @@
+package deploy
+
+import (
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
+)
+
+// methodPermissions maps every API method that package gcp calls, named as
+// it labels the call (c.call(ctx, "<method id>", ...)), to the IAM
+// permission the method needs (from each method's reference page, "IAM
+// Permissions"). The test checks it against gcp/*.go both ways.
+var methodPermissions = map[string]string{
+	"cloudresourcemanager.folders.list":          "resourcemanager.folders.list",  // on the parent folder or organization
+	"cloudresourcemanager.projects.list":         "resourcemanager.projects.list", // on the parent folder or organization
+	"cloudresourcemanager.projects.get":          "resourcemanager.projects.get",
+	"compute.projects.get":                       "compute.projects.get",
+	"compute.projects.setCommonInstanceMetadata": "compute.projects.setCommonInstanceMetadata",
+	"compute.globalOperations.wait":              "compute.globalOperations.get", // wait needs what get needs
+	"compute.instances.aggregatedList":           "compute.instances.list",
+	"compute.instances.get":                      "compute.instances.get",
+	"compute.instances.setMetadata":              "compute.instances.setMetadata",
+	"compute.zoneOperations.wait":                "compute.zoneOperations.get",
+	"serviceusage.services.get":                  "serviceusage.services.get",
+}
+
+// readMethods and writeMethods sort the methods of the pruner interfaces
+// that gcp implements: a dry run calls only the first.
+var (
+	readMethods  = []string{"ListProjects", "ProjectMetadata"}
+	writeMethods = []string{"SetProjectMetadata"}
+)
+
+// role is the file format of `gcloud iam roles create --file`.
+type role struct {
+	Title               string   `json:"title"`
+	Description         string   `json:"description"`
+	Stage               string   `json:"stage"`
+	IncludedPermissions []string `json:"includedPermissions"`
+}
+
+func readRole(t *testing.T, path string) role {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var r role
+	require.NoError(t, yaml.UnmarshalStrict(data, &r), path)
+	require.NotEmpty(t, r.Title, path)
+	require.LessOrEqual(t, len(r.Title), 100, path)
+	require.NotEmpty(t, r.Description, path)
+	require.Equal(t, "GA", r.Stage, path)
+	require.True(t, slices.IsSorted(r.IncludedPermissions), "%s: permissions sorted", path)
+	require.Equal(t, slices.Compact(slices.Clone(r.IncludedPermissions)), r.IncludedPermissions, "%s: no duplicates", path)
+	return r
+}
+
+func TestMethodTableMatchesGCP(t *testing.T) {
+	src := parseGCP(t)
+	for id, fns := range src.callers {
+		require.Contains(t, methodPermissions, id, "gcp calls %s (in %v): add it to methodPermissions", id, fns)
+	}
+	for id := range methodPermissions {
+		require.Contains(t, src.callers, id, "methodPermissions lists %s, which gcp no longer calls", id)
+	}
+}
+
+// permissions is the set of permissions that the methods reachable from the
+// given methods of gcp.Client need.
+func permissions(src gcpSource, roots []string) []string {
+	set := make(map[string]bool)
+	for id := range src.reachable(roots) {
+		set[methodPermissions[id]] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// TestRolesAreLeast checks that each role holds exactly the permissions of
+// the calls the reconciler can make through the pruner interfaces that gcp
+// implements: none missing, none more. Methods of gcp that the reconciler
+// cannot reach (instance metadata, service usage) need no permission yet.
+func TestRolesAreLeast(t *testing.T) {
+	src := parseGCP(t)
+	ifaces := interfaceMethods(t, src.interfaces)
+	var all []string
+	for name, methods := range ifaces {
+		for _, m := range methods {
+			require.True(t, slices.Contains(readMethods, m) || slices.Contains(writeMethods, m),
+				"pruner.%s.%s: say in readMethods or writeMethods whether a dry run calls it", name, m)
+			all = append(all, m)
+		}
+	}
+
+	apply := readRole(t, "iam/role.yaml")
+	require.Equal(t, permissions(src, all), apply.IncludedPermissions, "iam/role.yaml")
+
+	dry := readRole(t, "iam/role-dry-run.yaml")
+	require.Equal(t, permissions(src, readMethods), dry.IncludedPermissions, "iam/role-dry-run.yaml")
+	require.NotContains(t, dry.IncludedPermissions, "compute.projects.setCommonInstanceMetadata")
+}
+
+// TestSetupScript runs deploy/iam/setup.sh with a gcloud that only records
+// its arguments, and checks the commands against the other files of deploy/.
+func TestSetupScript(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	m := build(t, ".")
+	gsa := m.serviceAccount.Annotations["iam.gke.io/gcp-service-account"]
+	gsaName, rest, _ := strings.Cut(gsa, "@")
+	project := strings.TrimSuffix(rest, ".iam.gserviceaccount.com")
+
+	bin := t.TempDir()
+	logFile := filepath.Join(bin, "calls")
+	stub := "#!/bin/sh\necho \"$*\" >> " + logFile + "\ncase \"$*\" in *describe*) exit 1;; esac\n"
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "gcloud"), []byte(stub), 0o755))
+
+	here, err := filepath.Abs(".")
+	require.NoError(t, err)
+	cmd := exec.Command("bash", filepath.Join(here, "iam", "setup.sh"))
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(),
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"ORG_ID=123456789012", "PROJECT_ID="+project, "GSA_NAME="+gsaName,
+		"NAMESPACE="+m.namespace.Name, "KSA="+m.serviceAccount.Name)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	data, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+	calls := string(data)
+
+	member := "--member=serviceAccount:" + gsa
+	for _, want := range []string{
+		"iam roles create sshPruner --organization=123456789012 --file=" + filepath.Join(here, "iam", "role.yaml"),
+		"iam roles create sshPrunerDryRun --organization=123456789012 --file=" + filepath.Join(here, "iam", "role-dry-run.yaml"),
+		"organizations add-iam-policy-binding 123456789012 " + member + " --role=organizations/123456789012/roles/sshPruner",
+		"projects add-iam-policy-binding " + project + " " + member + " --role=roles/logging.logWriter",
+		"iam service-accounts add-iam-policy-binding " + gsa + " --project=" + project +
+			" --role=roles/iam.workloadIdentityUser --member=serviceAccount:" + project + ".svc.id.goog[" +
+			m.namespace.Name + "/" + m.serviceAccount.Name + "]",
+		"monitoring dashboards create --project=" + project + " --config-from-file=",
+	} {
+		require.Contains(t, calls, want)
+	}
+	for _, f := range metricFiles(t) {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		require.Contains(t, calls, "logging metrics create "+name+" --project="+project+" --config-from-file=")
+	}
+	// Every file the script hands to gcloud exists.
+	for _, field := range strings.Fields(calls) {
+		if path, ok := strings.CutPrefix(field, "--file="); ok {
+			require.FileExists(t, path)
+		}
+		if path, ok := strings.CutPrefix(field, "--config-from-file="); ok {
+			require.FileExists(t, path)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	logging "google.golang.org/api/logging/v2"
+	monitoring "google.golang.org/api/monitoring/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// logName is how every filter selects ssh-pruner's entries: the log the
+// Cloud Logging destination writes, not the container's stderr.
+const logName = `logName:"/logs/ssh-pruner"`
+
+var (
+	// payloadField is a jsonPayload field in a logging filter or extractor.
+	payloadField = regexp.MustCompile(`jsonPayload\.([A-Za-z0-9_]+)`)
+	// payloadCompare is a comparison of a field with a quoted string.
+	payloadCompare = regexp.MustCompile(`jsonPayload\.([A-Za-z0-9_]+)\s*[=:]\s*"([^"]*)"`)
+	// extractor is the only label extractor used: a field taken whole.
+	extractor = regexp.MustCompile(`^EXTRACT\(jsonPayload\.([A-Za-z0-9_]+)\)$`)
+	// userMetric is a log-based metric in a Monitoring filter.
+	userMetric = regexp.MustCompile(`metric\.type\s*=\s*"logging\.googleapis\.com/user/([^"]+)"`)
+	// metricLabel is a metric label in a Monitoring filter or groupByFields.
+	metricLabel = regexp.MustCompile(`metric\.labels?\.([A-Za-z0-9_]+)`)
+)
+
+// checkLogFilter checks a Cloud Logging filter against pruner's log entries.
+func checkLogFilter(t *testing.T, where, filter string) {
+	t.Helper()
+	require.Contains(t, filter, logName, "%s: selects the ssh-pruner log", where)
+	fields, values := logFields(t), logValues(t)
+	for _, m := range payloadField.FindAllStringSubmatch(filter, -1) {
+		require.True(t, fields[m[1]], "%s: jsonPayload.%s is no field of pruner's entries", where, m[1])
+	}
+	for _, m := range payloadCompare.FindAllStringSubmatch(filter, -1) {
+		if enumFields[m[1]] {
+			require.True(t, knownValue(values, m[2]), "%s: jsonPayload.%s=%q: pruner never logs that value", where, m[1], m[2])
+		}
+	}
+}
+
+// enumFields are the fields whose values come from constants of package
+// pruner; a filter that compares them with anything else matches nothing.
+var enumFields = map[string]bool{"event": true, "action": true, "reason": true, "outcome": true, "metadataKey": true}
+
+// knownValue tells whether v is a constant of pruner, or starts with a
+// constant prefix such as "invalid:".
+func knownValue(values map[string]bool, v string) bool {
+	if values[v] {
+		return true
+	}
+	if prefix, _, ok := strings.Cut(v, ":"); ok {
+		return values[prefix+":"]
+	}
+	return false
+}
+
+func metricFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("monitoring/metrics/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return files
+}
+
+// metrics decodes every metric file strictly and returns the metrics by name.
+func metrics(t *testing.T) map[string]*logging.LogMetric {
+	t.Helper()
+	out := make(map[string]*logging.LogMetric)
+	for _, f := range metricFiles(t) {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		js, err := yaml.YAMLToJSON(data)
+		require.NoError(t, err, f)
+		var m logging.LogMetric
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&m), f)
+		require.Equal(t, strings.TrimSuffix(filepath.Base(f), ".yaml"), m.Name, "%s: name is the file name", f)
+		out[m.Name] = &m
+	}
+	return out
+}
+
+func TestLogMetrics(t *testing.T) {
+	for name, m := range metrics(t) {
+		t.Run(name, func(t *testing.T) {
+			require.NotEmpty(t, m.Description)
+			checkLogFilter(t, name, m.Filter)
+			d := m.MetricDescriptor
+			require.NotNil(t, d)
+			require.Equal(t, "DELTA", d.MetricKind)
+			require.Equal(t, "INT64", d.ValueType)
+			require.LessOrEqual(t, len(d.Labels), 10, "a log-based metric has at most 10 labels")
+			declared := make(map[string]bool)
+			for _, l := range d.Labels {
+				require.Equal(t, "STRING", l.ValueType, "label %s", l.Key)
+				declared[l.Key] = true
+			}
+			require.Len(t, m.LabelExtractors, len(declared), "one extractor per label")
+			for label, ex := range m.LabelExtractors {
+				require.True(t, declared[label], "extractor of undeclared label %s", label)
+				sub := extractor.FindStringSubmatch(ex)
+				require.NotNil(t, sub, "label %s: extractor %q", label, ex)
+				require.Equal(t, label, sub[1], "label %s is named after its field", label)
+				require.True(t, logFields(t)[sub[1]], "label %s: no field jsonPayload.%s", label, sub[1])
+			}
+			require.Contains(t, declared, "project", "every metric is by project")
+		})
+	}
+	// The metrics the issue asks for.
+	all := metrics(t)
+	for _, want := range []struct{ name, label string }{
+		{"ssh_pruner_keys_removed", "username"},
+		{"ssh_pruner_keys_removed", "googleUserName"},
+		{"ssh_pruner_keys_kept", "username"},
+		{"ssh_pruner_keys_kept", "googleUserName"},
+		{"ssh_pruner_keys_without_expiry", "username"},
+		{"ssh_pruner_keys_without_expiry", "googleUserName"},
+		{"ssh_pruner_projects_failed", "project"},
+	} {
+		require.Contains(t, all, want.name)
+		require.Contains(t, all[want.name].LabelExtractors, want.label, want.name)
+	}
+}
+
+// TestDashboard decodes the dashboard strictly and checks that every metric
+// it charts, and every label it uses, is defined in deploy/monitoring/metrics.
+func TestDashboard(t *testing.T) {
+	data, err := os.ReadFile("monitoring/dashboard.json")
+	require.NoError(t, err)
+	var d monitoring.Dashboard
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&d))
+	require.NotEmpty(t, d.DisplayName)
+	require.NotNil(t, d.MosaicLayout, "a mosaic layout")
+
+	defined := metrics(t)
+	charted := make(map[string]bool)
+	checkQuery := func(title string, q *monitoring.TimeSeriesQuery) {
+		require.NotNil(t, q, title)
+		require.Empty(t, q.TimeSeriesQueryLanguage, "%s: MQL is not checked here; use a filter", title)
+		require.Empty(t, q.PrometheusQuery, "%s: PromQL is not checked here; use a filter", title)
+		f := q.TimeSeriesFilter
+		require.NotNil(t, f, "%s: a timeSeriesFilter", title)
+		m := userMetric.FindStringSubmatch(f.Filter)
+		require.NotNil(t, m, "%s: charts a log-based metric: %s", title, f.Filter)
+		metric, ok := defined[m[1]]
+		require.True(t, ok, "%s: metric %s is not defined in monitoring/metrics", title, m[1])
+		charted[m[1]] = true
+		labels := f.Filter
+		if f.Aggregation != nil {
+			labels += " " + strings.Join(f.Aggregation.GroupByFields, " ")
+		}
+		for _, l := range metricLabel.FindAllStringSubmatch(labels, -1) {
+			require.Contains(t, metric.LabelExtractors, l[1], "%s: %s has no label %s", title, m[1], l[1])
+		}
+	}
+
+	cols := d.MosaicLayout.Columns
+	require.Positive(t, cols)
+	for _, tile := range d.MosaicLayout.Tiles {
+		w := tile.Widget
+		require.NotNil(t, w)
+		require.NotEmpty(t, w.Title)
+		require.LessOrEqual(t, tile.XPos+tile.Width, cols, "%s fits in the columns", w.Title)
+		switch {
+		case w.XyChart != nil:
+			require.NotEmpty(t, w.XyChart.DataSets, w.Title)
+			for _, ds := range w.XyChart.DataSets {
+				checkQuery(w.Title, ds.TimeSeriesQuery)
+			}
+		case w.TimeSeriesTable != nil:
+			require.NotEmpty(t, w.TimeSeriesTable.DataSets, w.Title)
+			for _, ds := range w.TimeSeriesTable.DataSets {
+				checkQuery(w.Title, ds.TimeSeriesQuery)
+			}
+		case w.Scorecard != nil:
+			checkQuery(w.Title, w.Scorecard.TimeSeriesQuery)
+		case w.LogsPanel != nil:
+			checkLogFilter(t, w.Title, w.LogsPanel.Filter)
+		default:
+			t.Fatalf("widget %q: a kind this test does not check", w.Title)
+		}
+	}
+	// The four views the issue asks for.
+	for _, m := range []string{"ssh_pruner_keys_seen", "ssh_pruner_keys_removed", "ssh_pruner_keys_without_expiry", "ssh_pruner_projects_failed"} {
+		require.True(t, charted[m], "the dashboard charts %s", m)
+	}
+}
+
+// TestSavedQueries checks the Logs Explorer queries of deploy/README.md:
+// the fenced blocks marked "query".
+func TestSavedQueries(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```query\n(.*?)```").FindAllStringSubmatch(string(data), -1)
+	require.GreaterOrEqual(t, len(blocks), 4, "saved queries in README.md")
+	for i, b := range blocks {
+		checkLogFilter(t, "README.md query "+string(rune('1'+i)), b[1])
+	}
+}
