@@ -72,6 +72,17 @@ func apiErr(t testing.TB, err error, code int) *googleapi.Error {
 	return ge
 }
 
+// codeOf is the HTTP status of a call's outcome: 200 for no error.
+func codeOf(t testing.TB, err error) int {
+	t.Helper()
+	if err == nil {
+		return http.StatusOK
+	}
+	var ge *googleapi.Error
+	require.True(t, errors.As(err, &ge), "want a *googleapi.Error, got %v", err)
+	return ge.Code
+}
+
 func reasons(ge *googleapi.Error) []string {
 	var out []string
 	for _, e := range ge.Errors {

@@ -128,7 +128,7 @@ func seedSyntaxError(data []byte, offset int64, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		offset = se.Offset
+		offset = se.Offset - 1 // Offset counts the offending byte
 	case errors.As(err, &te):
 		offset = te.Offset
 		line, col := position(data, offset)
