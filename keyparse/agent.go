@@ -2,7 +2,6 @@ package keyparse
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"time"
 	"unicode"
@@ -57,11 +56,11 @@ func validateUser(user string) Reason {
 
 // readKey reads the key part as the agent's CheckExpiredKey: it must be
 // an authorized_keys entry (x/crypto's ssh.ParseAuthorizedKey, which also
-// checks the declared type against the blob's), and a comment that starts
-// with "google-ssh" must be followed by a space and JSON whose expireOn
-// parses. The first reason found is kept: a bad user outranks a bad key.
+// checks the declared type against the blob's; parseAuthorizedKey does
+// the same in one decoding), and a comment that starts with "google-ssh"
+// must be followed by a space and JSON whose expireOn parses. The first
+// reason found is kept: a bad user outranks a bad key.
 func readKey(l *Line, key string) {
-	fields(l, key)
 	invalid := func(r Reason) {
 		if l.Invalid == "" {
 			l.Invalid = r
@@ -72,13 +71,15 @@ func readKey(l *Line, key string) {
 		invalid(ReasonNoKey)
 		return
 	}
-	pub, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(trimmed))
-	if err != nil {
+	k, ok := parseAuthorizedKey(trimmed)
+	if !ok {
+		fields(l, key)
 		invalid(diagnose(l))
 		return
 	}
-	l.Comment = comment
-	l.Fingerprint = fingerprint(pub)
+	l.Options, l.KeyType, l.Blob, l.Comment = k.options, k.keyType, k.blob, k.comment
+	l.Fingerprint = blobFingerprint(k.pub, k.raw)
+	comment := k.comment
 	if !strings.HasPrefix(comment, "google-ssh") {
 		return // never expires
 	}
@@ -87,8 +88,8 @@ func readKey(l *Line, key string) {
 		invalid(ReasonGoogleSSHNoJSON)
 		return
 	}
-	var g GoogleSSH
-	if err := json.Unmarshal([]byte(obj), &g); err != nil {
+	g, ok := decodeGoogleSSH(obj)
+	if !ok {
 		invalid(ReasonGoogleSSHBadJSON)
 		return
 	}
@@ -107,6 +108,14 @@ var expireOnLayouts = []string{time.RFC3339, "2006-01-02T15:04:05-0700"}
 
 // ParseExpireOn reads a google-ssh expireOn as the agent does.
 func ParseExpireOn(s string) (time.Time, error) {
+	// The two layouts accept disjoint strings (a zone of Z or +hh:mm, or
+	// one of +hhmm), so trying gcloud's first when the string ends like
+	// it changes nothing but the time spent on the usual case.
+	if n := len(s); n >= 5 && (s[n-5] == '+' || s[n-5] == '-') {
+		if t, err := time.Parse(expireOnLayouts[1], s); err == nil {
+			return t, nil
+		}
+	}
 	var first error
 	for _, layout := range expireOnLayouts {
 		t, err := time.Parse(layout, s)
