@@ -58,11 +58,11 @@ func (r Report) Summary() string {
 	if t.Interrupted > 0 || t.NotStarted > 0 {
 		fmt.Fprintf(&b, ", %d interrupted, %d not started", t.Interrupted, t.NotStarted)
 	}
-	verb := "removed"
+	removed, moved := "removed", "moved"
 	if r.DryRun {
-		verb = "to remove"
+		removed, moved = "to remove", "to move"
 	}
-	fmt.Fprintf(&b, "; keys: %d %s, %d moved, %d kept", t.KeysRemoved, verb, t.KeysMoved, t.KeysKept)
+	fmt.Fprintf(&b, "; keys: %d %s, %d %s, %d kept", t.KeysRemoved, removed, t.KeysMoved, moved, t.KeysKept)
 	switch {
 	case r.Interrupted:
 		b.WriteString(" (interrupted)")

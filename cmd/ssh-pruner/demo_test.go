@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+func TestDemo(t *testing.T) {
+	clearEnv(t)
+	cases := []struct {
+		name   string
+		args   []string
+		golden string
+	}{
+		{"dry run", []string{"demo"}, "demo.txt"},
+		{"apply then check", []string{"demo", "--apply"}, "demo-apply.txt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := cli(t, context.Background(), nil, tc.args...)
+			require.Equal(t, 0, code, errOut)
+			require.Empty(t, errOut, "the demo logs only warnings and errors by default")
+			golden(t, tc.golden, out)
+		})
+	}
+}
+
+func TestDemoJSON(t *testing.T) {
+	clearEnv(t)
+	out, errOut, code := cli(t, context.Background(), nil, "demo", "--output", "json", "--log-level", "info")
+	require.Equal(t, 0, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), "stdout is one JSON document")
+	require.True(t, rep.DryRun)
+	require.Equal(t, 13, rep.Totals.Projects)
+	require.Positive(t, rep.Totals.KeysRemoved)
+	require.NotEmpty(t, jsonLines(errOut), "--log-level info brings the structured log back")
+}

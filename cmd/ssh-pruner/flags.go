@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// envPrefix starts the environment variable of every flag: --max-attempts
+// is SSH_PRUNER_MAX_ATTEMPTS. A flag given on the command line wins.
+const envPrefix = "SSH_PRUNER_"
+
+// envName is the environment variable that sets the flag called name.
+func envName(name string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// listFlag is a repeatable flag. From the environment it takes a
+// comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// commaSeparated marks listFlag so that an environment value is split.
+func (l *listFlag) commaSeparated() {}
+
+// newFlagSet makes a flag set whose --help prints the given usage text and
+// the flags, each with its environment variable.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags (each can also be set by the environment variable shown):")
+		fs.VisitAll(func(f *flag.Flag) {
+			if strings.HasPrefix(f.Usage, "(hidden)") {
+				return
+			}
+			def := ""
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" {
+				def = fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(fs.Output(), "  --%s\n\t%s%s [%s]\n", f.Name, f.Usage, def, envName(f.Name))
+		})
+	}
+	return fs
+}
+
+// parseFlags parses args, then fills every flag not given from its
+// environment variable. --help gives errHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageErrorf("%s: %v", fs.Name(), err)
+	}
+	given := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		v := os.Getenv(envName(f.Name))
+		if given[f.Name] || v == "" || err != nil {
+			return
+		}
+		values := []string{v}
+		if _, ok := f.Value.(interface{ commaSeparated() }); ok {
+			values = strings.Split(v, ",")
+		}
+		for _, one := range values {
+			if e := f.Value.Set(strings.TrimSpace(one)); e != nil {
+				err = usageErrorf("%s: environment %s=%q: %v", fs.Name(), envName(f.Name), v, e)
+				return
+			}
+		}
+	})
+	return err
+}
+
+// errHelp is returned after --help printed the usage: exit status 0.
+var errHelp = errors.New("help requested")

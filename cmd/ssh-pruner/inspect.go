@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+)
+
+const inspectUsage = `Usage: ssh-pruner inspect [flags] [FILE|-]
+
+Shows how Google's guest agent reads each line of SSH key metadata: who,
+which key (SHA256 fingerprint, as ssh-keygen -l prints it), until when,
+and whether the line grants access now. Reads FILE, or stdin when FILE is
+- or absent. Nothing is sent anywhere.
+
+The input is either a metadata value in ssh-keys form (one user:key per
+line), or the JSON that gcloud prints for a project or an instance; then
+every ssh-keys and sshKeys item in it is inspected.
+
+States: expiring (grants access until expireOn), expired, permanent
+(grants access, never expires), invalid (never grants access; the reason
+says why).
+
+Examples:
+  ssh-pruner inspect testdata/ssh-keys.txt
+  gcloud compute project-info describe --format=json | ssh-pruner inspect
+  gcloud compute instances describe vm-1 --zone europe-west1-b --format=json |
+      ssh-pruner inspect --output json -
+`
+
+// inspectRow is one line of the inspect report; its JSON form is the
+// --output json contract.
+type inspectRow struct {
+	MetadataKey    string     `json:"metadataKey"`
+	Line           int        `json:"line"`
+	Username       string     `json:"username"`
+	KeyType        string     `json:"keyType"`
+	Fingerprint    string     `json:"fingerprint"`
+	GoogleUserName string     `json:"googleUserName"`
+	ExpireOn       *time.Time `json:"expireOn"`
+	State          string     `json:"state"`
+	Reason         string     `json:"reason"`
+}
+
+func cmdInspect(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("inspect", inspectUsage, stderr)
+	output := fs.String("output", "text", "format: text or json")
+	nowFlag := fs.String("now", "", "judge expiry at this `RFC3339` instant instead of the current time")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *output != "text" && *output != "json" {
+		return usageErrorf("inspect: --output %q: want text or json", *output)
+	}
+	now := time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usageErrorf("inspect: --now %q: want RFC 3339, e.g. 2026-01-02T15:04:05Z", *nowFlag)
+		}
+		now = t
+	}
+	if fs.NArg() > 1 {
+		return usageErrorf("inspect: want at most one FILE, got %d arguments", fs.NArg())
+	}
+	name, data, err := readInput(fs.Arg(0), stdin)
+	if err != nil {
+		return usageErrorf("inspect: %v", err)
+	}
+	items, err := keyItems(data)
+	if err != nil {
+		return usageErrorf("inspect: %s: %v", name, err)
+	}
+	rows := inspectRows(items, now)
+	if *output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	return writeInspectText(stdout, rows)
+}
+
+// maxInput bounds what inspect reads: far above the 512 KiB that a
+// project's metadata can hold, with room for gcloud's JSON around it.
+const maxInput = 16 << 20
+
+func readInput(arg string, stdin io.Reader) (name string, data []byte, err error) {
+	r, name := stdin, "stdin"
+	if arg != "" && arg != "-" {
+		f, err := os.Open(arg)
+		if err != nil {
+			return arg, nil, err
+		}
+		defer f.Close()
+		r, name = f, arg
+	}
+	data, err = io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return name, nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxInput {
+		return name, nil, fmt.Errorf("%s: larger than %d MiB", name, maxInput>>20)
+	}
+	return name, data, nil
+}
+
+// keyItem is one ssh-keys or sshKeys value to inspect.
+type keyItem struct{ key, value string }
+
+// gcloudMetadata is the part of gcloud's JSON for a project
+// (commonInstanceMetadata) or an instance (metadata) that inspect reads.
+type gcloudMetadata struct {
+	CommonInstanceMetadata *metadataJSON `json:"commonInstanceMetadata"`
+	Metadata               *metadataJSON `json:"metadata"`
+}
+
+type metadataJSON struct {
+	Items []struct {
+		Key   string  `json:"key"`
+		Value *string `json:"value"`
+	} `json:"items"`
+}
+
+// errNotGcloudJSON: JSON input that is neither a project nor an instance.
+var errNotGcloudJSON = errors.New("JSON is neither gcloud's project (commonInstanceMetadata) nor instance (metadata) description")
+
+// keyItems finds what to inspect: a bare ssh-keys value, or the key items
+// of gcloud's JSON. Input starting with '{' is taken as JSON, since no
+// key line can start with it and still name a user.
+func keyItems(data []byte) ([]keyItem, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return []keyItem{{key: "ssh-keys", value: string(data)}}, nil
+	}
+	var g gcloudMetadata
+	if err := json.Unmarshal(trimmed, &g); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	md := g.CommonInstanceMetadata
+	if md == nil {
+		md = g.Metadata
+	}
+	if md == nil {
+		return nil, errNotGcloudJSON
+	}
+	var items []keyItem
+	for _, it := range md.Items {
+		if (it.Key == "ssh-keys" || it.Key == "sshKeys") && it.Value != nil {
+			items = append(items, keyItem{key: it.Key, value: *it.Value})
+		}
+	}
+	return items, nil
+}
+
+func inspectRows(items []keyItem, now time.Time) []inspectRow {
+	rows := []inspectRow{}
+	for _, it := range items {
+		for _, l := range keyparse.Parse(it.value) {
+			r := inspectRow{
+				MetadataKey: it.key,
+				Line:        l.Number,
+				Username:    l.Username,
+				KeyType:     l.KeyType,
+				Fingerprint: l.Fingerprint,
+				State:       string(l.State(now)),
+				Reason:      string(l.Invalid),
+			}
+			if l.Google != nil {
+				r.GoogleUserName = l.Google.UserName
+			}
+			if l.Expires() {
+				t := l.ExpireOn.UTC()
+				r.ExpireOn = &t
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func writeInspectText(w io.Writer, rows []inspectRow) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tLINE\tUSER\tTYPE\tFINGERPRINT\tGOOGLE USER\tEXPIRES\tSTATE\tREASON")
+	for _, r := range rows {
+		exp := "-"
+		if r.ExpireOn != nil {
+			exp = r.ExpireOn.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.MetadataKey, r.Line,
+			dash(r.Username), dash(r.KeyType), dash(r.Fingerprint), dash(r.GoogleUserName), exp, r.State, dash(r.Reason))
+	}
+	return tw.Flush()
+}
+
+// dash keeps the table readable: "-" for nothing, and text with spaces or
+// control characters (a user the agent rejects for them) quoted.
+func dash(s string) string {
+	switch {
+	case s == "":
+		return "-"
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
+		return strconv.Quote(s)
+	}
+	return s
+}

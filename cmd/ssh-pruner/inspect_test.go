@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const demoNow = "2026-11-23T12:00:00Z"
+
+func TestInspectGolden(t *testing.T) {
+	clearEnv(t)
+	sshKeys, err := os.ReadFile("../../testdata/ssh-keys.txt")
+	require.NoError(t, err)
+	cases := []struct {
+		name   string
+		stdin  string
+		args   []string
+		golden string
+	}{
+		{"text from file", "", []string{"inspect", "--now", demoNow, "../../testdata/ssh-keys.txt"}, "inspect-ssh-keys.txt"},
+		{"json from file", "", []string{"inspect", "--now", demoNow, "--output", "json", "../../testdata/ssh-keys.txt"}, "inspect-ssh-keys.json"},
+		{"gcloud project json", "", []string{"inspect", "--now", demoNow, "--output", "json", "../../testdata/project-info.json"}, "inspect-project-info.json"},
+		{"stdin dash", string(sshKeys), []string{"inspect", "--now", demoNow, "-"}, "inspect-ssh-keys.txt"},
+		{"stdin implied", string(sshKeys), []string{"inspect", "--now", demoNow}, "inspect-ssh-keys.txt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := cli(t, context.Background(), strings.NewReader(tc.stdin), tc.args...)
+			require.Equal(t, 0, code, errOut)
+			require.Empty(t, errOut)
+			golden(t, tc.golden, out)
+		})
+	}
+}
+
+// TestInspectJSONContract pins the --output json fields: exactly these, in
+// these types, whatever the golden files say.
+func TestInspectJSONContract(t *testing.T) {
+	clearEnv(t)
+	out, errOut, code := cli(t, context.Background(), nil, "inspect", "--now", demoNow, "--output", "json", "../../testdata/project-info.json")
+	require.Equal(t, 0, code, errOut)
+	var rows []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rows))
+	require.NotEmpty(t, rows)
+	keys := map[string]bool{}
+	states := map[string]int{}
+	for _, r := range rows {
+		require.ElementsMatch(t, []string{"metadataKey", "line", "username", "keyType", "fingerprint", "googleUserName", "expireOn", "state", "reason"}, mapKeys(r))
+		keys[r["metadataKey"].(string)] = true
+		states[r["state"].(string)]++
+		if r["expireOn"] != nil {
+			require.True(t, strings.HasSuffix(r["expireOn"].(string), "Z"), "expireOn in UTC: %v", r["expireOn"])
+		}
+		if r["state"] == "invalid" {
+			require.NotEmpty(t, r["reason"])
+		} else {
+			require.Empty(t, r["reason"])
+			require.True(t, strings.HasPrefix(r["fingerprint"].(string), "SHA256:"))
+		}
+	}
+	require.Equal(t, map[string]bool{"ssh-keys": true, "sshKeys": true}, keys, "both key items of gcloud's JSON are read")
+	require.Positive(t, states["expiring"])
+	require.Positive(t, states["expired"])
+	require.Positive(t, states["permanent"])
+}
+
+func mapKeys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func TestInspectErrors(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	notGcloud := dir + "/other.json"
+	require.NoError(t, os.WriteFile(notGcloud, []byte(`{"kind":"compute#zone","name":"europe-west1-b"}`), 0o644))
+	broken := dir + "/broken.json"
+	require.NoError(t, os.WriteFile(broken, []byte(`{"commonInstanceMetadata": {`), 0o644))
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string // in the one line on stderr
+	}{
+		{"missing file", []string{"inspect", dir + "/nope.txt"}, 2, "nope.txt: no such file or directory"},
+		{"json of another kind", []string{"inspect", notGcloud}, 2, "neither gcloud's project"},
+		{"broken json", []string{"inspect", broken}, 2, "invalid JSON"},
+		{"bad now", []string{"inspect", "--now", "yesterday", "-"}, 2, `--now "yesterday"`},
+		{"bad output", []string{"inspect", "--output", "yaml", "-"}, 2, `--output "yaml"`},
+		{"two files", []string{"inspect", "a", "b"}, 2, "at most one FILE"},
+		{"help", []string{"inspect", "--help"}, 0, "Usage: ssh-pruner inspect"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := cli(t, context.Background(), nil, tc.args...)
+			require.Equal(t, tc.code, code)
+			require.Contains(t, errOut, tc.want)
+			if tc.code == 2 {
+				require.Empty(t, out)
+				require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+				require.True(t, strings.HasPrefix(errOut, "ssh-pruner: inspect"), errOut)
+			}
+		})
+	}
+}

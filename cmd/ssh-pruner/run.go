@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+const runUsage = `Usage: ssh-pruner run (--organization ID | --folder ID... | --project ID...) [flags]
+
+Prunes the project-wide SSH keys (metadata items ssh-keys and sshKeys) of
+every project of the scope that has Compute Engine enabled. Without --apply
+it only shows what it would change (dry run).
+
+Policy: in ssh-keys a user key stays only while its google-ssh expireOn lies
+in the future; keys without expiry, expired keys and lines the guest agent
+rejects are removed. Google-managed keys (user gke-<hex>) are never removed:
+found in ssh-keys they move to sshKeys. In sshKeys only Google-managed keys
+stay. Other metadata items never change.
+
+Examples:
+  # What would change in the whole organization (dry run)
+  ssh-pruner run --organization 123456789012
+
+  # Apply to two folders, except one project, JSON report to a file
+  ssh-pruner run --folder 1001 --folder 1002 --exclude-project legacy-bastion \
+      --apply --report report.json
+
+  # CI check: exit 3 when a project has keys to prune
+  ssh-pruner run --project my-project --exit-code-on-changes
+
+Exit status: 0 every project handled; 1 a project failed or the run was
+interrupted; 2 usage or configuration error; 3 with --exit-code-on-changes,
+a dry run found changes.
+`
+
+// runConfig holds the flags shared by run, demo and schedule.
+type runConfig struct {
+	organization       string
+	folders, projects  listFlag
+	exclude            listFlag
+	apply              bool
+	concurrency        int
+	qps                float64
+	maxAttempts        int
+	output             string
+	reportFile         string
+	exitOnChanges      bool
+	googleManagedUsers listFlag
+	keepMisplaced      bool
+	apiEndpoint        string
+	impersonate        string
+	quotaProject       string
+	runID              string
+	logLevel           levelFlag
+	now                string
+}
+
+func addScopeFlags(fs *flag.FlagSet, c *runConfig) {
+	fs.StringVar(&c.organization, "organization", "", "organization `ID` to prune, all folders included")
+	fs.Var(&c.folders, "folder", "folder `ID` to prune, sub-folders included (repeatable)")
+	fs.Var(&c.projects, "project", "project `ID` to prune (repeatable)")
+	fs.StringVar(&c.apiEndpoint, "api-endpoint", "", "base `URL` of all Google APIs, e.g. a local gcp-fake; no credentials are used then")
+	fs.StringVar(&c.impersonate, "impersonate-service-account", "", "act as this service account `EMAIL` (needs roles/iam.serviceAccountTokenCreator on it)")
+	fs.StringVar(&c.quotaProject, "quota-project", "", "project `ID` charged for API quota")
+}
+
+func addRunFlags(fs *flag.FlagSet, c *runConfig) {
+	fs.Var(&c.exclude, "exclude-project", "project `ID` to leave alone (repeatable)")
+	fs.BoolVar(&c.apply, "apply", false, "write the changes; without it nothing is written (dry run)")
+	fs.IntVar(&c.concurrency, "concurrency", pruner.DefaultConcurrency, "projects handled at once")
+	fs.Float64Var(&c.qps, "qps", 20, "most API requests per second, retries included; 0 for no limit")
+	fs.IntVar(&c.maxAttempts, "max-attempts", pruner.DefaultMaxAttempts, "read-plan-write rounds per project when its metadata keeps changing under us")
+	fs.StringVar(&c.output, "output", "text", "report format on stdout: text or json")
+	fs.StringVar(&c.reportFile, "report", "", "also write the JSON report to `FILE`")
+	fs.BoolVar(&c.exitOnChanges, "exit-code-on-changes", false, "exit 3 when a dry run finds changes")
+	fs.Var(&c.googleManagedUsers, "google-managed-user", "`REGEX` of usernames (or google-ssh userNames) whose keys Google manages (repeatable; default ^gke-[0-9a-f]+$)")
+	fs.BoolVar(&c.keepMisplaced, "keep-misplaced-google-keys", false, "leave Google-managed keys found in ssh-keys there instead of moving them to sshKeys")
+	fs.StringVar(&c.runID, "run-id", "", "identifier of this run in logs and report (default random)")
+	c.logLevel.level = slog.LevelInfo
+	fs.Var(&c.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
+	fs.StringVar(&c.now, "now", "", "(hidden) fix the clock, RFC 3339, for tests and demos")
+}
+
+// scope checks the scope flags.
+func (c *runConfig) scope() (pruner.Scope, error) {
+	s := pruner.Scope{Organization: c.organization, Folders: c.folders, Projects: c.projects}
+	if s.Organization == "" && len(s.Folders) == 0 && len(s.Projects) == 0 {
+		return s, usageErrorf("no scope: give --organization, --folder or --project")
+	}
+	return s, nil
+}
+
+// check validates the flags that do not depend on the scope.
+func (c *runConfig) check() error {
+	if c.output != "text" && c.output != "json" {
+		return usageErrorf("--output %q: want text or json", c.output)
+	}
+	if c.concurrency < 1 {
+		return usageErrorf("--concurrency %d: want at least 1", c.concurrency)
+	}
+	if c.qps < 0 {
+		return usageErrorf("--qps %v: want 0 (no limit) or more", c.qps)
+	}
+	if c.maxAttempts < 1 {
+		return usageErrorf("--max-attempts %d: want at least 1", c.maxAttempts)
+	}
+	return nil
+}
+
+func (c *runConfig) clock() (func() time.Time, error) {
+	if c.now == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.RFC3339, c.now)
+	if err != nil {
+		return nil, usageErrorf("--now %q: want RFC 3339, e.g. 2026-01-02T15:04:05Z", c.now)
+	}
+	return func() time.Time { return t }, nil
+}
+
+func (c *runConfig) gcpOptions() gcp.Options {
+	return gcp.Options{
+		Endpoint:                  c.apiEndpoint,
+		ImpersonateServiceAccount: c.impersonate,
+		QuotaProject:              c.quotaProject,
+		QPS:                       c.qps,
+		UserAgent:                 "ssh-pruner/" + version(),
+	}
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails: crypto/rand panics rather than return an error
+	return hex.EncodeToString(b)
+}
+
+func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	cfg := &runConfig{}
+	fs := newFlagSet("run", runUsage, stderr)
+	addScopeFlags(fs, cfg)
+	addRunFlags(fs, cfg)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("run: unexpected argument %q", fs.Arg(0))
+	}
+	scope, err := cfg.scope()
+	if err != nil {
+		return err
+	}
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	client, err := gcp.New(ctx, cfg.gcpOptions())
+	if err != nil {
+		return usageErrorf("connect to Google Cloud: %v", err)
+	}
+	logger := newJSONLogger(stderr, cfg.logLevel.level)
+	rep, err := reconcile(ctx, cfg, scope, client, client, logger)
+	if err != nil {
+		return err
+	}
+	return finish(cfg, rep, stdout)
+}
+
+// reconcile runs one pass of the reconciler with the configuration.
+func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, lister pruner.ProjectLister, store pruner.MetadataStore, logger *slog.Logger) (pruner.Report, error) {
+	policy, err := pruner.NewPolicy(cfg.googleManagedUsers, cfg.keepMisplaced)
+	if err != nil {
+		return pruner.Report{}, usageErrorf("--google-managed-user: %v", err)
+	}
+	now, err := cfg.clock()
+	if err != nil {
+		return pruner.Report{}, err
+	}
+	runID := cfg.runID
+	if runID == "" {
+		runID = newRunID()
+	}
+	r := &pruner.Reconciler{
+		Lister:      lister,
+		Store:       store,
+		Policy:      policy,
+		Now:         now,
+		Logger:      logger,
+		Apply:       cfg.apply,
+		Exclude:     cfg.exclude,
+		Concurrency: cfg.concurrency,
+		MaxAttempts: cfg.maxAttempts,
+		RunID:       runID,
+	}
+	return r.Run(ctx, scope)
+}
+
+// finish prints the report and turns it into the exit status.
+func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
+	if cfg.reportFile != "" {
+		if err := writeJSONFile(cfg.reportFile, rep); err != nil {
+			return err
+		}
+	}
+	var err error
+	if cfg.output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	switch {
+	case !rep.OK():
+		return &exitError{code: 1, err: errSilent}
+	case cfg.exitOnChanges && rep.DryRun && rep.HasChanges():
+		return &exitError{code: 3, err: errSilent}
+	}
+	return nil
+}
+
+func writeJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+const setMetadata = "compute.projects.setCommonInstanceMetadata"
+
+func runArgs(endpoint string, extra ...string) []string {
+	return append([]string{"run", "--organization", demoOrg, "--api-endpoint", endpoint,
+		"--now", demoNow, "--run-id", "test-run", "--qps", "0"}, extra...)
+}
+
+func TestRunDryRunWritesNothing(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	before := takeSnapshot(t, f)
+
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url)...)
+	require.Equal(t, 0, code, errOut)
+	require.Zero(t, f.Calls(setMetadata), "a dry run never writes")
+	require.Empty(t, changedProjects(before, takeSnapshot(t, f)))
+	golden(t, "run-dry.txt", out)
+
+	// The log has one entry per key that would go, none with key material.
+	removed := 0
+	for _, line := range jsonLines(errOut) {
+		var e map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &e), line)
+		require.NotContains(t, line, "AAAA", "no key blob in logs")
+		require.Contains(t, e, "severity")
+		require.Contains(t, e, "message")
+		if e["message"] == "key would be removed" {
+			removed++
+			for _, k := range []string{"project", "metadataKey", "action", "reason", "username", "keyType", "fingerprint", "dryRun", "runId"} {
+				require.Contains(t, e, k, line)
+			}
+			require.Equal(t, true, e["dryRun"])
+			require.Equal(t, "test-run", e["runId"])
+		}
+	}
+	require.Positive(t, removed)
+}
+
+func TestRunApplyPrunesAndConverges(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	before := takeSnapshot(t, f)
+	now := mustTime(t, demoNow)
+
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--output", "json")...)
+	require.Equal(t, 0, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.False(t, rep.DryRun)
+	require.Positive(t, rep.Totals.Changed)
+	require.Zero(t, rep.Totals.Failed)
+
+	after := takeSnapshot(t, f)
+	changed := changedProjects(before, after)
+	require.Len(t, changed, rep.Totals.Changed, "only projects reported changed were written")
+	require.Equal(t, rep.Totals.Changed, f.Calls(setMetadata), "one write per changed project")
+	for _, p := range rep.Projects {
+		if p.Outcome == pruner.OutcomeChanged || p.Outcome == pruner.OutcomeUnchanged {
+			requirePruned(t, p.Project, before[p.Project], after[p.Project], now)
+		}
+	}
+
+	// A second apply finds nothing to do and writes nothing.
+	writes := f.Calls(setMetadata)
+	out, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--apply")...)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, writes, f.Calls(setMetadata), "second apply must not write")
+	require.Empty(t, changedProjects(after, takeSnapshot(t, f)))
+	require.Contains(t, out, " 0 changed,")
+}
+
+func TestRunSkipsWhatItMayNotTouch(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--output", "json")...)
+	require.Equal(t, 0, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	got := map[string]string{}
+	for _, p := range rep.Projects {
+		if p.Outcome == pruner.OutcomeSkipped {
+			got[p.Project] = p.Reason
+		}
+	}
+	require.Equal(t, map[string]string{
+		"hr-payroll":           "forbidden",
+		"ml-staging-58b1":      "compute-disabled",
+		"legacy-crm-0417":      "state:DELETE_REQUESTED",
+		"folders/529384716620": "forbidden",
+	}, got)
+	for _, name := range []string{"hr-payroll", "ml-staging-58b1", "legacy-crm-0417"} {
+		require.Contains(t, errOut, `"project":"`+name+`"`, "each skip is logged")
+	}
+}
+
+func TestRunConcurrentWriterIsNeverOverwritten(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	const project = "web-prod-eu"
+	added := "zoe:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMX9vNaxIhUwbcmHLa0MxRdhuSO9Y3JkkOW5pLwaTdVo google-ssh {\"userName\":\"zoe@example.com\",\"expireOn\":\"2026-12-24T10:00:00+0000\"}"
+	f.OnMetadataReadBeforeWrite(project, func(f *gcpfake.Fake) {
+		items, _, _ := f.ProjectMetadata(project)
+		for i, it := range items {
+			if it.Key == "ssh-keys" {
+				v := *it.Value + "\n" + added
+				items[i].Value = &v
+			}
+		}
+		f.SetProjectMetadata(project, items)
+	})
+
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--project", project, "--output", "json")...)
+	require.Equal(t, 0, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	var pr pruner.ProjectReport
+	for _, p := range rep.Projects {
+		if p.Project == project {
+			pr = p
+		}
+	}
+	require.Equal(t, pruner.OutcomeChanged, pr.Outcome)
+	require.Equal(t, 2, pr.Attempts, "the conflict makes it read and plan again")
+
+	items, _, _ := f.ProjectMetadata(project)
+	v, _ := itemValue(items, "ssh-keys")
+	require.Contains(t, strings.Split(v, "\n"), added, "the other writer's key survives")
+	require.NotContains(t, v, "bob:", "the pruned keys are gone")
+	require.NotContains(t, v, "carol:")
+}
+
+func TestRunFaultsDoNotChangeTheOutcome(t *testing.T) {
+	clearEnv(t)
+	clean, cleanURL := demoFake(t)
+	_, _, code := cli(t, context.Background(), nil, runArgs(cleanURL, "--apply")...)
+	require.Equal(t, 0, code)
+
+	faulty, faultyURL := demoFake(t)
+	faulty.SetRandSeed(7)
+	faulty.SetFaults("", "", gcpfake.Fault{ErrorRates: map[int]float64{429: 0.05, 503: 0.05}})
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(faultyURL, "--apply")...)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, takeSnapshot(t, clean), takeSnapshot(t, faulty))
+}
+
+func TestRunFailingOperationFailsTheRun(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	f.SetFaults(setMetadata, "web-prod-us", gcpfake.Fault{FailOperations: true})
+	before := takeSnapshot(t, f)
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--output", "json")...)
+	require.Equal(t, 1, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Equal(t, 1, rep.Totals.Failed)
+	require.Positive(t, rep.Totals.Changed, "the other projects go on")
+	after := takeSnapshot(t, f)
+	require.Equal(t, before["web-prod-us"], after["web-prod-us"], "a failed operation changes nothing")
+}
+
+func TestRunExitCodesAndReport(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	report := filepath.Join(t.TempDir(), "report.json")
+
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--exit-code-on-changes", "--report", report)...)
+	require.Equal(t, 3, code, "a dry run that finds changes exits 3 when asked: %s", errOut)
+	data, err := os.ReadFile(report)
+	require.NoError(t, err)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.True(t, rep.DryRun)
+	require.Positive(t, rep.Totals.WouldChange)
+
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no scope", []string{"run"}, "no scope"},
+		{"bad output", runArgs(url, "--output", "yaml"), `--output "yaml"`},
+		{"bad concurrency", runArgs(url, "--concurrency", "0"), "--concurrency 0"},
+		{"bad pattern", runArgs(url, "--google-managed-user", "("), "--google-managed-user"},
+		{"bad now", runArgs(url, "--now", "soon"), `--now "soon"`},
+		{"unknown flag", []string{"run", "--organisation", "1"}, "flag provided but not defined"},
+		{"stray argument", runArgs(url, "extra"), `unexpected argument "extra"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := cli(t, context.Background(), nil, tc.args...)
+			require.Equal(t, 2, code)
+			require.Contains(t, errOut, tc.want)
+		})
+	}
+}
+
+func TestRunScopeFromEnvironment(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	t.Setenv("SSH_PRUNER_API_ENDPOINT", url)
+	t.Setenv("SSH_PRUNER_PROJECT", "web-prod-eu,web-prod-us")
+	t.Setenv("SSH_PRUNER_NOW", demoNow)
+	t.Setenv("SSH_PRUNER_APPLY", "true")
+	out, errOut, code := cli(t, context.Background(), nil, "run", "--output", "json", "--project", "api-prod-7f3a")
+	require.Equal(t, 0, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.False(t, rep.DryRun, "SSH_PRUNER_APPLY applies")
+	require.Len(t, rep.Projects, 1, "the flag wins over the environment")
+	require.Equal(t, "api-prod-7f3a", rep.Projects[0].Project)
+	require.Zero(t, f.Calls("cloudresourcemanager.folders.list"), "explicit projects need no walk")
+}

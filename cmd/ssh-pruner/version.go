@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime/debug"
+)
+
+// stampedVersion is set at build time:
+// go build -ldflags "-X main.stampedVersion=v1.2.3" ./cmd/ssh-pruner
+var stampedVersion string
+
+// version is the stamped version, else the module version and VCS revision
+// from the build info, else "devel".
+func version() string {
+	if stampedVersion != "" {
+		return stampedVersion
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v
+}
+
+func cmdVersion(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+	if len(args) > 0 {
+		return usageErrorf("version takes no arguments")
+	}
+	_, err := fmt.Fprintf(stdout, "ssh-pruner %s\n", version())
+	return err
+}
