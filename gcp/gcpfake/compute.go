@@ -167,7 +167,7 @@ func (f *Fake) computeSetCommonInstanceMetadata(w http.ResponseWriter, r *http.R
 		writeJSON(w, http.StatusOK, op.render(computeBase(r)))
 		return
 	}
-	if !c.fault.ConflictInOperation && m.Fingerprint != p.md.fp {
+	if !c.fault.ConflictInOperation && !sameFingerprint(m.Fingerprint, p.md.fp) {
 		writeError(w, errConditionNotMet())
 		return
 	}
@@ -175,7 +175,7 @@ func (f *Fake) computeSetCommonInstanceMetadata(w http.ResponseWriter, r *http.R
 	op := f.startOperationLocked(r, c.fault, operationSpec{
 		project: p.ID, opType: "setMetadata", target: "projects/" + p.ID, targetID: p.Number,
 		apply: func() *opFailure {
-			if p.md.fp != want {
+			if !sameFingerprint(want, p.md.fp) {
 				return failConditionNotMet()
 			}
 			f.setProjectMetadataLocked(p, items)

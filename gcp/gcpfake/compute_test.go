@@ -282,3 +282,19 @@ func TestComputeErrors(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, resp.StatusCode)
 	})
 }
+
+// TestURLSafeFingerprint: gcloud (apitools) sends the bytes of the
+// fingerprint back in URL-safe base64; the service compares bytes.
+func TestURLSafeFingerprint(t *testing.T) {
+	e := newEnv(t, demoSeed(t))
+	_, fp, _ := e.fake.ProjectMetadata("web-prod-us")
+	for !strings.ContainsAny(fp, "+/") {
+		e.fake.SetProjectMetadata("web-prod-us", nil)
+		_, fp, _ = e.fake.ProjectMetadata("web-prod-us")
+	}
+	urlSafe := strings.NewReplacer("+", "-", "/", "_").Replace(fp)
+	_, err := setMetadata(t, e, "web-prod-us", urlSafe, items("a", "b"))
+	require.NoError(t, err)
+	_, err = setMetadata(t, e, "web-prod-us", "not base64!", items("a", "b"))
+	apiErr(t, err, http.StatusPreconditionFailed)
+}

@@ -200,7 +200,7 @@ func (f *Fake) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *ca
 		writeJSON(w, http.StatusOK, op.render(computeBase(r)))
 		return
 	}
-	if !c.fault.ConflictInOperation && m.Fingerprint != in.md.fp {
+	if !c.fault.ConflictInOperation && !sameFingerprint(m.Fingerprint, in.md.fp) {
 		writeError(w, errConditionNotMet())
 		return
 	}
@@ -209,7 +209,7 @@ func (f *Fake) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *ca
 		project: p.ID, zone: in.Zone, opType: "setMetadata",
 		target: instanceName(p.ID, in.Zone, in.Name), targetID: in.ID,
 		apply: func() *opFailure {
-			if in.md.fp != want {
+			if !sameFingerprint(want, in.md.fp) {
 				return failConditionNotMet()
 			}
 			f.setInstanceMetadataLocked(projectID, in, items)

@@ -99,6 +99,23 @@ func fingerprint(resource string, generation uint64) string {
 	return base64.StdEncoding.EncodeToString(sum[:8])
 }
 
+// sameFingerprint tells whether a fingerprint sent with a write is the
+// current one. The field is bytes in base64: clients built on apitools
+// (gcloud) send it URL-safe ("-", "_"), Go clients send it back as read,
+// and the service compares the bytes.
+func sameFingerprint(sent, current string) bool {
+	want, err := base64.StdEncoding.DecodeString(current)
+	if err != nil || sent == "" {
+		return false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if got, err := enc.DecodeString(sent); err == nil {
+			return string(got) == string(want)
+		}
+	}
+	return false
+}
+
 // cloneItems copies items deeply, so that callers cannot change the fake's state.
 func cloneItems(items []Item) []Item {
 	if items == nil {

@@ -1,6 +1,8 @@
 package gcpfake
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -67,15 +69,16 @@ func opKey(project, zone, name string) string { return project + "|" + zone + "|
 func (f *Fake) startOperationLocked(r *http.Request, fl Fault, spec operationSpec) *operation {
 	f.opSeq++
 	now := f.now()
-	seq := strconv.FormatUint(f.opSeq, 10)
-	h := fingerprint(spec.project+"|"+spec.zone, f.opSeq)
+	sum := sha256.Sum256([]byte(spec.project + "|" + spec.zone + "|" + strconv.FormatUint(f.opSeq, 10)))
+	h := hex.EncodeToString(sum[:])
 	op := &operation{
 		operationSpec: spec,
-		name:          fmt.Sprintf("operation-%d-%x-%x-%x", now.UnixMilli(), h[0:7], h[7:9], seq),
-		polls:         fl.OperationPolls,
-		status:        statusPending,
-		insert:        now,
-		failAtEnd:     fl.FailOperations,
+		// Shaped like the service's: operation-1700000000000-5f5e1a2b3c4d5-6e7f8a9b-0c1d2e3f.
+		name:      fmt.Sprintf("operation-%d-%s-%s-%s", now.UnixMilli(), h[0:13], h[13:21], h[21:29]),
+		polls:     fl.OperationPolls,
+		status:    statusPending,
+		insert:    now,
+		failAtEnd: fl.FailOperations,
 	}
 	op.id = derivedID(op.name)
 	if fl.OperationDuration > 0 {
