@@ -60,9 +60,6 @@ type Client struct {
 // Credentials, impersonating a service account when asked.
 func New(ctx context.Context, o Options) (*Client, error) {
 	common := []option.ClientOption{}
-	if o.UserAgent != "" {
-		common = append(common, option.WithUserAgent(o.UserAgent))
-	}
 	switch {
 	case o.HTTPClient != nil:
 		common = append(common, option.WithHTTPClient(o.HTTPClient))
@@ -102,6 +99,9 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if c.compute, err = compute.NewService(ctx, endpoint("/compute/v1/")...); err != nil {
 		return nil, fmt.Errorf("compute client: %w", err)
 	}
+	// The services' own field rather than option.WithUserAgent, which is
+	// lost when an HTTP client is given (the fake, tests).
+	c.crm.UserAgent, c.usage.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent, o.UserAgent
 	if o.QPS > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(o.QPS), max(1, int(o.QPS)))
 	}
