@@ -118,7 +118,7 @@ func gkeEnv() Env {
 		"CONTAINER_NAME":          "ssh-pruner",
 	}
 	md := map[string]string{
-		"project/project-id":                  "sec-project",
+		"project/project-id":                   "sec-project",
 		"instance/attributes/cluster-name":     "security",
 		"instance/attributes/cluster-location": "europe-west1",
 	}
