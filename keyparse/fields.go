@@ -5,7 +5,8 @@ import "strings"
 // fields fills Options, KeyType, Blob and Comment from the key part as
 // written, splitting the way ssh.ParseAuthorizedKey does (spaces and tabs;
 // options up to the first unquoted blank). It is used for display and to
-// explain a rejection; the verdict comes from ssh.ParseAuthorizedKey.
+// explain a rejection; the verdict comes from parseAuthorizedKey, which
+// reads as ssh.ParseAuthorizedKey does.
 //
 // Like ParseAuthorizedKey, it reads the first field as the key type, and
 // as options only when that reading cannot be right: the first field is
