@@ -63,6 +63,7 @@ type runConfig struct {
 	quotaProject       string
 	runID              string
 	logLevel           levelFlag
+	log                logConfig // where entries go: logdest.go
 	now                string
 }
 
@@ -90,6 +91,7 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	c.logLevel.level = slog.LevelInfo
 	fs.Var(&c.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
 	fs.StringVar(&c.now, "now", "", "(hidden) fix the clock, RFC 3339, for tests and demos")
+	addLogFlags(fs, &c.log)
 }
 
 // scope checks the scope flags.
@@ -167,7 +169,11 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return usageErrorf("connect to Google Cloud: %v", err)
 	}
-	logger := newJSONLogger(stderr, cfg.logLevel.level)
+	logger, closeLog, err := newRunLogger(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	rep, err := reconcile(ctx, cfg, scope, client, client, logger)
 	if err != nil {
 		return err
