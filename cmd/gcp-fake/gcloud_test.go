@@ -26,9 +26,6 @@ func TestGcloud(t *testing.T) {
 	if err != nil {
 		t.Skip("gcloud is not on PATH")
 	}
-	if testing.Short() {
-		t.Skip("runs a process and gcloud; skipped with -short")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 
