@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"time"
 
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -36,6 +37,10 @@ func addLogFlags(fs *flag.FlagSet, c *logConfig) {
 	fs.StringVar(&c.name, "log-name", cloudlog.DefaultLogName, "Cloud Logging log `NAME`")
 	fs.StringVar(&c.endpoint, "log-endpoint", "", "(hidden) host:port of a Cloud Logging gRPC endpoint, without TLS or credentials, for tests")
 }
+
+// cloudProbeTimeout bounds the first write to Cloud Logging, which tells
+// whether it can be reached. Tests shorten it.
+var cloudProbeTimeout = 15 * time.Second
 
 // detectLogProject finds the project of the metadata server. Tests replace it.
 var detectLogProject = func(ctx context.Context) (string, error) {
@@ -92,6 +97,7 @@ func newRunLogger(ctx context.Context, cfg *runConfig, stderr io.Writer) (*slog.
 		OnFailure:                 report,
 		ImpersonateServiceAccount: cfg.impersonate,
 		QuotaProject:              cfg.quotaProject,
+		ProbeTimeout:              cloudProbeTimeout,
 	}
 	if c.endpoint != "" {
 		opts.ClientOptions = []option.ClientOption{

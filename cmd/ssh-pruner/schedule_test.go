@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+func TestScheduleUsageErrors(t *testing.T) {
+	clearEnv(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no spec", []string{"--project", "p"}, "--cron is required"},
+		{"garbage", []string{"--cron", "not a spec", "--project", "p"}, `--cron "not a spec"`},
+		{"minute out of range", []string{"--cron", "61 * * * *", "--project", "p"}, `--cron "61 * * * *"`},
+		{"six fields", []string{"--cron", "0 0 * * * *", "--project", "p"}, `--cron "0 0 * * * *"`},
+		{"bad every", []string{"--cron", "@every soon", "--project", "p"}, `--cron "@every soon"`},
+		{"bad zone", []string{"--cron", "CRON_TZ=Nowhere/City 0 * * * *", "--project", "p"}, "CRON_TZ=Nowhere/City"},
+		{"no scope", []string{"--cron", "@hourly"}, "no scope"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := cli(t, context.Background(), nil, append([]string{"schedule"}, tt.args...)...)
+			require.Equal(t, 2, code, errOut)
+			require.Contains(t, errOut, tt.want)
+			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the command and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freeAddr is a loopback address nothing listens on, for --health-addr.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// TestScheduleEveryTwoSeconds runs the worker against the fake until two
+// passes are done, checks they did not overlap and that the second found
+// nothing left to do, then cancels it (what SIGTERM does) and expects exit 0.
+func TestScheduleEveryTwoSeconds(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	health := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"schedule", "--cron", "@every 2s", "--organization", demoOrg,
+			"--api-endpoint", url, "--now", demoNow, "--qps", "0", "--apply", "--health-addr", health},
+			strings.NewReader(""), &stdout, &stderr)
+	}()
+
+	require.Eventually(t, func() bool { return strings.Count(stderr.String(), `"message":"run finished"`) >= 2 },
+		2*time.Minute, 50*time.Millisecond, "two passes")
+	resp, err := http.Get("http://" + health + "/healthz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+
+	cancel()
+	select {
+	case err := <-done:
+		require.Equal(t, 0, exitCode(err, io.Discard), "exit status after SIGTERM: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("schedule did not stop after its context was cancelled")
+	}
+
+	// Lines of one run never interleave with another's: each run's entries
+	// lie between its "run started" and its summary.
+	var summaries []map[string]any
+	current := ""
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		var e map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &e), line)
+		id, _ := e[pruner.LogRunID].(string)
+		switch {
+		case e["message"] == "run started":
+			require.Empty(t, current, "run %s started while run %s was going", id, current)
+			current = id
+		case e[pruner.LogEvent] == pruner.EventSummary:
+			require.Equal(t, current, id)
+			current = ""
+			summaries = append(summaries, e)
+		case id != "":
+			require.Equal(t, current, id, "entry of run %s outside it: %s", id, line)
+		}
+	}
+	require.GreaterOrEqual(t, len(summaries), 2)
+	require.NotEqual(t, summaries[0][pruner.LogRunID], summaries[1][pruner.LogRunID])
+	require.Positive(t, summaries[0]["changed"], "the first pass applies")
+	require.EqualValues(t, 0, summaries[1]["changed"], "the second pass finds nothing to do")
+	require.Positive(t, f.Calls("compute.projects.get"))
+}
+
+// every is a schedule with a sub-second period, for the worker's tests.
+type every time.Duration
+
+func (e every) Next(t time.Time) time.Time { return t.Add(time.Duration(e)) }
+
+// TestWorkerSkipsWhileRunning holds the first run until the worker has
+// skipped two times, and checks that no two runs ever ran at once.
+func TestWorkerSkipsWhileRunning(t *testing.T) {
+	var logs syncBuffer
+	var active, most, runs atomic.Int64
+	release := make(chan struct{})
+	w := &worker{sched: every(time.Millisecond), log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	w.run = func(context.Context) (pruner.Report, error) {
+		n := active.Add(1)
+		defer active.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		if runs.Add(1) == 1 {
+			<-release
+		}
+		return pruner.Report{}, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { w.loop(ctx); close(stopped) }()
+
+	require.Eventually(t, func() bool { return w.skipped.Load() >= 2 }, time.Minute, time.Millisecond)
+	close(release)
+	require.Eventually(t, func() bool { return runs.Load() >= 3 }, time.Minute, time.Millisecond)
+	cancel()
+	<-stopped
+	require.Equal(t, int64(1), most.Load(), "runs never overlap")
+	require.Contains(t, logs.String(), "run skipped: the previous run is still going")
+}
+
+func TestWorkerHealth(t *testing.T) {
+	w := &worker{}
+	status := func() int {
+		rec := httptest.NewRecorder()
+		w.healthz(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		return rec.Code
+	}
+	require.Equal(t, http.StatusOK, status(), "no run yet")
+
+	w.record(pruner.Report{}, errors.New("enumerate scope: permission denied"))
+	require.Equal(t, http.StatusServiceUnavailable, status(), "the scope could not be listed")
+
+	w.record(pruner.Report{Totals: pruner.Totals{Projects: 3, Changed: 1, Failed: 2}}, nil)
+	require.Equal(t, http.StatusOK, status(), "some projects failed, not all")
+
+	w.record(pruner.Report{Totals: pruner.Totals{Projects: 2, Skipped: 1, Failed: 1}}, nil)
+	require.Equal(t, http.StatusServiceUnavailable, status(), "every project tried failed")
+
+	w.record(pruner.Report{Interrupted: true}, nil)
+	require.Equal(t, http.StatusServiceUnavailable, status(), "an interrupted run changes nothing")
+}
