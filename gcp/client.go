@@ -42,6 +42,8 @@ type Options struct {
 	Retry RetryPolicy
 	// PageSize asks for pages of this size when listing; 0 lets the server choose.
 	PageSize int64
+	// ListConcurrency bounds the folders listed at once; default 8.
+	ListConcurrency int
 	// HTTPClient replaces the client built from the options above (tests).
 	HTTPClient *http.Client
 }
@@ -54,6 +56,8 @@ type Client struct {
 	limiter  *rate.Limiter
 	retry    RetryPolicy
 	pageSize int64
+
+	listConcurrency int
 }
 
 // New makes a Client. Without Options.Endpoint it uses Application Default
@@ -88,7 +92,10 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		return append(append([]option.ClientOption{}, common...), option.WithEndpoint(base+path))
 	}
 
-	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize}
+	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize, listConcurrency: o.ListConcurrency}
+	if c.listConcurrency <= 0 {
+		c.listConcurrency = 8
+	}
 	var err error
 	if c.crm, err = crm.NewService(ctx, endpoint("/")...); err != nil {
 		return nil, fmt.Errorf("resource manager client: %w", err)

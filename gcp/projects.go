@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	crm "google.golang.org/api/cloudresourcemanager/v3"
 
@@ -53,28 +54,50 @@ func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.I
 	return inv, nil
 }
 
-// walk lists the projects under root and under every folder below it.
+// walk lists the projects under root and under every folder below it,
+// one level of the tree at a time. The folders of a level are listed
+// concurrently (each listing is a few calls of full latency, and a wide
+// organization has hundreds of folders), and their results are taken in
+// folder order, so the walk stays breadth first and deterministic.
 func (c *Client) walk(ctx context.Context, root string, add func(pruner.Project), inv *pruner.Inventory) error {
-	queue := []string{root}
-	for len(queue) > 0 {
-		parent := queue[0]
-		queue = queue[1:]
-		projects, err := c.listProjects(ctx, parent)
-		if err == nil {
-			var folders []string
-			folders, err = c.listFolders(ctx, parent)
-			queue = append(queue, folders...)
+	type listing struct {
+		projects []pruner.Project
+		folders  []string
+		err      error
+	}
+	level := []string{root}
+	for len(level) > 0 {
+		results := make([]listing, len(level))
+		sem := make(chan struct{}, c.listConcurrency)
+		var wg sync.WaitGroup
+		for i, parent := range level {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				r := &results[i]
+				if r.projects, r.err = c.listProjects(ctx, parent); r.err == nil {
+					r.folders, r.err = c.listFolders(ctx, parent)
+				}
+			})
 		}
-		if err != nil {
-			if parent == root || ctx.Err() != nil || !skippable(err) {
-				return fmt.Errorf("list %s: %w", parent, err)
+		wg.Wait()
+
+		var next []string
+		for i, r := range results {
+			parent := level[i]
+			if r.err != nil {
+				if parent == root || ctx.Err() != nil || !skippable(r.err) {
+					return fmt.Errorf("list %s: %w", parent, r.err)
+				}
+				inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: parent, Err: r.err})
+				continue
 			}
-			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: parent, Err: err})
-			continue
+			for _, p := range r.projects {
+				add(p)
+			}
+			next = append(next, r.folders...)
 		}
-		for _, p := range projects {
-			add(p)
-		}
+		level = next
 	}
 	return nil
 }

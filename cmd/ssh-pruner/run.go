@@ -137,6 +137,7 @@ func (c *runConfig) gcpOptions() gcp.Options {
 		ImpersonateServiceAccount: c.impersonate,
 		QuotaProject:              c.quotaProject,
 		QPS:                       c.qps,
+		ListConcurrency:           c.concurrency,
 		UserAgent:                 "ssh-pruner/" + version(),
 	}
 }
