@@ -226,3 +226,30 @@ func TestRunScopeFromEnvironment(t *testing.T) {
 	require.Equal(t, "api-prod-7f3a", rep.Projects[0].Project)
 	require.Zero(t, f.Calls("cloudresourcemanager.folders.list"), "explicit projects need no walk")
 }
+
+// TestRunInterruptedLetsTheWriteFinish plays SIGINT in the middle of a
+// write: the signal's context is cancelled by the fake while it receives
+// the write. The write and its operation must finish, no project may start
+// after it, and the run must report the interruption and exit 1.
+func TestRunInterruptedLetsTheWriteFinish(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	const first = "api-prod-7f3a" // the first project to write, walking breadth first
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.OnMetadataReadBeforeWrite(first, func(*gcpfake.Fake) { cancel() })
+	f.SetFaults("", first, gcpfake.Fault{OperationPolls: 2})
+	before := takeSnapshot(t, f)
+
+	out, errOut, code := cli(t, ctx, nil, runArgs(url, "--apply", "--concurrency", "1", "--output", "json")...)
+	require.Equal(t, 1, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.True(t, rep.Interrupted)
+	require.Positive(t, rep.Totals.NotStarted, "no project starts after the signal")
+	require.Equal(t, 1, rep.Totals.Changed)
+	require.Equal(t, []string{first}, changedProjects(before, takeSnapshot(t, f)), "the write under way finished, and only it")
+	require.Equal(t, 1, f.Calls(setMetadata))
+	require.GreaterOrEqual(t, f.Calls("compute.globalOperations.wait"), 2, "its operation was waited for")
+	require.Contains(t, errOut, `"message":"run finished"`)
+}
