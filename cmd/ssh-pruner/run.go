@@ -91,7 +91,6 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	c.logLevel.level = slog.LevelInfo
 	fs.Var(&c.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
 	fs.StringVar(&c.now, "now", "", "(hidden) fix the clock, RFC 3339, for tests and demos")
-	addLogFlags(fs, &c.log)
 }
 
 // scope checks the scope flags.
@@ -153,6 +152,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	fs := newFlagSet("run", runUsage, stderr)
 	addScopeFlags(fs, cfg)
 	addRunFlags(fs, cfg)
+	addLogFlags(fs, &cfg.log)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

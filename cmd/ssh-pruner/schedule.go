@@ -49,6 +49,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	fs.StringVar(&healthAddr, "health-addr", "", "serve /healthz on this `ADDRESS`, e.g. :8080")
 	addScopeFlags(fs, cfg)
 	addRunFlags(fs, cfg)
+	addLogFlags(fs, &cfg.log)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
