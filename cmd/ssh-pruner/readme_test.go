@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// readmeCommands are the command lines of the README's sh blocks, without
+// their trailing comments.
+func readmeCommands(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open("../../README.md")
+	require.NoError(t, err)
+	defer f.Close()
+	var cmds []string
+	inSh := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "```sh"):
+			inSh = true
+		case strings.HasPrefix(line, "```"):
+			inSh = false
+		case inSh && strings.TrimSpace(line) != "":
+			if i := strings.Index(line, "  #"); i >= 0 {
+				line = line[:i]
+			}
+			cmds = append(cmds, strings.TrimSpace(line))
+		}
+	}
+	require.NoError(t, sc.Err())
+	require.NotEmpty(t, cmds)
+	return cmds
+}
+
+// coveredElsewhere maps the README commands that this test does not run to
+// what exercises them. The test checks that the named test or CI step
+// still exists, so the map cannot go stale silently.
+var coveredElsewhere = []struct {
+	prefix string
+	file   string // where the exercise lives, from the repository root
+	proof  string // text that file must contain
+}{
+	{"go test -race ./...", ".ci/run", "\ngo test -race ./...\n"},
+	{"go test -run '^$' -fuzz FuzzParse", ".ci/run", "-fuzz FuzzParse"},
+	{"go run ./cmd/gcp-fake --listen", "cmd/gcp-fake/run_test.go", "func TestRunServesAndStops("},
+	{"gcloud compute project-info describe --format=json", "cmd/gcp-fake/gcloud_test.go", `"project-info", "describe"`},
+}
+
+// TestReadmeCommands runs every ssh-pruner command the README shows, as
+// written, against the demo organization in the fake (the README's
+// organization id is the demo's), and checks every other command against
+// what exercises it.
+func TestReadmeCommands(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	commands := readmeCommands(t)
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	// Commands run in a scratch copy of the layout they expect, so that
+	// --report report.json does not land in the repository.
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink(filepath.Join(root, "testdata"), filepath.Join(dir, "testdata")))
+	t.Chdir(dir)
+	t.Setenv("SSH_PRUNER_API_ENDPOINT", url)
+	t.Setenv("SSH_PRUNER_NOW", demoNow)
+	gcloudJSON, err := os.ReadFile(filepath.Join(root, "testdata/project-info.json"))
+	require.NoError(t, err)
+
+	for _, line := range commands {
+		t.Run(line, func(t *testing.T) {
+			for _, part := range strings.Split(line, "|") {
+				part = strings.TrimSpace(part)
+				args, ok := strings.CutPrefix(part, "go run ./cmd/ssh-pruner ")
+				switch {
+				case ok:
+					runReadmeCommand(t, strings.Fields(args), url, string(gcloudJSON))
+				case strings.HasPrefix(part, "go install ./cmd/ssh-pruner"):
+					if testing.Short() {
+						t.Skip("builds the binary")
+					}
+					cmd := exec.Command("go", "install", "./cmd/ssh-pruner")
+					cmd.Dir = root
+					cmd.Env = append(os.Environ(), "GOBIN="+t.TempDir())
+					out, err := cmd.CombinedOutput()
+					require.NoError(t, err, "%s", out)
+				default:
+					requireCoveredElsewhere(t, root, part)
+				}
+			}
+		})
+	}
+}
+
+func runReadmeCommand(t *testing.T, args []string, url, stdin string) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range args {
+		// The README's fake listens on a fixed port; this one on a free one.
+		if i > 0 && args[i-1] == "--api-endpoint" {
+			args[i] = url
+		}
+	}
+	want := []int{0, 3}
+	if args[0] == "schedule" {
+		// A worker runs until stopped: stop it as Kubernetes would, and
+		// expect the clean exit. The fixed port may be taken here.
+		for i, a := range args {
+			if strings.HasPrefix(a, ":") {
+				args[i] = "127.0.0.1:0"
+			}
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		want = []int{0}
+	}
+	out, errOut, code := cli(t, ctx, strings.NewReader(stdin), args...)
+	require.Contains(t, want, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+}
+
+func requireCoveredElsewhere(t *testing.T, root, part string) {
+	t.Helper()
+	for _, c := range coveredElsewhere {
+		if strings.HasPrefix(part, c.prefix) {
+			data, err := os.ReadFile(filepath.Join(root, c.file))
+			require.NoError(t, err)
+			require.Contains(t, string(data), c.proof, "%q is exercised by %s", part, c.file)
+			return
+		}
+	}
+	t.Fatalf("README command %q is exercised by no test: run it here or add it to coveredElsewhere", part)
+}
