@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,35 @@ func requireCoveredElsewhere(t *testing.T, root, part string) {
 		}
 	}
 	t.Fatalf("README command %q is exercised by no test: run it here or add it to coveredElsewhere", part)
+}
+
+// TestReadmeFlagsTable keeps the README's flag table and the flags in
+// step: every flag of run and schedule is in the table with its
+// environment variable, and the table names no flag that does not exist.
+func TestReadmeFlagsTable(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)[^`]*`[^|]*\\| `([A-Z_]+)` \\|")
+	inTable := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(data), -1) {
+		inTable[m[1]] = m[2]
+	}
+	require.NotEmpty(t, inTable)
+
+	flags := map[string]bool{}
+	for _, args := range [][]string{{"run", "--help"}, {"schedule", "--help"}} {
+		_, help, code := cli(t, context.Background(), nil, args...)
+		require.Equal(t, 0, code)
+		for _, m := range regexp.MustCompile(`(?m)^  --([a-z-]+)$`).FindAllStringSubmatch(help, -1) {
+			flags[m[1]] = true
+		}
+	}
+	require.NotEmpty(t, flags)
+	for name := range flags {
+		require.Contains(t, inTable, name, "--%s is missing from the README's flag table", name)
+		require.Equal(t, envName(name), inTable[name], "--%s: environment variable", name)
+	}
+	for name := range inTable {
+		require.True(t, flags[name], "the README lists --%s, which run and schedule do not have", name)
+	}
 }
