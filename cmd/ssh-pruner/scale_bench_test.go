@@ -58,7 +58,9 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, n, conc int, latency
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.SetFaults("", "", gcpfake.Fault{Latency: latency})
+	// As on the real service, a write's operation is still running when
+	// the write answers, and one wait call sees it DONE.
+	f.SetFaults("", "", gcpfake.Fault{Latency: latency, OperationDuration: latency})
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	usage := filepath.Join(b.TempDir(), "rusage.json")
