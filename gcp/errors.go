@@ -17,6 +17,7 @@ import (
 //	HTTP  reason / detail                          sentinel
 //	412   conditionNotMet                          pruner.ErrConflict
 //	403   accessNotConfigured / SERVICE_DISABLED   pruner.ErrComputeDisabled
+//	403   rateLimitExceeded and other quota        none: retried, then a failure
 //	403   anything else                            pruner.ErrForbidden
 //	404                                            pruner.ErrNotFound
 func classify(err error) error {
@@ -28,8 +29,11 @@ func classify(err error) error {
 	case http.StatusPreconditionFailed:
 		return &mappedError{sentinel: pruner.ErrConflict, err: err}
 	case http.StatusForbidden:
-		if serviceDisabled(ge) {
+		switch {
+		case serviceDisabled(ge):
 			return &mappedError{sentinel: pruner.ErrComputeDisabled, err: err}
+		case rateLimited(ge):
+			return err // a quota, not a denial: the project fails, it is not skipped
 		}
 		return &mappedError{sentinel: pruner.ErrForbidden, err: err}
 	case http.StatusNotFound:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
 	compute "google.golang.org/api/compute/v1"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
@@ -28,8 +29,12 @@ func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (pruner.
 // error that wraps pruner.ErrConflict.
 func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pruner.Metadata) error {
 	var op *compute.Operation
+	// One request id for every attempt: if an attempt landed but its answer
+	// was lost, the retry gets the same operation back instead of a 412,
+	// and the run reports the keys it removed.
+	id := uuid.NewString()
 	err := c.call(ctx, "compute.projects.setCommonInstanceMetadata", func() (err error) {
-		op, err = c.compute.Projects.SetCommonInstanceMetadata(projectID, toCompute(md)).Context(ctx).Do()
+		op, err = c.compute.Projects.SetCommonInstanceMetadata(projectID, toCompute(md)).RequestId(id).Context(ctx).Do()
 		return err
 	})
 	if err == nil {
@@ -58,8 +63,9 @@ func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name str
 // SetProjectMetadata does for a project.
 func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md pruner.Metadata) error {
 	var op *compute.Operation
+	id := uuid.NewString() // as in SetProjectMetadata
 	err := c.call(ctx, "compute.instances.setMetadata", func() (err error) {
-		op, err = c.compute.Instances.SetMetadata(projectID, zone, name, toCompute(md)).Context(ctx).Do()
+		op, err = c.compute.Instances.SetMetadata(projectID, zone, name, toCompute(md)).RequestId(id).Context(ctx).Do()
 		return err
 	})
 	if err == nil {

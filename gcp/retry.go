@@ -86,7 +86,7 @@ func shouldRetry(ctx context.Context, err error) (time.Duration, bool) {
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {
 		switch {
-		case ge.Code == http.StatusTooManyRequests, ge.Code >= 500:
+		case ge.Code == http.StatusTooManyRequests, ge.Code >= 500, rateLimited(ge):
 			return retryAfter(ge.Header), true
 		default:
 			return 0, false
@@ -98,6 +98,22 @@ func shouldRetry(ctx context.Context, err error) (time.Duration, bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// rateLimited tells a quota answer from a denial: Compute answers an
+// exhausted rate quota with HTTP 403 and one of these reasons, not 429.
+// Taken for "forbidden", it would skip projects that were never read.
+func rateLimited(ge *googleapi.Error) bool {
+	if ge.Code != http.StatusForbidden {
+		return false
+	}
+	for _, e := range ge.Errors {
+		switch e.Reason {
+		case "rateLimitExceeded", "userRateLimitExceeded", "RESOURCE_OPERATION_RATE_EXCEEDED":
+			return true
+		}
+	}
+	return false
 }
 
 func retryAfter(h http.Header) time.Duration {
