@@ -73,7 +73,6 @@ func TestReadmeCommands(t *testing.T) {
 	require.NoError(t, os.Symlink(filepath.Join(root, "testdata"), filepath.Join(dir, "testdata")))
 	t.Chdir(dir)
 	t.Setenv("SSH_PRUNER_API_ENDPOINT", url)
-	t.Setenv("SSH_PRUNER_NOW", demoNow)
 	gcloudJSON, err := os.ReadFile(filepath.Join(root, "testdata/project-info.json"))
 	require.NoError(t, err)
 

@@ -56,7 +56,7 @@ type runConfig struct {
 	output             string
 	reportFile         string
 	exitOnChanges      bool
-	googleManagedUsers listFlag
+	googleManagedUsers patternFlag
 	keepMisplaced      bool
 	apiEndpoint        string
 	impersonate        string
@@ -123,6 +123,10 @@ func (c *runConfig) clock() (func() time.Time, error) {
 	if c.now == "" {
 		return time.Now, nil
 	}
+	if c.apiEndpoint == "" {
+		// Against Google, a wrong clock removes keys that are still valid.
+		return nil, usageErrorf("--now is for runs against a fake (--api-endpoint)")
+	}
 	t, err := time.Parse(time.RFC3339, c.now)
 	if err != nil {
 		return nil, usageErrorf("--now %q: want RFC 3339, e.g. 2026-01-02T15:04:05Z", c.now)
@@ -164,6 +168,9 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return err
 	}
 	if err := cfg.check(); err != nil {
+		return err
+	}
+	if _, err := cfg.clock(); err != nil {
 		return err
 	}
 	client, err := gcp.New(ctx, cfg.gcpOptions())

@@ -198,6 +198,7 @@ func TestRunExitCodesAndReport(t *testing.T) {
 		{"bad concurrency", runArgs(url, "--concurrency", "0"), "--concurrency 0"},
 		{"bad pattern", runArgs(url, "--google-managed-user", "("), "--google-managed-user"},
 		{"bad now", runArgs(url, "--now", "soon"), `--now "soon"`},
+		{"now against Google", []string{"run", "--project", "p", "--now", demoNow}, "--now is for runs against a fake"},
 		{"unknown flag", []string{"run", "--organisation", "1"}, "flag provided but not defined"},
 		{"stray argument", runArgs(url, "extra"), `unexpected argument "extra"`},
 	}
@@ -215,9 +216,8 @@ func TestRunScopeFromEnvironment(t *testing.T) {
 	f, url := demoFake(t)
 	t.Setenv("SSH_PRUNER_API_ENDPOINT", url)
 	t.Setenv("SSH_PRUNER_PROJECT", "web-prod-eu,web-prod-us")
-	t.Setenv("SSH_PRUNER_NOW", demoNow)
 	t.Setenv("SSH_PRUNER_APPLY", "true")
-	out, errOut, code := cli(t, context.Background(), nil, "run", "--output", "json", "--project", "api-prod-7f3a")
+	out, errOut, code := cli(t, context.Background(), nil, "run", "--output", "json", "--project", "api-prod-7f3a", "--now", demoNow)
 	require.Equal(t, 0, code, errOut)
 	var rep pruner.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
@@ -252,4 +252,17 @@ func TestRunInterruptedLetsTheWriteFinish(t *testing.T) {
 	require.Equal(t, 1, f.Calls(setMetadata))
 	require.GreaterOrEqual(t, f.Calls("compute.globalOperations.wait"), 2, "its operation was waited for")
 	require.Contains(t, errOut, `"message":"run finished"`)
+}
+
+// TestHiddenFlagsIgnoreTheEnvironment: a leftover SSH_PRUNER_NOW must not
+// move the clock of a real run.
+func TestHiddenFlagsIgnoreTheEnvironment(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	t.Setenv("SSH_PRUNER_NOW", "2030-01-01T00:00:00Z")
+	out, errOut, code := cli(t, context.Background(), nil, "run", "--project", "web-prod-eu", "--api-endpoint", url, "--output", "json")
+	require.Contains(t, []int{0, 3}, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Less(t, rep.Now.Year(), 2030, "the environment cannot set a hidden flag")
 }

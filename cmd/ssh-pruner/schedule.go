@@ -70,6 +70,9 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	if _, err := cfg.clock(); err != nil {
+		return err
+	}
 	if cfg.exitOnChanges {
 		return usageErrorf("schedule: --exit-code-on-changes is for run")
 	}
