@@ -7,11 +7,14 @@ import (
 )
 
 // logDecisions writes one entry per key decision: removals and moves at
-// info, keys kept at debug. Entries carry the fingerprint, never the key.
+// info, user keys kept at debug. Google-managed keys kept are at info:
+// their only credential is a username pattern, which anyone who can write
+// metadata can imitate, so every one of them must be in sight.
+// Entries carry the fingerprint, never the key.
 func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 	for _, d := range plan.Decisions {
 		level := slog.LevelInfo
-		if d.Action == ActionKeep {
+		if d.Action == ActionKeep && d.Reason != ReasonGoogleManaged {
 			level = slog.LevelDebug
 		}
 		if !log.Enabled(context.Background(), level) {
@@ -53,12 +56,16 @@ func decisionMessage(a Action, dryRun bool) string {
 	}
 }
 
-// logProject writes the outcome of one project: warnings for failures,
-// info otherwise.
+// logProject writes the outcome of one project: errors for failures,
+// warnings for what the caller may not see (a gap in the coverage that
+// someone must close), info otherwise.
 func (r *Reconciler) logProject(pr ProjectReport) {
 	level := slog.LevelInfo
-	if pr.Outcome == OutcomeFailed || pr.Outcome == OutcomeInterrupted {
+	switch {
+	case pr.Outcome == OutcomeFailed || pr.Outcome == OutcomeInterrupted:
 		level = slog.LevelError
+	case pr.Outcome == OutcomeSkipped && pr.Reason == SkipForbidden:
+		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
 		slog.String(LogEvent, EventProject),
@@ -89,16 +96,16 @@ func (r *Reconciler) logSummary(rep Report) {
 		slog.String(LogEvent, EventSummary),
 		slog.String(LogRunID, r.RunID),
 		slog.Bool(LogDryRun, !r.Apply),
-		slog.Bool("interrupted", rep.Interrupted),
-		slog.Int("projects", t.Projects),
-		slog.Int("unchanged", t.Unchanged),
-		slog.Int("wouldChange", t.WouldChange),
-		slog.Int("changed", t.Changed),
-		slog.Int("skipped", t.Skipped),
-		slog.Int("failed", t.Failed),
-		slog.Int("notStarted", t.NotStarted),
-		slog.Int("keysKept", t.KeysKept),
-		slog.Int("keysRemoved", t.KeysRemoved),
-		slog.Int("keysMoved", t.KeysMoved),
+		slog.Bool(LogInterrupted, rep.Interrupted),
+		slog.Int(LogProjects, t.Projects),
+		slog.Int(LogUnchanged, t.Unchanged),
+		slog.Int(LogWouldChange, t.WouldChange),
+		slog.Int(LogChanged, t.Changed),
+		slog.Int(LogSkipped, t.Skipped),
+		slog.Int(LogFailed, t.Failed),
+		slog.Int(LogNotStarted, t.NotStarted),
+		slog.Int(LogKeysKept, t.KeysKept),
+		slog.Int(LogKeysRemoved, t.KeysRemoved),
+		slog.Int(LogKeysMoved, t.KeysMoved),
 	)
 }

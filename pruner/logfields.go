@@ -24,6 +24,21 @@ const (
 	LogMoved          = "moved"
 )
 
+// Attribute keys of the summary entry (EventSummary): the run's totals.
+const (
+	LogInterrupted = "interrupted"
+	LogProjects    = "projects"
+	LogUnchanged   = "unchanged"
+	LogWouldChange = "wouldChange"
+	LogChanged     = "changed"
+	LogSkipped     = "skipped"
+	LogFailed      = "failed"
+	LogNotStarted  = "notStarted"
+	LogKeysKept    = "keysKept"
+	LogKeysRemoved = "keysRemoved"
+	LogKeysMoved   = "keysMoved"
+)
+
 // Values of LogEvent.
 const (
 	EventKey     = "key"     // one key decision

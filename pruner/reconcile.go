@@ -12,9 +12,12 @@ import (
 
 // Defaults of a Reconciler.
 const (
-	DefaultConcurrency  = 16
-	DefaultMaxAttempts  = 5
-	DefaultWriteTimeout = 3 * time.Minute
+	DefaultConcurrency = 16
+	DefaultMaxAttempts = 5
+	// DefaultWriteTimeout bounds a write and the wait for its operation,
+	// which takes seconds on Compute. It stays below the two minutes of
+	// grace that deploy/ gives a pod between SIGTERM and SIGKILL.
+	DefaultWriteTimeout = 90 * time.Second
 )
 
 // Reconciler prunes the projects of a scope: it reads each project's
@@ -173,7 +176,10 @@ func (r *Reconciler) project(ctx context.Context, p Project, now time.Time) Proj
 				slog.Int(LogAttempt, pr.Attempts), slog.String(LogRunID, r.RunID))
 			continue
 		default:
-			return failed(pr, fmt.Errorf("write metadata (attempt %d of %d): %w", pr.Attempts, attempts, err))
+			// The report keeps what the write tried: it may have landed
+			// (a timeout, a lost answer), and a person must be able to
+			// check. The per-key log stays silent: nothing is confirmed.
+			return writeFailed(pr, fmt.Errorf("write metadata (attempt %d of %d): %w", pr.Attempts, attempts, err))
 		}
 	}
 }
@@ -181,6 +187,11 @@ func (r *Reconciler) project(ctx context.Context, p Project, now time.Time) Proj
 func failed(pr ProjectReport, err error) ProjectReport {
 	pr.Outcome, pr.Error = OutcomeFailed, err.Error()
 	pr.Decisions, pr.Kept, pr.Removed, pr.Moved = nil, 0, 0, 0
+	return pr
+}
+
+func writeFailed(pr ProjectReport, err error) ProjectReport {
+	pr.Outcome, pr.Error = OutcomeFailed, err.Error()
 	return pr
 }
 

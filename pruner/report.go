@@ -34,7 +34,8 @@ type ProjectReport struct {
 	Kept     int     `json:"kept"`
 	Removed  int     `json:"removed"`
 	Moved    int     `json:"moved"`
-	// Decisions lists the keys removed or moved; kept keys are only counted.
+	// Decisions lists the keys removed or moved (for a failed write, the
+	// ones it tried to remove or move); kept keys are only counted.
 	Decisions []Decision `json:"decisions"`
 }
 
@@ -90,6 +91,9 @@ func (r *Report) total() {
 			t.Failed++
 		case OutcomeInterrupted:
 			t.Interrupted++
+		}
+		if p.Outcome == OutcomeFailed {
+			continue // its keys are in its report, not in what was done
 		}
 		t.KeysKept += p.Kept
 		t.KeysRemoved += p.Removed

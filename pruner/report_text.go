@@ -79,6 +79,10 @@ func projectLine(p ProjectReport) string {
 	case OutcomeSkipped:
 		return "skipped (" + p.Reason + ")"
 	case OutcomeFailed, OutcomeInterrupted:
+		if len(p.Decisions) > 0 {
+			// A write that failed: it may have landed. Show what it tried.
+			return fmt.Sprintf("%s: %s (the write tried %d removals and %d moves: check the project)", p.Outcome, p.Error, p.Removed, p.Moved)
+		}
 		return string(p.Outcome) + ": " + p.Error
 	case OutcomeWouldChange:
 		return fmt.Sprintf("would change (%d to remove, %d to move, %d kept)", p.Removed, p.Moved, p.Kept)

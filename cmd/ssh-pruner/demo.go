@@ -37,8 +37,9 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	cfg := &runConfig{}
 	fs := newFlagSet("demo", demoUsage, stderr)
 	addRunFlags(fs, cfg)
-	// The structured log is for machines; the demo is read by a person.
-	cfg.logLevel.level = slog.LevelWarn
+	// The structured log is for machines; the demo is read by a person,
+	// and its report already says what the warnings would.
+	cfg.logLevel.level = slog.LevelError
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

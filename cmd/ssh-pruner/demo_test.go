@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := cli(t, context.Background(), nil, tc.args...)
 			require.Equal(t, 0, code, errOut)
-			require.Empty(t, errOut, "the demo logs only warnings and errors by default")
+			require.Empty(t, errOut, "the demo logs only errors by default")
 			golden(t, tc.golden, out)
 		})
 	}

@@ -170,6 +170,17 @@ func TestRunFailingOperationFailsTheRun(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Equal(t, 1, rep.Totals.Failed)
 	require.Positive(t, rep.Totals.Changed, "the other projects go on")
+	removed := 0
+	for _, p := range rep.Projects {
+		switch p.Outcome {
+		case pruner.OutcomeFailed:
+			require.Equal(t, "web-prod-us", p.Project)
+			require.NotEmpty(t, p.Decisions, "the report shows what the failed write tried")
+		case pruner.OutcomeChanged:
+			removed += p.Removed
+		}
+	}
+	require.Equal(t, removed, rep.Totals.KeysRemoved, "the totals count only what was done")
 	after := takeSnapshot(t, f)
 	require.Equal(t, before["web-prod-us"], after["web-prod-us"], "a failed operation changes nothing")
 }
