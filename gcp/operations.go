@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	compute "google.golang.org/api/compute/v1"
 
@@ -15,11 +16,14 @@ import (
 // operation still running, so it is called again until DONE.
 func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.Operation) error {
 	for op.Status != "DONE" {
-		name := op.Name
+		name, start := op.Name, time.Now()
 		err := c.call(ctx, "compute.globalOperations.wait", func() (err error) {
 			op, err = c.compute.GlobalOperations.Wait(projectID, name).Context(ctx).Do()
 			return err
 		})
+		if err == nil {
+			err = pauseIfEarly(ctx, op, start)
+		}
 		if err != nil {
 			return fmt.Errorf("wait for operation %s: %w", name, err)
 		}
@@ -30,16 +34,34 @@ func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.O
 // waitZone is waitGlobal for a zonal operation.
 func (c *Client) waitZone(ctx context.Context, projectID, zone string, op *compute.Operation) error {
 	for op.Status != "DONE" {
-		name := op.Name
+		name, start := op.Name, time.Now()
 		err := c.call(ctx, "compute.zoneOperations.wait", func() (err error) {
 			op, err = c.compute.ZoneOperations.Wait(projectID, zone, name).Context(ctx).Do()
 			return err
 		})
+		if err == nil {
+			err = pauseIfEarly(ctx, op, start)
+		}
 		if err != nil {
 			return fmt.Errorf("wait for operation %s: %w", name, err)
 		}
 	}
 	return operationError(op)
+}
+
+// minWaitRound is the least time between two waits of one operation. The
+// real wait blocks for up to two minutes; a server that answers at once
+// with the operation still running must not make us spin.
+const minWaitRound = 250 * time.Millisecond
+
+func pauseIfEarly(ctx context.Context, op *compute.Operation, start time.Time) error {
+	if op.Status == "DONE" {
+		return nil
+	}
+	if d := minWaitRound - time.Since(start); d > 0 {
+		return sleepCtx(ctx, d)
+	}
+	return nil
 }
 
 // OperationError is an operation that finished with errors.
@@ -48,6 +70,7 @@ type OperationError struct {
 	Errors []*compute.OperationErrorErrors
 }
 
+// Error lists the operation's errors, code and message.
 func (e *OperationError) Error() string {
 	var msgs []string
 	for _, x := range e.Errors {
