@@ -7,10 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/ssh-pruner/ssh-pruner/gcp/cloudlog"
 )
 
@@ -99,13 +95,7 @@ func newRunLogger(ctx context.Context, cfg *runConfig, stderr io.Writer) (*slog.
 		QuotaProject:              cfg.quotaProject,
 		ProbeTimeout:              cloudProbeTimeout,
 	}
-	if c.endpoint != "" {
-		opts.ClientOptions = []option.ClientOption{
-			option.WithEndpoint(c.endpoint),
-			option.WithoutAuthentication(),
-			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-		}
-	}
+	opts.InsecureEndpoint = c.endpoint
 	h, err := cloudlog.New(ctx, opts)
 	if err != nil {
 		report(err)

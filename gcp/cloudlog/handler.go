@@ -22,6 +22,8 @@ import (
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
 	mrpb "google.golang.org/genproto/googleapis/api/monitoredres"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // DefaultLogName is the log the entries go to.
@@ -61,6 +63,9 @@ type Options struct {
 	ImpersonateServiceAccount string
 	// QuotaProject is charged for the API quota.
 	QuotaProject string
+	// InsecureEndpoint, host:port, sends to a Cloud Logging stand-in over
+	// plain gRPC without credentials (tests); it goes before ClientOptions.
+	InsecureEndpoint string
 	// ClientOptions come last, e.g. an endpoint for tests.
 	ClientOptions []option.ClientOption
 }
@@ -130,6 +135,12 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 			return nil, fmt.Errorf("cloud logging: impersonate %s: %w", o.ImpersonateServiceAccount, err)
 		}
 		copts = append(copts, option.WithTokenSource(ts))
+	}
+	if o.InsecureEndpoint != "" {
+		copts = append(copts,
+			option.WithEndpoint(o.InsecureEndpoint),
+			option.WithoutAuthentication(),
+			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
 	}
 	copts = append(copts, o.ClientOptions...)
 	client, err := logging.NewClient(ctx, "projects/"+o.Project, copts...)
