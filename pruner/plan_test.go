@@ -26,6 +26,10 @@ type planInput struct {
 }
 
 func loadPlanInput(t *testing.T, path string) (planInput, Policy) {
+	return loadPlanInputF(t, path)
+}
+
+func loadPlanInputF(t testing.TB, path string) (planInput, Policy) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -67,7 +71,7 @@ func TestPlanGolden(t *testing.T) {
 
 // checkPlanInvariants asserts what must hold for every plan, whatever the
 // input: the promises the tool makes about what it never loses.
-func checkPlanInvariants(t *testing.T, md Metadata, policy Policy, now time.Time, plan Plan) {
+func checkPlanInvariants(t testing.TB, md Metadata, policy Policy, now time.Time, plan Plan) {
 	t.Helper()
 	// Every item other than the two key items is identical, in its place.
 	require.GreaterOrEqual(t, len(plan.Items), len(md.Items))
@@ -96,7 +100,28 @@ func checkPlanInvariants(t *testing.T, md Metadata, policy Policy, now time.Time
 				keptTexts = append(keptTexts, l.Text)
 			}
 		}
-		require.Subset(t, outTexts, keptTexts, "kept lines of %s", it.Key)
+		requireSubsequence(t, outTexts, keptTexts, "kept lines of %s", it.Key)
+	}
+	// Nothing else is in the key items: every line is a kept one, or, in
+	// the first sshKeys, a moved one.
+	moved := map[string]bool{}
+	for _, d := range plan.Decisions {
+		if d.Action == ActionMove {
+			moved[d.Fingerprint+"\x00"+d.Username] = true
+		}
+	}
+	for _, it := range plan.Items {
+		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys {
+			continue
+		}
+		for _, l := range keyparse.Parse(value(it)) {
+			if l.Invalid == keyparse.ReasonBlank {
+				continue
+			}
+			a, _ := policy.decide(it.Key, l, now)
+			require.True(t, a == ActionKeep || moved[l.Fingerprint+"\x00"+l.Username],
+				"%s holds a line the plan neither kept nor moved: %q", it.Key, l.Text)
+		}
 	}
 	// Planning the result again changes nothing: one pass is enough.
 	again := PlanMetadata(Metadata{Items: plan.Items}, policy, now)
@@ -104,4 +129,16 @@ func checkPlanInvariants(t *testing.T, md Metadata, policy Policy, now time.Time
 	require.Zero(t, again.Count(ActionRemove)+again.Count(ActionMove))
 	// Nothing written when nothing changes.
 	require.Equal(t, plan.Count(ActionRemove)+plan.Count(ActionMove) > 0, plan.Changed)
+}
+
+// requireSubsequence asserts that want appears in got in the same order.
+func requireSubsequence(t testing.TB, got, want []string, msg string, args ...any) {
+	t.Helper()
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	require.Equal(t, len(want), i, append([]any{msg + ": %q not in order in %q"}, append(args, want, got)...)...)
 }
