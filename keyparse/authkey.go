@@ -53,24 +53,12 @@ func parseAuthorizedLine(in string) (authKey, bool) {
 		return k, true
 	}
 
-	// Options: up to the first blank outside double quotes; a quote
-	// after a backslash does not count. As in x/crypto, a line that never
-	// reaches such a blank is no key.
-	inQuote, end := false, -1
-	for j := 0; j < len(in); j++ {
-		b := in[j]
-		if !inQuote && (b == ' ' || b == '\t') {
-			end = j
-			break
-		}
-		if b == '"' && (j == 0 || in[j-1] != '\\') {
-			inQuote = !inQuote
-		}
-	}
-	if end < 0 {
+	// Options: up to the first blank outside double quotes (cutOptions).
+	// As in x/crypto, a line that never reaches such a blank is no key.
+	options, rest, ok := cutOptions(in)
+	if !ok {
 		return authKey{}, false
 	}
-	options, rest := in[:end], strings.TrimLeft(in[end:], " \t")
 	i = strings.IndexAny(rest, " \t")
 	if i < 0 {
 		return authKey{}, false
