@@ -51,3 +51,21 @@ func clearEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpEverywhere: every command answers --help with its usage and an
+// example, on stderr, with exit status 0.
+func TestHelpEverywhere(t *testing.T) {
+	clearEnv(t)
+	for _, cmd := range []string{"run", "schedule", "demo", "inspect", "version"} {
+		t.Run(cmd, func(t *testing.T) {
+			out, errOut, code := cli(t, context.Background(), nil, cmd, "--help")
+			require.Equal(t, 0, code)
+			require.Empty(t, out)
+			require.Contains(t, errOut, "Usage: ssh-pruner "+cmd)
+			require.Contains(t, errOut, "Example")
+		})
+	}
+	out, _, code := cli(t, context.Background(), nil, "help")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "Exit status:")
+}

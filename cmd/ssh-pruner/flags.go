@@ -51,6 +51,11 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n == 0 {
+			return
+		}
 		fmt.Fprintln(fs.Output(), "\nFlags (each can also be set by the environment variable shown):")
 		fs.VisitAll(func(f *flag.Flag) {
 			if strings.HasPrefix(f.Usage, "(hidden)") {

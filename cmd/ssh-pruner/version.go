@@ -33,8 +33,22 @@ func version() string {
 	return v
 }
 
-func cmdVersion(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
-	if len(args) > 0 {
+const versionUsage = `Usage: ssh-pruner version
+
+Prints the version: the one stamped at build time (-ldflags
+"-X main.stampedVersion=v1.2.3", as the Dockerfile does), else the module
+version and VCS revision that Go recorded in the binary.
+
+Example:
+  ssh-pruner version
+`
+
+func cmdVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", versionUsage, stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
 		return usageErrorf("version takes no arguments")
 	}
 	_, err := fmt.Fprintf(stdout, "ssh-pruner %s\n", version())
