@@ -15,8 +15,9 @@ const (
 	DefaultConcurrency = 16
 	DefaultMaxAttempts = 5
 	// DefaultWriteTimeout bounds a write and the wait for its operation,
-	// which takes seconds on Compute. It stays below the two minutes of
-	// grace that deploy/ gives a pod between SIGTERM and SIGKILL.
+	// which takes seconds on Compute. With the flush of the log (30 s at
+	// most) it stays below the three minutes of grace that deploy/ gives a
+	// pod between SIGTERM and SIGKILL.
 	DefaultWriteTimeout = 90 * time.Second
 )
 

@@ -26,15 +26,15 @@ skipped, and the skip is logged. SIGTERM or SIGINT stops the worker: a run
 under way lets its writes finish, then the worker exits 0. Each run prints
 its report on stdout.
 
-SPEC is a cron spec as a Kubernetes CronJob takes it: five fields (minute
+SPEC is what robfig/cron's standard parser takes: five fields (minute
 hour day-of-month month day-of-week), a descriptor (@hourly, @daily,
-@weekly, @monthly), @every DURATION, optionally after CRON_TZ=Zone.
+@weekly, @monthly), or @every DURATION, optionally after CRON_TZ=Zone.
 
 Examples:
   # Every hour, applying, with a probe endpoint for Kubernetes
   ssh-pruner schedule --cron @hourly --organization 123456789012 --apply --health-addr :8080
 
-  # Dry run every 30 minutes, at Paris times of day
+  # Dry run every 30 minutes from 08:00 to 18:30, Monday to Friday, Paris time
   ssh-pruner schedule --cron 'CRON_TZ=Europe/Paris */30 8-18 * * 1-5' --folder 1001
 
 /healthz answers 200 while the last run did not fail entirely (its scope
@@ -80,6 +80,8 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if err != nil {
 		return usageErrorf("connect to Google Cloud: %v", err)
 	}
+	// The worker's own logger, for its life; it also checks the --log-*
+	// flags before the first tick.
 	logger, closeLog, err := newRunLogger(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -94,6 +96,13 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		if cfg.runID != "" {
 			one.runID = fmt.Sprintf("%s-%d", cfg.runID, n.Add(1))
 		}
+		// Each run has a logger of its own, flushed when the run ends: a
+		// Cloud Logging outage during one run does not silence the next.
+		logger, closeRunLog, err := newRunLogger(ctx, &one, stderr)
+		if err != nil {
+			return pruner.Report{}, err
+		}
+		defer closeRunLog()
 		logger.LogAttrs(ctx, slog.LevelInfo, "run started", slog.String(pruner.LogRunID, one.runID), slog.Bool(pruner.LogDryRun, !one.apply))
 		rep, err := reconcile(ctx, &one, scope, client, client, logger)
 		if err != nil {
@@ -158,6 +167,9 @@ func (w *worker) loop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if ctx.Err() != nil {
+			return // both were ready: never start a run after SIGTERM
+		}
 		select {
 		case busy <- struct{}{}:
 			wg.Go(func() {
@@ -177,10 +189,10 @@ func (w *worker) loop(ctx context.Context) {
 func (w *worker) record(rep pruner.Report, err error) {
 	t := rep.Totals
 	switch {
+	case rep.Interrupted, errors.Is(err, context.Canceled):
 	case err != nil:
 		why := err.Error()
 		w.unhealthy.Store(&why)
-	case rep.Interrupted:
 	case t.Failed > 0 && t.Unchanged+t.WouldChange+t.Changed == 0:
 		why := fmt.Sprintf("all %d projects tried failed", t.Failed)
 		w.unhealthy.Store(&why)

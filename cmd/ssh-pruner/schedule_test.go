@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -192,4 +193,11 @@ func TestWorkerHealth(t *testing.T) {
 
 	w.record(pruner.Report{Interrupted: true}, nil)
 	require.Equal(t, http.StatusServiceUnavailable, status(), "an interrupted run changes nothing")
+
+	w.record(pruner.Report{Totals: pruner.Totals{Projects: 1, Changed: 1}}, nil)
+	require.Equal(t, http.StatusOK, status(), "a good run")
+	w.record(pruner.Report{Interrupted: true}, nil)
+	require.Equal(t, http.StatusOK, status(), "an interrupted run changes nothing, after a good one too")
+	w.record(pruner.Report{}, fmt.Errorf("enumerate scope: %w", context.Canceled))
+	require.Equal(t, http.StatusOK, status(), "nor does a listing cut short by SIGTERM")
 }

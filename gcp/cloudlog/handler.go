@@ -5,15 +5,19 @@
 // The first entry is written synchronously, to learn at once whether Cloud
 // Logging can be reached; the next ones are buffered and sent in bundles.
 // When a write fails, the failure is reported once and every later entry
-// goes to a fallback handler instead.
+// goes to a fallback handler instead. Entries already buffered when a
+// write fails (up to one bundle in flight and those queued behind it) are
+// lost to both: where every entry must be kept, write to stderr as well.
 package cloudlog
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +95,13 @@ type sink struct {
 	failed chan struct{} // closed when Cloud Logging failed
 	once   sync.Once
 	closed atomic.Bool
+
+	// stop ends the writes of queued bundles once Cloud Logging failed,
+	// so that Close does not wait a WriteTimeout for each of them.
+	stop     context.Context
+	stopNow  context.CancelFunc
+	idPrefix string        // makes InsertIDs unique across runs
+	seq      atomic.Uint64 // numbers the entries of this sink
 }
 
 // New connects to Cloud Logging. It fails only when the options are wrong
@@ -147,14 +158,14 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cloud logging: %w", err)
 	}
-	s := &sink{opts: o, client: client, failed: make(chan struct{})}
+	s := &sink{opts: o, client: client, failed: make(chan struct{}), idPrefix: rand.Text()[:12]}
+	s.stop, s.stopNow = context.WithCancel(context.Background())
 	client.OnError = s.fail
 	s.logger = client.Logger(o.LogName,
 		logging.CommonResource(o.Resource),
 		logging.CommonLabels(o.Labels),
 		logging.ContextFunc(func() (context.Context, func()) {
-			ctx, cancel := context.WithTimeout(context.Background(), o.WriteTimeout)
-			return ctx, cancel
+			return context.WithTimeout(s.stop, o.WriteTimeout)
 		}),
 	)
 	return &Handler{s: s, fallback: o.Fallback}, nil
@@ -164,6 +175,7 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 func (s *sink) fail(err error) {
 	s.once.Do(func() {
 		close(s.failed)
+		s.stopNow()
 		if s.opts.OnFailure != nil {
 			s.opts.OnFailure(err)
 		}
@@ -270,6 +282,10 @@ func (h *Handler) entry(r slog.Record) (logging.Entry, error) {
 		t = time.Now()
 	}
 	return logging.Entry{
+		// The client retries a bundle on some errors; with an InsertID,
+		// Cloud Logging keeps one copy of an entry sent twice, and the
+		// keys-removed metric counts it once.
+		InsertID:  h.s.idPrefix + "-" + strconv.FormatUint(h.s.seq.Add(1), 10),
 		Timestamp: t,
 		Severity:  severity(r.Level),
 		Payload:   json.RawMessage(data),
@@ -305,6 +321,7 @@ func (h *Handler) Close() error {
 	if h.s.closed.Swap(true) {
 		return nil
 	}
+	defer h.s.stopNow()
 	err := h.s.client.Close() // flushes every logger of the client
 	if err != nil {
 		h.s.fail(err)
