@@ -36,7 +36,7 @@ func addLogFlags(fs *flag.FlagSet, c *logConfig) {
 
 // cloudProbeTimeout bounds the first write to Cloud Logging, which tells
 // whether it can be reached. Tests shorten it.
-var cloudProbeTimeout = 15 * time.Second
+var cloudProbeTimeout time.Duration // 0: cloudlog's default
 
 // detectLogProject finds the project of the metadata server. Tests replace it.
 var detectLogProject = func(ctx context.Context) (string, error) {

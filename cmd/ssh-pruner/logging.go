@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp/cloudlog"
 )
 
 // newJSONLogger writes JSON lines with the field names Cloud Logging reads
@@ -21,25 +23,11 @@ func newJSONLogger(w io.Writer, level slog.Level) *slog.Logger {
 				a.Key = "message"
 			case slog.LevelKey:
 				a.Key = "severity"
-				a.Value = slog.StringValue(severity(a.Value.Any().(slog.Level)))
+				a.Value = slog.StringValue(cloudlog.SeverityName(a.Value.Any().(slog.Level)))
 			}
 			return a
 		},
 	}))
-}
-
-// severity names a level as Cloud Logging does.
-func severity(l slog.Level) string {
-	switch {
-	case l >= slog.LevelError:
-		return "ERROR"
-	case l >= slog.LevelWarn:
-		return "WARNING"
-	case l >= slog.LevelInfo:
-		return "INFO"
-	default:
-		return "DEBUG"
-	}
 }
 
 // levelFlag is a --log-level value.

@@ -26,6 +26,8 @@ import (
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
 	mrpb "google.golang.org/genproto/googleapis/api/monitoredres"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -34,7 +36,7 @@ import (
 const DefaultLogName = "ssh-pruner"
 
 // DefaultLabelAttrs are the top-level attributes also set as entry labels.
-var DefaultLabelAttrs = []string{"runId", "dryRun"}
+var DefaultLabelAttrs = []string{pruner.LogRunID, pruner.LogDryRun}
 
 // Options configure a Handler.
 type Options struct {
@@ -293,26 +295,28 @@ func (h *Handler) entry(r slog.Record) (logging.Entry, error) {
 	}, nil
 }
 
-// severity maps a slog level to a Cloud Logging severity, as the JSON
-// lines on stderr name it.
+// SeverityName names a slog level as Cloud Logging does; the JSON lines on
+// stderr and the entries sent to Cloud Logging use it alike.
 //
 //	slog level           severity
 //	below Info           DEBUG
 //	Info .. below Warn   INFO
 //	Warn .. below Error  WARNING
 //	Error and above      ERROR
-func severity(l slog.Level) logging.Severity {
+func SeverityName(l slog.Level) string {
 	switch {
 	case l >= slog.LevelError:
-		return logging.Error
+		return "ERROR"
 	case l >= slog.LevelWarn:
-		return logging.Warning
+		return "WARNING"
 	case l >= slog.LevelInfo:
-		return logging.Info
+		return "INFO"
 	default:
-		return logging.Debug
+		return "DEBUG"
 	}
 }
+
+func severity(l slog.Level) logging.Severity { return logging.ParseSeverity(SeverityName(l)) }
 
 // Close sends the buffered entries, waiting at most about WriteTimeout,
 // and closes the client. A failure is reported through OnFailure, once,
