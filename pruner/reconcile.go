@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -57,8 +58,12 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	}
 
 	for _, s := range inv.Skipped {
+		// A sub-folder the caller may not list is a gap to report, not a
+		// failure; a project named in the scope that cannot be read is a
+		// failure, whatever the reason (Resource Manager answers 403 for
+		// a project that does not exist: a typo must not pass for done).
 		pr := ProjectReport{Project: s.Name, Outcome: OutcomeFailed, Error: s.Err.Error()}
-		if errors.Is(s.Err, ErrForbidden) {
+		if errors.Is(s.Err, ErrForbidden) && strings.HasPrefix(s.Name, "folders/") {
 			pr = ProjectReport{Project: s.Name, Outcome: OutcomeSkipped, Reason: SkipForbidden}
 		}
 		rep.Projects = append(rep.Projects, pr)

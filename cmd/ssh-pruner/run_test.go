@@ -277,3 +277,19 @@ func TestHiddenFlagsIgnoreTheEnvironment(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Less(t, rep.Now.Year(), 2030, "the environment cannot set a hidden flag")
 }
+
+// TestRunNamedProjectThatCannotBeRead: a project named with --project that
+// Resource Manager does not give (a typo, or no access) fails the run,
+// unlike a forbidden sub-folder met while walking, which is a reported gap.
+func TestRunNamedProjectThatCannotBeRead(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	out, errOut, code := cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--now", demoNow,
+		"--project", "no-such-project", "--project", "web-prod-eu", "--output", "json")
+	require.Equal(t, 1, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Equal(t, 1, rep.Totals.Failed, "%+v", rep.Projects)
+	require.Equal(t, "projects/no-such-project", rep.Projects[0].Project)
+	require.Equal(t, 1, rep.Totals.WouldChange, "the other project goes on")
+}
