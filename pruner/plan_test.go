@@ -21,6 +21,7 @@ type planInput struct {
 	Policy struct {
 		GoogleManagedUsers      []string `json:"googleManagedUsers"`
 		KeepMisplacedGoogleKeys bool     `json:"keepMisplacedGoogleKeys"`
+		MaxLifetime             string   `json:"maxLifetime"` // a time.Duration
 	} `json:"policy"`
 	Metadata Metadata `json:"metadata"`
 }
@@ -39,6 +40,10 @@ func loadPlanInputF(t testing.TB, path string) (planInput, Policy) {
 	require.NoError(t, dec.Decode(&in), path)
 	policy, err := NewPolicy(in.Policy.GoogleManagedUsers, in.Policy.KeepMisplacedGoogleKeys)
 	require.NoError(t, err)
+	if in.Policy.MaxLifetime != "" {
+		policy.MaxLifetime, err = time.ParseDuration(in.Policy.MaxLifetime)
+		require.NoError(t, err, path)
+	}
 	return in, policy
 }
 

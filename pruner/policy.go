@@ -27,6 +27,9 @@ type Policy struct {
 	// KeepMisplacedGoogleKeys leaves Google-managed keys found in ssh-keys
 	// where they are instead of moving them to sshKeys.
 	KeepMisplacedGoogleKeys bool
+	// MaxLifetime, when set, removes a user key whose expiry lies further
+	// than this after now: an expireOn in year 9999 is a permanent key.
+	MaxLifetime time.Duration
 }
 
 // NewPolicy compiles the Google-managed user patterns. With none given, it
@@ -78,6 +81,7 @@ const (
 	ReasonNoExpiry           = "no-expiry"
 	ReasonUserKeyInSSHKeys   = "user-key-in-sshKeys"
 	ReasonGoogleKeyMisplaced = "google-key-misplaced"
+	ReasonExpiryTooFar       = "expiry-too-far"
 	reasonInvalidPrefix      = "invalid:"
 )
 
@@ -88,6 +92,7 @@ const (
 //	ssh-keys  cannot grant access          remove  invalid:<why>
 //	ssh-keys  expiry before now            remove  expired
 //	ssh-keys  no google-ssh expiry         remove  no-expiry
+//	ssh-keys  expiry after now+MaxLifetime remove  expiry-too-far (with MaxLifetime)
 //	ssh-keys  expiry after now             keep    unexpired
 //	sshKeys   Google-managed               keep    google-managed
 //	sshKeys   cannot grant access          remove  invalid:<why>
@@ -110,6 +115,9 @@ func (p Policy) decide(key string, l keyparse.Line, now time.Time) (Action, stri
 	}
 	switch l.State(now) {
 	case keyparse.StateExpiring:
+		if p.MaxLifetime > 0 && l.ExpireOn.After(now.Add(p.MaxLifetime)) {
+			return ActionRemove, ReasonExpiryTooFar
+		}
 		return ActionKeep, ReasonUnexpired
 	case keyparse.StateExpired:
 		return ActionRemove, ReasonExpired

@@ -58,6 +58,7 @@ type runConfig struct {
 	exitOnChanges      bool
 	googleManagedUsers patternFlag
 	keepMisplaced      bool
+	maxKeyLifetime     time.Duration
 	apiEndpoint        string
 	impersonate        string
 	quotaProject       string
@@ -87,6 +88,7 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.BoolVar(&c.exitOnChanges, "exit-code-on-changes", false, "exit 3 when a dry run finds changes")
 	fs.Var(&c.googleManagedUsers, "google-managed-user", "`REGEX` of usernames (or google-ssh userNames) whose keys Google manages (repeatable; default ^gke-[0-9a-f]+$)")
 	fs.BoolVar(&c.keepMisplaced, "keep-misplaced-google-keys", false, "leave Google-managed keys found in ssh-keys there instead of moving them to sshKeys")
+	fs.DurationVar(&c.maxKeyLifetime, "max-key-lifetime", 0, "also remove user keys whose expiry lies further than this `DURATION` ahead (e.g. 720h); 0 for no limit")
 	fs.StringVar(&c.runID, "run-id", "", "identifier of this run in logs and report (default random)")
 	c.logLevel.level = slog.LevelInfo
 	fs.Var(&c.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
@@ -112,6 +114,9 @@ func (c *runConfig) check() error {
 	}
 	if c.qps < 0 {
 		return usageErrorf("--qps %v: want 0 (no limit) or more", c.qps)
+	}
+	if c.maxKeyLifetime < 0 {
+		return usageErrorf("--max-key-lifetime %v: want 0 (no limit) or more", c.maxKeyLifetime)
 	}
 	if c.maxAttempts < 1 {
 		return usageErrorf("--max-attempts %d: want at least 1", c.maxAttempts)
@@ -195,6 +200,7 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, lister p
 	if err != nil {
 		return pruner.Report{}, usageErrorf("--google-managed-user: %v", err)
 	}
+	policy.MaxLifetime = cfg.maxKeyLifetime
 	now, err := cfg.clock()
 	if err != nil {
 		return pruner.Report{}, err

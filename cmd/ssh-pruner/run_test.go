@@ -293,3 +293,25 @@ func TestRunNamedProjectThatCannotBeRead(t *testing.T) {
 	require.Equal(t, "projects/no-such-project", rep.Projects[0].Project)
 	require.Equal(t, 1, rep.Totals.WouldChange, "the other project goes on")
 }
+
+// TestRunMaxKeyLifetime: with --max-key-lifetime, a key that expires
+// further ahead than allowed goes, one within the limit stays.
+func TestRunMaxKeyLifetime(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	// web-prod-us keeps erin's key (expires 2027-01-15) by default.
+	out, errOut, code := cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--now", demoNow,
+		"--project", "web-prod-us", "--output", "json", "--max-key-lifetime", "720h")
+	require.Equal(t, 0, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	reasons := map[string]string{}
+	for _, d := range rep.Projects[0].Decisions {
+		reasons[d.Username] = d.Reason
+	}
+	require.Equal(t, pruner.ReasonExpiryTooFar, reasons["erin"], "53 days ahead is more than 30")
+
+	_, errOut, code = cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--project", "web-prod-us", "--max-key-lifetime", "-1h")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--max-key-lifetime")
+}
