@@ -2,11 +2,7 @@ package gcpfake
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -113,84 +109,19 @@ func (f *Fake) computeProjectGet(w http.ResponseWriter, r *http.Request, c *call
 	writeBody(w, http.StatusOK, body)
 }
 
-// maxRequestBody caps a request body, as the front end does.
-const maxRequestBody = 10 << 20
-
-// readMetadataWrite decodes the body of a metadata write strictly, as the
-// service rejects unknown fields.
-func readMetadataWrite(r *http.Request) (*metadataWrite, *apiError) {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody+1))
-	dec.DisallowUnknownFields()
-	var m metadataWrite
-	if err := dec.Decode(&m); err != nil {
-		msg := "Invalid JSON payload received. " + strings.TrimPrefix(err.Error(), "json: ")
-		if errors.Is(err, io.EOF) {
-			msg = "Required field 'resource' not specified"
-		}
-		return nil, errBadArgument(msg)
-	}
-	if dec.InputOffset() > maxRequestBody {
-		return nil, errBadArgument(fmt.Sprintf("Request payload size exceeds the limit: %d bytes.", maxRequestBody))
-	}
-	return &m, nil
-}
-
 func (f *Fake) computeSetCommonInstanceMetadata(w http.ResponseWriter, r *http.Request, c *call) {
-	m, e := readMetadataWrite(r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if v := validateItems(m.Items); v != nil {
-		writeError(w, errInvalid(v.Message))
-		return
-	}
-	// A concurrent writer armed by a read runs now, before the check.
-	f.mu.Lock()
-	p, e := f.computeProjectLocked(r.PathValue("project"), c.method)
-	var hook func(*Fake)
-	if p != nil {
-		hook = f.takeHookLocked(p.ID)
-	}
-	f.mu.Unlock()
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if hook != nil {
-		hook(f)
-	}
-
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if op := f.requestIDs[requestKey(p.ID, r)]; op != nil {
-		writeJSON(w, http.StatusOK, op.render(computeBase(r)))
-		return
-	}
-	if !c.fault.ConflictInOperation && !sameFingerprint(m.Fingerprint, p.md.fp) {
-		writeError(w, errConditionNotMet())
-		return
-	}
-	items, want := m.Items, m.Fingerprint
-	op := f.startOperationLocked(r, c.fault, operationSpec{
-		project: p.ID, opType: "setMetadata", target: "projects/" + p.ID, targetID: p.Number,
-		apply: func() *opFailure {
-			if !sameFingerprint(want, p.md.fp) {
-				return failConditionNotMet()
-			}
-			f.setProjectMetadataLocked(p, items)
-			return nil
-		},
+	f.serveMetadataWrite(w, r, c, func() (*writeTarget, *apiError) {
+		p, e := f.computeProjectLocked(r.PathValue("project"), c.method)
+		if e != nil {
+			return nil, e
+		}
+		return &writeTarget{
+			md: &p.md, set: p.setMetadata,
+			// A concurrent writer armed by a read runs now, before the check.
+			hook: f.takeHookLocked(p.ID),
+			op:   operationSpec{project: p.ID, opType: "setMetadata", target: "projects/" + p.ID, targetID: p.Number},
+		}, nil
 	})
-	writeJSON(w, http.StatusOK, op.render(computeBase(r)))
-}
-
-func requestKey(project string, r *http.Request) string {
-	id := r.URL.Query().Get("requestId")
-	if id == "" {
-		return ""
-	}
-	return project + "|" + id
 }
 
 func (h *readHook) arm() { h.armed.Store(true) }

@@ -226,6 +226,17 @@ func TestRequestIDMakesWritesIdempotent(t *testing.T) {
 	op2, err := e.compute.Projects.SetCommonInstanceMetadata("api-prod-7f3a", md).RequestId(id).Do()
 	require.NoError(t, err, "a retry with the same request id is not a stale write")
 	require.Equal(t, op1.Name, op2.Name)
+
+	// The same id on a write to another resource is another request.
+	in, err := e.compute.Instances.Get("api-prod-7f3a", "europe-west1-d", "api-1").Do()
+	require.NoError(t, err)
+	imd := &compute.Metadata{Fingerprint: in.Metadata.Fingerprint, Items: computeItems(items("b", "2"))}
+	op3, err := e.compute.Instances.SetMetadata("api-prod-7f3a", "europe-west1-d", "api-1", imd).RequestId(id).Do()
+	require.NoError(t, err)
+	require.NotEqual(t, op1.Name, op3.Name)
+	require.Equal(t, e.url+"/compute/v1/projects/api-prod-7f3a/zones/europe-west1-d/instances/api-1", op3.TargetLink)
+	got, _, _ := e.fake.InstanceMetadata("api-prod-7f3a", "europe-west1-d", "api-1")
+	require.Equal(t, items("b", "2"), got)
 }
 
 func TestComputeErrors(t *testing.T) {

@@ -41,14 +41,17 @@ type Fake struct {
 	forbidden     map[string]bool
 	zones         map[string]bool
 	ops           map[string]*operation // by opKey
-	requestIDs    map[string]*operation // by project and requestId
+	opOrder       []*operation          // the operations in ops, oldest first
+	opsKept       int                   // finished operations kept: keptOperations
+	pruneAt       int                   // len(opOrder) at which to prune next
+	requestIDs    map[string]*operation // by requestKey: target and requestId
 	opSeq         uint64
 	hooks         map[string]*readHook // by project id
 	waitDeadline  time.Duration
 
 	clock atomic.Pointer[func() time.Time]
 
-	counts map[string]*atomic.Int64 // fixed set of keys: Methods
+	counts map[string]*atomic.Int64 // by discovery id; made by routes, then read-only
 
 	faultMu   sync.Mutex
 	faults    map[faultKey]Fault
@@ -75,12 +78,6 @@ type instanceState struct {
 	Instance
 	md      metadataState
 	created time.Time
-}
-
-type metadataState struct {
-	items []Item
-	gen   uint64
-	fp    string
 }
 
 type cachedBody struct {
@@ -117,15 +114,13 @@ func New(seed *Seed) (*Fake, error) {
 		forbidden:     map[string]bool{},
 		zones:         map[string]bool{},
 		ops:           map[string]*operation{},
+		opsKept:       keptOperations,
+		pruneAt:       2 * keptOperations,
 		requestIDs:    map[string]*operation{},
 		hooks:         map[string]*readHook{},
 		waitDeadline:  DefaultWaitDeadline,
-		counts:        map[string]*atomic.Int64{},
 		faults:        map[faultKey]Fault{},
 		rng:           rand.New(rand.NewPCG(1, 2)),
-	}
-	for _, m := range Methods {
-		f.counts[m] = new(atomic.Int64)
 	}
 	if !seed.Clock.IsZero() {
 		at := seed.Clock
@@ -206,14 +201,6 @@ func (f *Fake) AddProject(p Project) error {
 	return nil
 }
 
-// Forbid makes a folder ("folders/N") or project ("projects/ID") one the
-// caller may not read, as the seed's forbidden list does.
-func (f *Fake) Forbid(name string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.forbidden[name] = true
-}
-
 func (f *Fake) parentExistsLocked(parent string) bool {
 	return parent == "organizations/"+f.org.ID || f.folders[parent] != nil
 }
@@ -241,13 +228,13 @@ func (f *Fake) addProjectLocked(p Project) {
 	for _, s := range p.Services {
 		ps.services[s] = true
 	}
-	ps.md = metadataState{items: cloneItems(p.Metadata), gen: 1, fp: fingerprint("projects/"+p.ID, 1)}
+	ps.md = newMetadata("projects/"+p.ID, p.Metadata)
 	for _, in := range p.Instances {
 		if in.ID == "" {
 			in.ID = derivedID(p.ID + "/" + in.Zone + "/" + in.Name)
 		}
 		is := &instanceState{Instance: in, created: createdAt(ps.created, in.ID)}
-		is.md = metadataState{items: cloneItems(in.Metadata), gen: 1, fp: fingerprint(instanceName(p.ID, in.Zone, in.Name), 1)}
+		is.md = newMetadata(instanceName(p.ID, in.Zone, in.Name), in.Metadata)
 		is.Metadata = nil
 		ps.instances[in.Zone+"/"+in.Name] = is
 		ps.instOrder = append(ps.instOrder, is)
@@ -301,13 +288,13 @@ func (f *Fake) SetProjectMetadata(projectID string, items []Item) {
 	if p == nil {
 		panic("gcpfake: SetProjectMetadata: no project " + projectID)
 	}
-	f.setProjectMetadataLocked(p, items)
+	p.setMetadata(items)
 }
 
-func (f *Fake) setProjectMetadataLocked(p *projectState, items []Item) {
-	p.md.items = cloneItems(items)
-	p.md.gen++
-	p.md.fp = fingerprint("projects/"+p.ID, p.md.gen)
+// setMetadata replaces the project's metadata and drops its cached body.
+// The caller holds the write lock.
+func (p *projectState) setMetadata(items []Item) {
+	p.md.set(items)
 	p.body.Store(nil)
 }
 
@@ -321,24 +308,6 @@ func (f *Fake) InstanceMetadata(projectID, zone, name string) (items []Item, fin
 		return nil, "", false
 	}
 	return cloneItems(in.md.items), in.md.fp, true
-}
-
-// SetInstanceMetadata replaces an instance's metadata items as an outside
-// writer would. It panics on an unknown instance.
-func (f *Fake) SetInstanceMetadata(projectID, zone, name string, items []Item) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	in := f.instanceLocked(projectID, zone, name)
-	if in == nil {
-		panic("gcpfake: SetInstanceMetadata: no instance " + instanceName(projectID, zone, name))
-	}
-	f.setInstanceMetadataLocked(projectID, in, items)
-}
-
-func (f *Fake) setInstanceMetadataLocked(projectID string, in *instanceState, items []Item) {
-	in.md.items = cloneItems(items)
-	in.md.gen++
-	in.md.fp = fingerprint(instanceName(projectID, in.Zone, in.Name), in.md.gen)
 }
 
 func (f *Fake) instanceLocked(projectID, zone, name string) *instanceState {

@@ -180,41 +180,17 @@ func (f *Fake) instancesAggregatedList(w http.ResponseWriter, r *http.Request, c
 // instanceSetMetadata serves instances.setMetadata with the same
 // fingerprint rules as the project's metadata.
 func (f *Fake) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *call) {
-	m, e := readMetadataWrite(r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if v := validateItems(m.Items); v != nil {
-		writeError(w, errInvalid(v.Message))
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	in, p, e := f.instanceOfCallLocked(r, c)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if op := f.requestIDs[requestKey(p.ID, r)]; op != nil {
-		writeJSON(w, http.StatusOK, op.render(computeBase(r)))
-		return
-	}
-	if !c.fault.ConflictInOperation && !sameFingerprint(m.Fingerprint, in.md.fp) {
-		writeError(w, errConditionNotMet())
-		return
-	}
-	items, want, projectID := m.Items, m.Fingerprint, p.ID
-	op := f.startOperationLocked(r, c.fault, operationSpec{
-		project: p.ID, zone: in.Zone, opType: "setMetadata",
-		target: instanceName(p.ID, in.Zone, in.Name), targetID: in.ID,
-		apply: func() *opFailure {
-			if !sameFingerprint(want, in.md.fp) {
-				return failConditionNotMet()
-			}
-			f.setInstanceMetadataLocked(projectID, in, items)
-			return nil
-		},
+	f.serveMetadataWrite(w, r, c, func() (*writeTarget, *apiError) {
+		in, p, e := f.instanceOfCallLocked(r, c)
+		if e != nil {
+			return nil, e
+		}
+		return &writeTarget{
+			md: &in.md, set: in.md.set,
+			op: operationSpec{
+				project: p.ID, zone: in.Zone, opType: "setMetadata",
+				target: instanceName(p.ID, in.Zone, in.Name), targetID: in.ID,
+			},
+		}, nil
 	})
-	writeJSON(w, http.StatusOK, op.render(computeBase(r)))
 }

@@ -12,8 +12,11 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 )
 
+// maxValue is Compute Engine's documented limit on a metadata value, in bytes.
+const maxValue = 262144
+
 func TestMetadataLimits(t *testing.T) {
-	big := strings.Repeat("x", gcpfake.MaxValueLen)
+	big := strings.Repeat("x", maxValue)
 	tests := []struct {
 		name    string
 		items   []gcpfake.Item
@@ -22,7 +25,7 @@ func TestMetadataLimits(t *testing.T) {
 		{"value at the limit", items("k", big), ""},
 		{"value over the limit", items("a", "1", "k", big+"x"),
 			"Value for field 'resource.items[1].value' is too large: maximum size 262144 character(s); actual size 262145."},
-		{"total at the limit", items("a", big[:gcpfake.MaxValueLen-1], "b", big[:gcpfake.MaxValueLen-1]), ""},
+		{"total at the limit", items("a", big[:maxValue-1], "b", big[:maxValue-1]), ""},
 		{"total over the limit", items("a", big, "b", big), "Metadata total size 524290 exceeds the limit of 524288 bytes."},
 		{"duplicate key", items("ssh-keys", "a", "x", "1", "ssh-keys", "b"), "Metadata has duplicate keys: ssh-keys"},
 		{"key of 127 bytes", items(strings.Repeat("k", 127), "v"), ""},
@@ -89,4 +92,36 @@ func TestErrorBodyShape(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
 	require.Equal(t, "INVALID_ARGUMENT", got.Error.Status)
 	require.Contains(t, got.Error.Message, `unknown field "itemz"`)
+}
+
+func TestMetadataWriteBody(t *testing.T) {
+	e := newEnv(t, demoSeed(t))
+	_, fp, _ := e.fake.ProjectMetadata("web-prod-eu")
+	tests := []struct {
+		name, body string
+		wantCode   int
+		wantMsg    string
+	}{
+		{"empty", ``, http.StatusBadRequest, "Required field 'resource' not specified"},
+		{"not an object", `[]`, http.StatusBadRequest, "Invalid JSON payload received."},
+		{"trailing object", `{"fingerprint": "` + fp + `", "items": []} {}`, http.StatusBadRequest, "Unexpected token"},
+		{"trailing garbage", `{"fingerprint": "` + fp + `", "items": []}x`, http.StatusBadRequest, "Unexpected token"},
+		{"invalid key", `{"fingerprint": "` + fp + `", "items": [{"key": "a b"}]}`, http.StatusBadRequest, "resource.items[0].key"},
+		{"trailing white space", `{"fingerprint": "` + fp + `", "items": []}` + " \n", http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Post(e.url+"/compute/v1/projects/web-prod-eu/setCommonInstanceMetadata", "application/json", strings.NewReader(tt.body))
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.Equal(t, tt.wantCode, resp.StatusCode)
+			var got struct {
+				Error struct {
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+			require.Contains(t, got.Error.Message, tt.wantMsg)
+		})
+	}
 }

@@ -13,20 +13,16 @@ import (
 // keys match [a-zA-Z0-9-_] and are less than 128 bytes, a value is at most
 // 262144 bytes (256 KiB), and keys and values together are at most 512 KiB.
 const (
-	MaxKeyLen        = 127
-	MaxValueLen      = 262144
-	MaxMetadataTotal = 512 << 10
+	maxKeyLen        = 127
+	maxValueLen      = 262144
+	maxMetadataTotal = 512 << 10
 )
 
-var metadataKey = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,127}$`)
-
-// violation is a metadata write that Compute Engine refuses with HTTP 400.
-type violation struct {
-	Message string
-}
+var metadataKey = regexp.MustCompile(fmt.Sprintf(`^[a-zA-Z0-9-_]{1,%d}$`, maxKeyLen))
 
 // validateItems applies Compute Engine's checks to a metadata write, in
-// the order the service reports them:
+// the order the service reports them, and returns the message of the HTTP
+// 400 it answers, or "" for a valid write:
 //
 //	check                        message (reason "invalid")
 //	key outside the pattern      Invalid value for field 'resource.items[i].key': 'k'. Must be a match of regex '[a-zA-Z0-9-_]{1,128}'
@@ -37,22 +33,22 @@ type violation struct {
 // The key and duplicate messages are the service's own, as seen in
 // client bug reports; the two size messages follow its wording for
 // oversized fields.
-func validateItems(items []Item) *violation {
+func validateItems(items []Item) string {
 	for i, it := range items {
 		if !metadataKey.MatchString(it.Key) {
-			return &violation{fmt.Sprintf("Invalid value for field 'resource.items[%d].key': '%s'. Must be a match of regex '[a-zA-Z0-9-_]{1,128}'", i, it.Key)}
+			return fmt.Sprintf("Invalid value for field 'resource.items[%d].key': '%s'. Must be a match of regex '[a-zA-Z0-9-_]{1,128}'", i, it.Key)
 		}
 	}
 	for i, it := range items {
-		if it.Value != nil && len(*it.Value) > MaxValueLen {
-			return &violation{fmt.Sprintf("Value for field 'resource.items[%d].value' is too large: maximum size %d character(s); actual size %d.", i, MaxValueLen, len(*it.Value))}
+		if it.Value != nil && len(*it.Value) > maxValueLen {
+			return fmt.Sprintf("Value for field 'resource.items[%d].value' is too large: maximum size %d character(s); actual size %d.", i, maxValueLen, len(*it.Value))
 		}
 	}
 	seen := make(map[string]bool, len(items))
 	total := 0
 	for _, it := range items {
 		if seen[it.Key] {
-			return &violation{fmt.Sprintf("Invalid value for field 'resource': '%s'. Metadata has duplicate keys: %s", preview(items), it.Key)}
+			return fmt.Sprintf("Invalid value for field 'resource': '%s'. Metadata has duplicate keys: %s", preview(items), it.Key)
 		}
 		seen[it.Key] = true
 		total += len(it.Key)
@@ -60,10 +56,10 @@ func validateItems(items []Item) *violation {
 			total += len(*it.Value)
 		}
 	}
-	if total > MaxMetadataTotal {
-		return &violation{fmt.Sprintf("Invalid value for field 'resource': '%s'. Metadata total size %d exceeds the limit of %d bytes.", preview(items), total, MaxMetadataTotal)}
+	if total > maxMetadataTotal {
+		return fmt.Sprintf("Invalid value for field 'resource': '%s'. Metadata total size %d exceeds the limit of %d bytes.", preview(items), total, maxMetadataTotal)
 	}
-	return nil
+	return ""
 }
 
 // preview renders the start of a metadata write the way the service quotes
@@ -89,6 +85,29 @@ func preview(items []Item) string {
 		return s[:100] + "..."
 	}
 	return s + "]}"
+}
+
+// metadataState is the metadata of a project or an instance. Its
+// fingerprint is drawn from the resource name and a generation that every
+// change moves.
+type metadataState struct {
+	name  string // projects/P or projects/P/zones/Z/instances/I
+	items []Item
+	gen   uint64
+	fp    string
+}
+
+// newMetadata is a resource's metadata at its first generation, holding a
+// copy of items.
+func newMetadata(name string, items []Item) metadataState {
+	return metadataState{name: name, items: cloneItems(items), gen: 1, fp: fingerprint(name, 1)}
+}
+
+// set replaces the items with a copy and moves the fingerprint.
+func (m *metadataState) set(items []Item) {
+	m.items = cloneItems(items)
+	m.gen++
+	m.fp = fingerprint(m.name, m.gen)
 }
 
 // fingerprint is the metadata fingerprint of a resource at a generation:

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Caller is the account the fake says started its operations.
-const Caller = "ssh-pruner@example.iam.gserviceaccount.com"
+// caller is the account the fake says started its operations.
+const caller = "ssh-pruner@example.iam.gserviceaccount.com"
 
 // Operation statuses.
 const (
@@ -25,6 +25,8 @@ const (
 type operation struct {
 	operationSpec
 	name, id  string
+	key       string    // in Fake.ops
+	reqKey    string    // in Fake.requestIDs, "" for none
 	polls     int       // polls left before DONE
 	doneAt    time.Time // real time of completion, for a duration
 	status    string
@@ -41,7 +43,7 @@ type operationSpec struct {
 	opType   string
 	target   string // relative link, e.g. projects/p or projects/p/zones/z/instances/i
 	targetID string
-	apply    func() *opFailure // makes the change, at completion
+	apply    func() *opFailure // makes the change, at completion; nil after
 }
 
 // opFailure is the error body of a finished operation.
@@ -64,9 +66,10 @@ func failInternal() *opFailure {
 
 func opKey(project, zone, name string) string { return project + "|" + zone + "|" + name }
 
-// startOperationLocked registers an operation for a write and, unless the
-// fault makes it slow, completes it at once.
-func (f *Fake) startOperationLocked(r *http.Request, fl Fault, spec operationSpec) *operation {
+// startOperationLocked registers an operation for a write, under the
+// requestId key reqKey if not "", and, unless the fault makes it slow,
+// completes it at once.
+func (f *Fake) startOperationLocked(fl Fault, spec operationSpec, reqKey string) *operation {
 	f.opSeq++
 	now := f.now()
 	sum := sha256.Sum256([]byte(spec.project + "|" + spec.zone + "|" + strconv.FormatUint(f.opSeq, 10)))
@@ -75,23 +78,62 @@ func (f *Fake) startOperationLocked(r *http.Request, fl Fault, spec operationSpe
 		operationSpec: spec,
 		// Shaped like the service's: operation-1700000000000-5f5e1a2b3c4d5-6e7f8a9b-0c1d2e3f.
 		name:      fmt.Sprintf("operation-%d-%s-%s-%s", now.UnixMilli(), h[0:13], h[13:21], h[21:29]),
+		reqKey:    reqKey,
 		polls:     fl.OperationPolls,
 		status:    statusPending,
 		insert:    now,
 		failAtEnd: fl.FailOperations,
 	}
 	op.id = derivedID(op.name)
+	op.key = opKey(spec.project, spec.zone, op.name)
 	if fl.OperationDuration > 0 {
 		op.doneAt = time.Now().Add(fl.OperationDuration)
 	}
-	f.ops[opKey(spec.project, spec.zone, op.name)] = op
-	if k := requestKey(spec.project, r); k != "" {
-		f.requestIDs[k] = op
+	f.pruneOpsLocked()
+	f.ops[op.key] = op
+	f.opOrder = append(f.opOrder, op)
+	if reqKey != "" {
+		f.requestIDs[reqKey] = op
 	}
 	if op.polls == 0 && op.doneAt.IsZero() {
 		f.completeLocked(op)
 	}
 	return op
+}
+
+// keptOperations is how many finished operations the fake keeps pollable,
+// with their requestIds; older finished ones are forgotten, as the real
+// service forgets old operations, so that a long run does not grow
+// without bound. Unfinished operations are always kept.
+const keptOperations = 4096
+
+// pruneOpsLocked forgets the oldest finished operations beyond f.opsKept.
+// It scans the operations once per f.opsKept new ones, no more often.
+func (f *Fake) pruneOpsLocked() {
+	if len(f.opOrder) < f.pruneAt {
+		return
+	}
+	defer func() { f.pruneAt = len(f.opOrder) + f.opsKept }()
+	finished := 0
+	for _, op := range f.opOrder {
+		if op.status == statusDone {
+			finished++
+		}
+	}
+	drop := finished - f.opsKept
+	kept := make([]*operation, 0, len(f.opOrder)+f.opsKept)
+	for _, op := range f.opOrder {
+		if drop > 0 && op.status == statusDone {
+			drop--
+			delete(f.ops, op.key)
+			if op.reqKey != "" && f.requestIDs[op.reqKey] == op {
+				delete(f.requestIDs, op.reqKey)
+			}
+			continue
+		}
+		kept = append(kept, op)
+	}
+	f.opOrder = kept
 }
 
 // pollLocked moves an operation on by one get or wait call.
@@ -122,9 +164,10 @@ func (f *Fake) completeLocked(op *operation) {
 	op.status = statusDone
 	if op.failAtEnd {
 		op.failure = failInternal()
-		return
+	} else {
+		op.failure = op.apply()
 	}
-	op.failure = op.apply()
+	op.apply = nil // let the written items go
 }
 
 // computeOperation is the compute#operation resource.
@@ -161,7 +204,7 @@ type operationErr struct {
 func (op *operation) render(base string) computeOperation {
 	out := computeOperation{
 		Kind: "compute#operation", ID: op.id, Name: op.name, OperationType: op.opType,
-		TargetLink: base + op.target, TargetID: op.targetID, Status: op.status, User: Caller,
+		TargetLink: base + op.target, TargetID: op.targetID, Status: op.status, User: caller,
 		InsertTime: computeTime(op.insert),
 	}
 	scope := "projects/" + op.project + "/global"

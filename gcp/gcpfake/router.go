@@ -4,21 +4,30 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 )
 
 // call is what the dispatcher learned about a request before its handler.
 type call struct {
-	method  string // discovery id
-	project string // project id the call is about, "" when none
-	fault   Fault
+	method string // discovery id
+	fault  Fault  // the zero Fault when none applies
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, c *call)
 
+// routes maps each path to the discovery id of its method and its
+// handler, and makes the call counter of each method. It runs once, in
+// New: f.counts is read-only afterwards.
 func (f *Fake) routes() {
 	f.mux = http.NewServeMux()
+	f.counts = map[string]*atomic.Int64{}
 	route := func(pattern, method string, h handler) {
-		f.mux.HandleFunc(pattern, f.dispatch(method, h))
+		counter := f.counts[method]
+		if counter == nil {
+			counter = new(atomic.Int64)
+			f.counts[method] = counter
+		}
+		f.mux.HandleFunc(pattern, f.dispatch(method, counter, h))
 	}
 	// Cloud Resource Manager v3.
 	route("GET /v3/organizations/{organization}", "cloudresourcemanager.organizations.get", f.crmOrganizationGet)
@@ -53,36 +62,43 @@ func (f *Fake) routes() {
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
 
 // dispatch counts a call, applies its fault, and runs its handler.
-func (f *Fake) dispatch(method string, h handler) http.HandlerFunc {
-	counter := f.counts[method]
+func (f *Fake) dispatch(method string, counter *atomic.Int64, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		counter.Add(1)
-		c := &call{method: method, project: f.projectOf(r)}
-		fl, status := f.faultFor(method, c.project)
+		c := &call{method: method}
+		if !f.hasFaults.Load() {
+			h(w, r, c)
+			return
+		}
+		// Faults are set per project id; a project named by number is
+		// the same project.
+		project, consumer := f.projectOf(r.PathValue("project"))
+		fl, status := f.faultFor(method, project)
 		c.fault = fl
 		if !sleepCtx(r.Context(), fl.Latency) {
 			return // the caller has gone
 		}
 		if status != 0 {
-			writeError(w, errInjected(status, serviceOf(method), f.consumerOf(c.project)))
+			writeError(w, errInjected(status, serviceOf(method), consumer))
 			return
 		}
 		h(w, r, c)
 	}
 }
 
-// projectOf is the id of the project a request names, by id or number.
-func (f *Fake) projectOf(r *http.Request) string {
-	p := r.PathValue("project")
-	if p == "" {
-		return ""
+// projectOf resolves the project a request names, by id or number, to its
+// id and its quota consumer, projects/NUMBER. An unknown project is its
+// own id and consumer. It returns "", "" for a request that names none.
+func (f *Fake) projectOf(idOrNumber string) (id, consumer string) {
+	if idOrNumber == "" {
+		return "", ""
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if ps := f.lookupLocked(p); ps != nil {
-		return ps.ID
+	if p := f.lookupLocked(idOrNumber); p != nil {
+		return p.ID, "projects/" + p.Number
 	}
-	return p
+	return idOrNumber, "projects/" + idOrNumber
 }
 
 // lookupLocked finds a project by id or number.
@@ -91,15 +107,6 @@ func (f *Fake) lookupLocked(idOrNumber string) *projectState {
 		return p
 	}
 	return f.byNumber[idOrNumber]
-}
-
-func (f *Fake) consumerOf(projectID string) string {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if p := f.projects[projectID]; p != nil {
-		return "projects/" + p.Number
-	}
-	return "projects/" + projectID
 }
 
 func serviceOf(method string) string {

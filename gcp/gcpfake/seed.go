@@ -236,8 +236,8 @@ func (p *Project) validate() error {
 			errs = append(errs, fmt.Errorf("services[%d] %q: want a service name such as compute.googleapis.com", i, svc))
 		}
 	}
-	if v := validateItems(p.Metadata); v != nil {
-		errs = append(errs, fmt.Errorf("metadata: %s", v.Message))
+	if msg := validateItems(p.Metadata); msg != "" {
+		errs = append(errs, fmt.Errorf("metadata: %s", msg))
 	}
 	seen := map[string]bool{}
 	for i, in := range p.Instances {
@@ -255,8 +255,8 @@ func (p *Project) validate() error {
 			errs = append(errs, fmt.Errorf("%s: instance listed twice in zone %s", where, in.Zone))
 		}
 		seen[in.Zone+"/"+in.Name] = true
-		if v := validateItems(in.Metadata); v != nil {
-			errs = append(errs, fmt.Errorf("%s.metadata: %s", where, v.Message))
+		if msg := validateItems(in.Metadata); msg != "" {
+			errs = append(errs, fmt.Errorf("%s.metadata: %s", where, msg))
 		}
 	}
 	return errors.Join(errs...)
