@@ -100,7 +100,7 @@ func (f *Fake) computeProjectGet(w http.ResponseWriter, r *http.Request, c *call
 		XpnProjectStatus:       "UNSPECIFIED_XPN_PROJECT_STATUS", DefaultNetworkTier: "PREMIUM", VMDNSSetting: "ZONAL_ONLY",
 	})
 	if err != nil {
-		writeError(w, simpleError(http.StatusInternalServerError, "backendError", err.Error()))
+		writeError(w, simpleError(http.StatusInternalServerError, "global", "backendError", err.Error()))
 		return
 	}
 	// Under the read lock the metadata cannot change, so the body stored

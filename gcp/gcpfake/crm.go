@@ -187,16 +187,15 @@ func (f *Fake) writeProjectPage(w http.ResponseWriter, r *http.Request, all []*p
 	writeJSON(w, http.StatusOK, out)
 }
 
+// crmProjectGet serves projects.get. An unknown project is refused as one
+// the caller may not read: the service does not reveal which projects exist.
 func (f *Fake) crmProjectGet(w http.ResponseWriter, r *http.Request, _ *call) {
 	id := r.PathValue("project")
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	p := f.lookupLocked(id)
 	if p == nil {
-		writeError(w, rpcError(http.StatusNotFound, fmt.Sprintf("Project 'projects/%s' not found.", id), &errorInfo{
-			Reason: "RESOURCE_NOT_FOUND", Domain: "cloudresourcemanager.googleapis.com",
-			Metadata: map[string]string{"resource": "projects/" + id},
-		}))
+		writeError(w, errPermissionDenied("resourcemanager.projects.get", "projects/"+id))
 		return
 	}
 	writeJSON(w, http.StatusOK, f.crmProject(p))

@@ -82,9 +82,14 @@ func TestProjectResource(t *testing.T) {
 	require.Equal(t, "DELETE_REQUESTED", deleted.State)
 	require.NotEmpty(t, deleted.DeleteTime)
 
+	// An unknown project is refused as a forbidden one: the service does
+	// not reveal which projects exist.
 	_, err = e.crm.Projects.Get("projects/no-such-project").Context(ctx).Do()
-	ge := apiErr(t, err, http.StatusNotFound)
-	require.Contains(t, ge.Message, "not found")
+	ge := apiErr(t, err, http.StatusForbidden)
+	require.Equal(t, "The caller does not have permission", ge.Message)
+	info := ge.Details[0].(map[string]any)
+	require.Equal(t, "IAM_PERMISSION_DENIED", info["reason"])
+	require.Equal(t, map[string]any{"permission": "resourcemanager.projects.get", "resource": "projects/no-such-project"}, info["metadata"])
 
 	org, err := e.crm.Organizations.Get("organizations/123456789012").Context(ctx).Do()
 	require.NoError(t, err)

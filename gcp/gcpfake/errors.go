@@ -60,40 +60,44 @@ func rpcStatus(code int) string {
 	}
 }
 
-// simpleError is a Compute-style error with one item in domain "global".
-func simpleError(code int, reason, msg string) *apiError {
+// simpleError is a Compute-style error: a status and one item in the
+// legacy "errors" list, in domain "global" for most errors.
+func simpleError(code int, domain, reason, msg string) *apiError {
 	return &apiError{
 		Code: code, Message: msg, Status: rpcStatus(code),
-		Errors: []errorItem{{Message: msg, Domain: "global", Reason: reason}},
+		Errors: []errorItem{{Message: msg, Domain: domain, Reason: reason}},
 	}
 }
 
-// rpcError is a Resource Manager or Service Usage error: a status and an
-// ErrorInfo, no legacy "errors" list.
-func rpcError(code int, msg string, info *errorInfo) *apiError {
-	e := &apiError{Code: code, Message: msg, Status: rpcStatus(code)}
-	if info != nil {
-		info.Type = "type.googleapis.com/google.rpc.ErrorInfo"
-		e.Details = []any{info}
-	}
+// rpcError is a Resource Manager or Service Usage error: a status, no
+// legacy "errors" list; withInfo adds the ErrorInfo they carry.
+func rpcError(code int, msg string) *apiError {
+	return &apiError{Code: code, Message: msg, Status: rpcStatus(code)}
+}
+
+// withInfo adds a google.rpc.ErrorInfo to the error's details.
+func (e *apiError) withInfo(domain, reason string, metadata map[string]string) *apiError {
+	e.Details = append(e.Details, &errorInfo{
+		Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: reason, Domain: domain, Metadata: metadata,
+	})
 	return e
 }
 
 func errNotFound(resource string) *apiError {
-	return simpleError(http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", resource))
+	return simpleError(http.StatusNotFound, "global", "notFound", fmt.Sprintf("The resource '%s' was not found", resource))
 }
 
 func errInvalid(msg string) *apiError {
-	return simpleError(http.StatusBadRequest, "invalid", msg)
+	return simpleError(http.StatusBadRequest, "global", "invalid", msg)
 }
 
 func errComputeForbidden(permission, resource string) *apiError {
-	return simpleError(http.StatusForbidden, "forbidden", fmt.Sprintf("Required '%s' permission for '%s'", permission, resource))
+	return simpleError(http.StatusForbidden, "global", "forbidden", fmt.Sprintf("Required '%s' permission for '%s'", permission, resource))
 }
 
 // errConditionNotMet is the answer to a stale or missing metadata fingerprint.
 func errConditionNotMet() *apiError {
-	e := simpleError(http.StatusPreconditionFailed, "conditionNotMet", msgFingerprintMismatch)
+	e := simpleError(http.StatusPreconditionFailed, "global", "conditionNotMet", msgFingerprintMismatch)
 	e.Errors[0].Location, e.Errors[0].LocationType = "If-Match", "header"
 	return e
 }
@@ -107,40 +111,29 @@ func errServiceDisabled(service, number string) *apiError {
 	url := "https://console.developers.google.com/apis/api/" + service + "/overview?project=" + number
 	msg := fmt.Sprintf("%s has not been used in project %s before or it is disabled. Enable it by visiting %s then retry. "+
 		"If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.", title, number, url)
-	return &apiError{
-		Code: http.StatusForbidden, Message: msg, Status: "PERMISSION_DENIED",
-		Errors: []errorItem{{Message: msg, Domain: "usageLimits", Reason: "accessNotConfigured", ExtendedHelp: "https://console.developers.google.com"}},
-		Details: []any{
-			&errorInfo{
-				Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "SERVICE_DISABLED", Domain: "googleapis.com",
-				Metadata: map[string]string{
-					"service": service, "consumer": "projects/" + number, "serviceTitle": title,
-					"activationUrl": url, "containerInfo": number,
-				},
-			},
-			map[string]any{
-				"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": msg,
-			},
-			map[string]any{
-				"@type": "type.googleapis.com/google.rpc.Help",
-				"links": []map[string]string{{"description": "Google developers console API activation", "url": url}},
-			},
+	e := simpleError(http.StatusForbidden, "usageLimits", "accessNotConfigured", msg).withInfo("googleapis.com", "SERVICE_DISABLED", map[string]string{
+		"service": service, "consumer": "projects/" + number, "serviceTitle": title,
+		"activationUrl": url, "containerInfo": number,
+	})
+	e.Errors[0].ExtendedHelp = "https://console.developers.google.com"
+	e.Details = append(e.Details,
+		map[string]any{
+			"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": msg,
 		},
-	}
+		map[string]any{
+			"@type": "type.googleapis.com/google.rpc.Help",
+			"links": []map[string]string{{"description": "Google developers console API activation", "url": url}},
+		},
+	)
+	return e
 }
 
 // errProjectDeleted answers calls on a DELETE_REQUESTED project.
 func errProjectDeleted(service, number string) *apiError {
 	msg := fmt.Sprintf("Project %s has been scheduled for deletion and cannot be used for API calls. "+
 		"Visit https://console.developers.google.com/iam-admin/projects?pendingDeletion=true to undelete the project.", number)
-	return &apiError{
-		Code: http.StatusForbidden, Message: msg, Status: "PERMISSION_DENIED",
-		Errors: []errorItem{{Message: msg, Domain: "global", Reason: "forbidden"}},
-		Details: []any{&errorInfo{
-			Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "CONSUMER_INVALID", Domain: "googleapis.com",
-			Metadata: map[string]string{"service": service, "consumer": "projects/" + number},
-		}},
-	}
+	return simpleError(http.StatusForbidden, "global", "forbidden", msg).withInfo("googleapis.com", "CONSUMER_INVALID",
+		map[string]string{"service": service, "consumer": "projects/" + number})
 }
 
 // errInjected is the answer of an injected fault: 429 as a quota error,
@@ -149,35 +142,28 @@ func errInjected(code int, service, consumer string) *apiError {
 	switch code {
 	case http.StatusTooManyRequests:
 		msg := fmt.Sprintf("Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service '%s' for consumer '%s'.", service, consumer)
-		return &apiError{
-			Code: code, Message: msg, Status: "RESOURCE_EXHAUSTED",
-			Errors: []errorItem{{Message: msg, Domain: "usageLimits", Reason: "rateLimitExceeded"}},
-			Details: []any{&errorInfo{
-				Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "RATE_LIMIT_EXCEEDED", Domain: "googleapis.com",
-				Metadata: map[string]string{
-					"service": service, "consumer": consumer,
-					"quota_metric": service + "/default", "quota_limit": "defaultPerMinutePerProject",
-				},
-			}},
-		}
+		return simpleError(code, "usageLimits", "rateLimitExceeded", msg).withInfo("googleapis.com", "RATE_LIMIT_EXCEEDED", map[string]string{
+			"service": service, "consumer": consumer,
+			"quota_metric": service + "/default", "quota_limit": "defaultPerMinutePerProject",
+		})
 	case http.StatusInternalServerError:
-		return simpleError(code, "backendError", "Internal error encountered.")
+		return simpleError(code, "global", "backendError", "Internal error encountered.")
 	case http.StatusServiceUnavailable:
-		return simpleError(code, "backendError", "The service is currently unavailable.")
+		return simpleError(code, "global", "backendError", "The service is currently unavailable.")
 	default:
-		return simpleError(code, "backendError", http.StatusText(code))
+		return simpleError(code, "global", "backendError", http.StatusText(code))
 	}
 }
 
-// errPermissionDenied is Resource Manager's answer for a folder or
-// organization the caller may not read, or that does not exist.
+// errPermissionDenied is Resource Manager's answer for an organization,
+// folder or project the caller may not read, or that does not exist: the
+// service does not tell the two apart.
 func errPermissionDenied(permission, resource string) *apiError {
-	return rpcError(http.StatusForbidden, "The caller does not have permission", &errorInfo{
-		Reason: "IAM_PERMISSION_DENIED", Domain: "cloudresourcemanager.googleapis.com",
-		Metadata: map[string]string{"permission": permission, "resource": resource},
-	})
+	return rpcError(http.StatusForbidden, "The caller does not have permission").withInfo(
+		"cloudresourcemanager.googleapis.com", "IAM_PERMISSION_DENIED",
+		map[string]string{"permission": permission, "resource": resource})
 }
 
 func errBadArgument(msg string) *apiError {
-	return rpcError(http.StatusBadRequest, msg, nil)
+	return rpcError(http.StatusBadRequest, msg)
 }

@@ -19,7 +19,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -338,8 +337,4 @@ func (f *Fake) Projects() []string {
 		ids[i] = p.ID
 	}
 	return ids
-}
-
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -54,7 +54,7 @@ func (f *Fake) routes() {
 	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", f.instancesAggregatedList)
 
 	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, simpleError(http.StatusNotFound, "notFound", "Not Found: "+r.Method+" "+r.URL.Path))
+		writeError(w, simpleError(http.StatusNotFound, "global", "notFound", "Not Found: "+r.Method+" "+r.URL.Path))
 	})
 }
 
@@ -117,7 +117,7 @@ func serviceOf(method string) string {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeError(w, simpleError(http.StatusInternalServerError, "backendError", "encode response: "+err.Error()))
+		writeError(w, simpleError(http.StatusInternalServerError, "global", "backendError", "encode response: "+err.Error()))
 		return
 	}
 	writeBody(w, code, b)

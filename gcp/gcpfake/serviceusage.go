@@ -2,6 +2,7 @@ package gcpfake
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,30 +59,30 @@ func suServiceOf(p *projectState, service string) suService {
 }
 
 // suProjectLocked finds the project of a Service Usage call, or the error
-// to answer: unknown, scheduled for deletion, or not readable.
+// to answer: scheduled for deletion, or unknown or not readable, which the
+// service does not tell apart. service is "" for a call on all services.
 func (f *Fake) suProjectLocked(idOrNumber, service string) (*projectState, *apiError) {
 	p := f.lookupLocked(idOrNumber)
 	switch {
 	case p == nil:
-		return nil, rpcError(http.StatusNotFound, fmt.Sprintf("Project '%s' not found.", idOrNumber), &errorInfo{
-			Reason: "RESOURCE_NOT_FOUND", Domain: "serviceusage.googleapis.com",
-			Metadata: map[string]string{"resource": "projects/" + idOrNumber},
-		})
+		return nil, errServiceUsageDenied(service, "projects/"+idOrNumber)
 	case p.State == StateDeleteRequested:
 		return nil, errProjectDeleted("serviceusage.googleapis.com", p.Number)
 	case f.forbidden["projects/"+p.ID]:
-		msg := "Permission denied to list services for consumer container [projects/" + p.Number + "]"
-		if service != "" {
-			msg = "Permission denied to get service [" + service + "]"
-		}
-		e := simpleError(http.StatusForbidden, "forbidden", msg)
-		e.Details = []any{&errorInfo{
-			Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: "AUTH_PERMISSION_DENIED", Domain: "serviceusage.googleapis.com",
-			Metadata: map[string]string{"permission": "serviceusage.services.get", "resource": "projects/" + p.Number},
-		}}
-		return nil, e
+		return nil, errServiceUsageDenied(service, "projects/"+p.Number)
 	}
 	return p, nil
+}
+
+// errServiceUsageDenied is Service Usage's answer for a project the caller
+// may not read, or that does not exist.
+func errServiceUsageDenied(service, project string) *apiError {
+	msg := "Permission denied to list services for consumer container [" + project + "]"
+	if service != "" {
+		msg = "Permission denied to get service [" + service + "]"
+	}
+	return simpleError(http.StatusForbidden, "global", "forbidden", msg).withInfo("serviceusage.googleapis.com", "AUTH_PERMISSION_DENIED",
+		map[string]string{"permission": "serviceusage.services.get", "resource": project})
 }
 
 func (f *Fake) suServiceGet(w http.ResponseWriter, r *http.Request, _ *call) {
@@ -122,7 +123,7 @@ func (f *Fake) suServicesList(w http.ResponseWriter, r *http.Request, _ *call) {
 		writeError(w, e)
 		return
 	}
-	names := sortedKeys(catalogue)
+	names := slices.AppendSeq(make([]string, 0, len(catalogue)+len(p.services)), maps.Keys(catalogue))
 	for s := range p.services {
 		if _, known := catalogue[s]; !known {
 			names = append(names, s)

@@ -20,7 +20,7 @@ func TestServicesGet(t *testing.T) {
 		{"enabled, by number", "projects/482910375561/services/compute.googleapis.com", "ENABLED", 200},
 		{"disabled", "projects/ml-staging-58b1/services/compute.googleapis.com", "DISABLED", 200},
 		{"forbidden project", "projects/hr-payroll/services/compute.googleapis.com", "", 403},
-		{"unknown project", "projects/no-such-project/services/compute.googleapis.com", "", 404},
+		{"unknown project, refused as forbidden", "projects/no-such-project/services/compute.googleapis.com", "", 403},
 		{"project being deleted", "projects/legacy-crm-0417/services/compute.googleapis.com", "", 403},
 	}
 	for _, tt := range tests {
@@ -36,8 +36,18 @@ func TestServicesGet(t *testing.T) {
 			require.Equal(t, "Compute Engine API", s.Config.Title)
 		})
 	}
+	// A project the caller may not read and one that does not exist get
+	// the same answer, but for the name.
 	_, err := e.usage.Services.Get("projects/hr-payroll/services/compute.googleapis.com").Do()
-	require.Equal(t, []string{"forbidden"}, reasons(apiErr(t, err, http.StatusForbidden)))
+	forbidden := apiErr(t, err, http.StatusForbidden)
+	require.Equal(t, []string{"forbidden"}, reasons(forbidden))
+	_, err = e.usage.Services.Get("projects/no-such-project/services/compute.googleapis.com").Do()
+	unknown := apiErr(t, err, http.StatusForbidden)
+	require.Equal(t, forbidden.Message, unknown.Message)
+	require.Equal(t, "Permission denied to get service [compute.googleapis.com]", unknown.Message)
+	_, err = e.usage.Services.List("projects/no-such-project").Do()
+	ge := apiErr(t, err, http.StatusForbidden)
+	require.Equal(t, "Permission denied to list services for consumer container [projects/no-such-project]", ge.Message)
 }
 
 func TestServicesList(t *testing.T) {
