@@ -89,10 +89,10 @@ type readHook struct {
 	armed atomic.Bool // set by a read, under the read lock
 }
 
-// DefaultWaitDeadline is how long an operations wait call blocks, at most,
+// defaultWaitDeadline is how long an operations wait call blocks, at most,
 // for an operation that completes after a duration; the real service
 // gives up after about two minutes.
-const DefaultWaitDeadline = 2 * time.Second
+const defaultWaitDeadline = 2 * time.Second
 
 // New makes a Fake serving the seed. The seed's clock, if set, fixes the
 // fake's clock; otherwise it follows time.Now.
@@ -100,7 +100,7 @@ func New(seed *Seed) (*Fake, error) {
 	if seed == nil {
 		seed = &Seed{Organization: Organization{ID: "123456789012"}}
 	}
-	if err := seed.Validate(); err != nil {
+	if err := seed.validate(); err != nil {
 		return nil, err
 	}
 	f := &Fake{
@@ -117,15 +117,15 @@ func New(seed *Seed) (*Fake, error) {
 		pruneAt:       2 * keptOperations,
 		requestIDs:    map[string]*operation{},
 		hooks:         map[string]*readHook{},
-		waitDeadline:  DefaultWaitDeadline,
+		waitDeadline:  defaultWaitDeadline,
 		faults:        map[faultKey]Fault{},
 		rng:           rand.New(rand.NewPCG(1, 2)),
 	}
 	if !seed.Clock.IsZero() {
 		at := seed.Clock
-		f.SetClock(func() time.Time { return at })
+		f.setClock(func() time.Time { return at })
 	} else {
-		f.SetClock(time.Now)
+		f.setClock(time.Now)
 	}
 	for _, fo := range seed.Folders {
 		f.addFolderLocked(fo)
@@ -140,8 +140,8 @@ func New(seed *Seed) (*Fake, error) {
 	return f, nil
 }
 
-// SetClock replaces the clock that stamps operations and resources.
-func (f *Fake) SetClock(now func() time.Time) { f.clock.Store(&now) }
+// setClock replaces the clock that stamps operations and resources.
+func (f *Fake) setClock(now func() time.Time) { f.clock.Store(&now) }
 
 func (f *Fake) now() time.Time { return (*f.clock.Load())() }
 
@@ -164,11 +164,11 @@ func (f *Fake) SetWaitDeadline(d time.Duration) {
 
 // AddFolder adds a folder under the organization or an existing folder.
 func (f *Fake) AddFolder(fo Folder) error {
+	if err := fo.validate(); err != nil {
+		return fmt.Errorf("add folder %s: %w", fo.ID, err)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !numericID.MatchString(fo.ID) {
-		return fmt.Errorf("add folder %q: id: want a number", fo.ID)
-	}
 	if f.folders["folders/"+fo.ID] != nil {
 		return fmt.Errorf("add folder %s: already exists", fo.ID)
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// MaxSeedSize caps the size of a seed file ParseSeed accepts.
-const MaxSeedSize = 64 << 20
+// maxSeedSize caps the size of a seed file ParseSeed accepts.
+const maxSeedSize = 64 << 20
 
 // Seed describes an organization to serve. Its JSON form is the one of
 // testdata/demo-org.json:
@@ -58,7 +58,7 @@ type Project struct {
 	ID          string            `json:"id"`     // project id, e.g. web-prod-eu
 	Number      string            `json:"number"` // project number, e.g. 482910375561
 	Parent      string            `json:"parent"` // organizations/N or folders/N
-	State       string            `json:"state,omitempty"`
+	State       string            `json:"state,omitempty"` // ACTIVE (default) or DELETE_REQUESTED
 	DisplayName string            `json:"displayName,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Services    []string          `json:"services,omitempty"` // enabled services
@@ -84,9 +84,12 @@ type Item struct {
 // NewItem returns an item with a value.
 func NewItem(key, value string) Item { return Item{Key: key, Value: &value} }
 
-// Project states, as Resource Manager names them.
+// Lifecycle states of projects and folders, as Resource Manager names them.
 const (
-	StateActive          = "ACTIVE"
+	// StateActive is a usable project or folder, the default in a seed.
+	StateActive = "ACTIVE"
+	// StateDeleteRequested is a project or folder scheduled for deletion:
+	// listed only with showDeleted, and refused by Compute and Service Usage.
 	StateDeleteRequested = "DELETE_REQUESTED"
 )
 
@@ -103,8 +106,8 @@ var (
 // ParseSeed reads a seed strictly: unknown fields, trailing data and
 // inconsistent references are errors that say what is wrong and where.
 func ParseSeed(data []byte) (*Seed, error) {
-	if len(data) > MaxSeedSize {
-		return nil, fmt.Errorf("seed: %d bytes, more than the %d allowed", len(data), MaxSeedSize)
+	if len(data) > maxSeedSize {
+		return nil, fmt.Errorf("seed: %d bytes, more than the %d allowed", len(data), maxSeedSize)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -116,7 +119,7 @@ func ParseSeed(data []byte) (*Seed, error) {
 		line, col := position(data, dec.InputOffset())
 		return nil, fmt.Errorf("seed: line %d, column %d: data after the top-level object", line, col)
 	}
-	if err := s.Validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -149,8 +152,8 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, col
 }
 
-// Validate checks that the seed describes a consistent organization.
-func (s *Seed) Validate() error {
+// validate checks that the seed describes a consistent organization.
+func (s *Seed) validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("seed: "+format, args...)) }
 
@@ -162,14 +165,11 @@ func (s *Seed) Validate() error {
 	folderParent := map[string]string{}
 	for i, f := range s.Folders {
 		where := fmt.Sprintf("folders[%d]", i)
-		if !numericID.MatchString(f.ID) {
-			bad("%s.id %q: want a number such as 406392811574", where, f.ID)
+		if err := f.validate(); err != nil {
+			bad("%s: %v", where, err)
 		}
 		if parents["folders/"+f.ID] {
 			bad("%s.id %q: folder listed twice", where, f.ID)
-		}
-		if f.State != "" && f.State != StateActive && f.State != StateDeleteRequested {
-			bad("%s.state %q: want ACTIVE or DELETE_REQUESTED", where, f.State)
 		}
 		parents["folders/"+f.ID] = true
 		folderParent["folders/"+f.ID] = f.Parent
@@ -215,6 +215,18 @@ func (s *Seed) Validate() error {
 		default:
 			bad("forbidden[%d] %q: want folders/N or projects/ID of the seed", i, name)
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// validate checks a folder on its own, without its parent.
+func (f *Folder) validate() error {
+	var errs []error
+	if !numericID.MatchString(f.ID) {
+		errs = append(errs, fmt.Errorf("id %q: want a number such as 406392811574", f.ID))
+	}
+	if f.State != "" && f.State != StateActive && f.State != StateDeleteRequested {
+		errs = append(errs, fmt.Errorf("state %q: want ACTIVE or DELETE_REQUESTED", f.State))
 	}
 	return errors.Join(errs...)
 }

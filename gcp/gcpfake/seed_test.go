@@ -41,6 +41,7 @@ func TestParseSeedErrors(t *testing.T) {
 		{"trailing data", `{` + org + `} {}`, []string{"data after the top-level object"}},
 		{"bad clock", `{"clock": "yesterday", ` + org + `}`, []string{"line 1", "yesterday"}},
 		{"organization id", `{"organization": {"id": "example.com"}}`, []string{`organization.id "example.com"`}},
+		{"folder state", `{` + org + `, "folders": [{"id": "2", "parent": "organizations/1", "state": "GONE"}]}`, []string{`folders[0]: state "GONE"`}},
 		{"folder parent", `{` + org + `, "folders": [{"id": "2", "parent": "folders/3"}]}`, []string{`folders[0] (2).parent "folders/3"`}},
 		{"folder cycle", `{` + org + `, "folders": [{"id": "2", "parent": "folders/3"}, {"id": "3", "parent": "folders/2"}]}`, []string{"cycle"}},
 		{"project id", `{` + org + `, "projects": [{"id": "P", "number": "10", "parent": "organizations/1"}]}`, []string{`projects[0] (P): id "P"`}},
@@ -73,6 +74,9 @@ func TestAddProject(t *testing.T) {
 	require.ErrorContains(t, f.AddProject(gcpfake.Project{ID: "gen-00001", Number: "900000000002", Parent: "folders/77"}), "already exists")
 	require.ErrorContains(t, f.AddProject(gcpfake.Project{ID: "gen-00002", Number: "900000000001", Parent: "folders/77"}), "number")
 	require.ErrorContains(t, f.AddProject(gcpfake.Project{ID: "gen-00003", Number: "900000000003", Parent: "folders/78"}), "parent")
+	require.ErrorContains(t, f.AddFolder(gcpfake.Folder{ID: "folder", Parent: "organizations/123456789012"}), `id "folder"`)
+	require.ErrorContains(t, f.AddFolder(gcpfake.Folder{ID: "79", Parent: "organizations/123456789012", State: "GONE"}), `state "GONE"`)
+	require.ErrorContains(t, f.AddFolder(gcpfake.Folder{ID: "77", Parent: "organizations/123456789012"}), "already exists")
 	items, fp, ok := f.ProjectMetadata("gen-00001")
 	require.True(t, ok)
 	require.Empty(t, items)
