@@ -55,9 +55,9 @@ type Folder struct {
 
 // Project is a project with its enabled services, metadata and instances.
 type Project struct {
-	ID          string            `json:"id"`     // project id, e.g. web-prod-eu
-	Number      string            `json:"number"` // project number, e.g. 482910375561
-	Parent      string            `json:"parent"` // organizations/N or folders/N
+	ID          string            `json:"id"`              // project id, e.g. web-prod-eu
+	Number      string            `json:"number"`          // project number, e.g. 482910375561
+	Parent      string            `json:"parent"`          // organizations/N or folders/N
 	State       string            `json:"state,omitempty"` // ACTIVE (default) or DELETE_REQUESTED
 	DisplayName string            `json:"displayName,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
