@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	sshpruner "github.com/ssh-pruner/ssh-pruner"
@@ -57,9 +58,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	case cfg.errorRate < 0 || cfg.errorRate > 1:
 		return nil, usageErrorf("--error-rate %v: want a fraction between 0 and 1", cfg.errorRate)
 	case cfg.latency < 0:
-		return nil, usageErrorf("--latency %v: want a positive duration", cfg.latency)
+		return nil, usageErrorf("--latency %v: want a non-negative duration", cfg.latency)
 	case cfg.opPolls < 0:
-		return nil, usageErrorf("--operation-polls %d: want a positive number", cfg.opPolls)
+		return nil, usageErrorf("--operation-polls %d: want a non-negative number", cfg.opPolls)
 	}
 	return cfg, nil
 }
@@ -147,10 +148,27 @@ gcloud, in a configuration of its own:
   gcloud config set api_endpoint_overrides/cloudresourcemanager %[1]s/
   gcloud config set api_endpoint_overrides/serviceusage %[1]s/
   gcloud config set auth/disable_credentials true
-  gcloud compute project-info describe --project web-prod-eu
+  gcloud compute project-info describe --project %[6]s
 
 Google client libraries: option.WithEndpoint(%[1]s/) for Resource Manager and
 Service Usage, option.WithEndpoint(%[1]s/compute/v1/) for Compute, with
 option.WithoutAuthentication().
-`, base, name, seed.Organization.ID, len(seed.Folders), len(seed.Projects))
+`, base, name, seed.Organization.ID, len(seed.Folders), len(seed.Projects), exampleProject(seed))
+}
+
+// exampleProject is a project of the seed that gcloud can describe: the
+// first active one with Compute Engine enabled that the caller may read,
+// else the first one, else a placeholder.
+func exampleProject(seed *gcpfake.Seed) string {
+	if len(seed.Projects) == 0 {
+		return "PROJECT_ID"
+	}
+	for _, p := range seed.Projects {
+		if (p.State == "" || p.State == gcpfake.StateActive) &&
+			slices.Contains(p.Services, "compute.googleapis.com") &&
+			!slices.Contains(seed.Forbidden, "projects/"+p.ID) {
+			return p.ID
+		}
+	}
+	return seed.Projects[0].ID
 }

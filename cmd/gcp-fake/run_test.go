@@ -109,6 +109,8 @@ func TestRunErrors(t *testing.T) {
 		{"unknown flag", []string{"--nope"}, true, "flag provided but not defined"},
 		{"argument", []string{"serve"}, true, `unexpected argument "serve"`},
 		{"error rate", []string{"--error-rate", "2"}, true, "--error-rate 2"},
+		{"negative latency", []string{"--latency", "-1s"}, true, "--latency -1s: want a non-negative duration"},
+		{"negative polls", []string{"--operation-polls", "-1"}, true, "--operation-polls -1: want a non-negative number"},
 		{"missing seed", []string{"--seed", "/no/such/file"}, false, "read seed"},
 		{"bad seed", []string{"--seed", bad}, false, `unknown field "projets"`},
 		{"bad address", []string{"--listen", "256.0.0.1:bad"}, false, "listen on 256.0.0.1:bad"},
@@ -123,4 +125,35 @@ func TestRunErrors(t *testing.T) {
 	var help bytes.Buffer
 	require.ErrorIs(t, run(context.Background(), []string{"--help"}, io.Discard, &help), flag.ErrHelp)
 	require.True(t, strings.HasPrefix(help.String(), "Usage: gcp-fake"))
+}
+
+func TestPrintSettingsNamesAProjectOfTheSeed(t *testing.T) {
+	tests := []struct {
+		name string
+		seed string
+		want string
+	}{
+		{"demo organization", "", "--project web-prod-eu"},
+		{"first project with compute", `{"organization": {"id": "42"}, "forbidden": ["projects/hidden-project"], "projects": [
+			{"id": "no-compute", "number": "1", "parent": "organizations/42"},
+			{"id": "hidden-project", "number": "2", "parent": "organizations/42", "services": ["compute.googleapis.com"]},
+			{"id": "going-away", "number": "3", "parent": "organizations/42", "state": "DELETE_REQUESTED", "services": ["compute.googleapis.com"]},
+			{"id": "with-compute", "number": "4", "parent": "organizations/42", "services": ["compute.googleapis.com"]}]}`, "--project with-compute"},
+		{"no project with compute", `{"organization": {"id": "42"}, "projects": [{"id": "no-compute", "number": "1", "parent": "organizations/42"}]}`, "--project no-compute"},
+		{"no project", `{"organization": {"id": "42"}}`, "--project PROJECT_ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := ""
+			if tt.seed != "" {
+				file = filepath.Join(t.TempDir(), "org.json")
+				require.NoError(t, os.WriteFile(file, []byte(tt.seed), 0o600))
+			}
+			seed, name, err := loadSeed(file)
+			require.NoError(t, err)
+			var out bytes.Buffer
+			printSettings(&out, "http://127.0.0.1:1", name, seed)
+			require.Contains(t, out.String(), "gcloud compute project-info describe "+tt.want+"\n")
+		})
+	}
 }
