@@ -91,8 +91,6 @@ func reasons(ge *googleapi.Error) []string {
 	return out
 }
 
-func str(s string) *string { return &s }
-
 func items(kv ...string) []gcpfake.Item {
 	var out []gcpfake.Item
 	for i := 0; i+1 < len(kv); i += 2 {
