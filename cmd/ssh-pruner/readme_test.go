@@ -171,3 +171,14 @@ func TestReadmeFlagsTable(t *testing.T) {
 		require.True(t, flags[name], "the README lists --%s, which run and schedule do not have", name)
 	}
 }
+
+// TestReadmeDemoSummary keeps the summary line the README quotes equal to
+// what the demo prints (testdata/demo.txt, itself checked by TestDemo).
+func TestReadmeDemoSummary(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	demo, err := os.ReadFile("testdata/demo.txt")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(demo)), "\n")
+	require.Contains(t, string(readme), "\n"+lines[len(lines)-1]+"\n")
+}
