@@ -104,6 +104,20 @@ func (c *runConfig) scope() (pruner.Scope, error) {
 	return s, nil
 }
 
+// prepare checks every flag of a pass against Google (run, schedule):
+// the scope, the values, and the clock.
+func (c *runConfig) prepare() (pruner.Scope, error) {
+	scope, err := c.scope()
+	if err != nil {
+		return scope, err
+	}
+	if err := c.check(); err != nil {
+		return scope, err
+	}
+	_, err = c.clock()
+	return scope, err
+}
+
 // check validates the flags that do not depend on the scope.
 func (c *runConfig) check() error {
 	if c.output != "text" && c.output != "json" {
@@ -168,14 +182,8 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if fs.NArg() > 0 {
 		return usageErrorf("run: unexpected argument %q", fs.Arg(0))
 	}
-	scope, err := cfg.scope()
+	scope, err := cfg.prepare()
 	if err != nil {
-		return err
-	}
-	if err := cfg.check(); err != nil {
-		return err
-	}
-	if _, err := cfg.clock(); err != nil {
 		return err
 	}
 	client, err := gcp.New(ctx, cfg.gcpOptions())

@@ -63,14 +63,8 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if err != nil {
 		return usageErrorf("--cron %q: %v", spec, err)
 	}
-	scope, err := cfg.scope()
+	scope, err := cfg.prepare()
 	if err != nil {
-		return err
-	}
-	if err := cfg.check(); err != nil {
-		return err
-	}
-	if _, err := cfg.clock(); err != nil {
 		return err
 	}
 	if cfg.exitOnChanges {
