@@ -104,6 +104,20 @@ func (c *runConfig) scope() (pruner.Scope, error) {
 	return s, nil
 }
 
+// connect makes the Google client and the logger of a pass against Google;
+// closeLog flushes the logger.
+func (c *runConfig) connect(ctx context.Context, stderr io.Writer) (client *gcp.Client, logger *slog.Logger, closeLog func(), err error) {
+	client, err = gcp.New(ctx, c.gcpOptions())
+	if err != nil {
+		return nil, nil, nil, usageErrorf("connect to Google Cloud: %v", err)
+	}
+	logger, closeLog, err = newRunLogger(ctx, c, stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return client, logger, closeLog, nil
+}
+
 // prepare checks every flag of a pass against Google (run, schedule):
 // the scope, the values, and the clock.
 func (c *runConfig) prepare() (pruner.Scope, error) {
@@ -186,11 +200,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	client, err := gcp.New(ctx, cfg.gcpOptions())
-	if err != nil {
-		return usageErrorf("connect to Google Cloud: %v", err)
-	}
-	logger, closeLog, err := newRunLogger(ctx, cfg, stderr)
+	client, logger, closeLog, err := cfg.connect(ctx, stderr)
 	if err != nil {
 		return err
 	}

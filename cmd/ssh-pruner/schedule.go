@@ -14,7 +14,6 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
@@ -70,13 +69,9 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if cfg.exitOnChanges {
 		return usageErrorf("schedule: --exit-code-on-changes is for run")
 	}
-	client, err := gcp.New(ctx, cfg.gcpOptions())
-	if err != nil {
-		return usageErrorf("connect to Google Cloud: %v", err)
-	}
 	// The worker's own logger, for its life; it also checks the --log-*
 	// flags before the first tick.
-	logger, closeLog, err := newRunLogger(ctx, cfg, stderr)
+	client, logger, closeLog, err := cfg.connect(ctx, stderr)
 	if err != nil {
 		return err
 	}
