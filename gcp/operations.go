@@ -11,35 +11,37 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
-// waitGlobal waits for a global operation to be DONE. The wait call
-// returns early (after about two minutes on the real service) with the
-// operation still running, so it is called again until DONE.
+// waitGlobal waits for a global operation to be DONE.
 func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.Operation) error {
-	for op.Status != "DONE" {
-		name, start := op.Name, time.Now()
-		err := c.call(ctx, "compute.globalOperations.wait", func() (err error) {
+	return waitDone(ctx, op, func(name string) (op *compute.Operation, err error) {
+		err = c.call(ctx, "compute.globalOperations.wait", func() (err error) {
 			op, err = c.compute.GlobalOperations.Wait(projectID, name).Context(ctx).Do()
 			return err
 		})
-		if err == nil {
-			err = pauseIfEarly(ctx, op, start)
-		}
-		if err != nil {
-			return fmt.Errorf("wait for operation %s: %w", name, err)
-		}
-	}
-	return operationError(op)
+		return op, err
+	})
 }
 
-// waitZone is waitGlobal for a zonal operation.
+// waitZone waits for a zonal operation to be DONE.
 func (c *Client) waitZone(ctx context.Context, projectID, zone string, op *compute.Operation) error {
-	for op.Status != "DONE" {
-		name, start := op.Name, time.Now()
-		err := c.call(ctx, "compute.zoneOperations.wait", func() (err error) {
+	return waitDone(ctx, op, func(name string) (op *compute.Operation, err error) {
+		err = c.call(ctx, "compute.zoneOperations.wait", func() (err error) {
 			op, err = c.compute.ZoneOperations.Wait(projectID, zone, name).Context(ctx).Do()
 			return err
 		})
+		return op, err
+	})
+}
+
+// waitDone calls wait until the operation is DONE, then returns its error.
+// The wait call returns early (after about two minutes on the real
+// service) with the operation still running, so it is called again.
+func waitDone(ctx context.Context, op *compute.Operation, wait func(name string) (*compute.Operation, error)) error {
+	for op.Status != "DONE" {
+		name, start := op.Name, time.Now()
+		next, err := wait(name)
 		if err == nil {
+			op = next
 			err = pauseIfEarly(ctx, op, start)
 		}
 		if err != nil {
