@@ -48,7 +48,7 @@ func (r Report) WriteText(w io.Writer) error {
 func (r Report) Summary() string {
 	t := r.Totals
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d projects: ", t.Projects)
+	fmt.Fprintf(&b, "%d %s: ", t.Projects, plural(t.Projects, "project", "projects"))
 	if r.DryRun {
 		fmt.Fprintf(&b, "%d would change, ", t.WouldChange)
 	} else {
@@ -91,6 +91,13 @@ func projectLine(p ProjectReport) string {
 	default:
 		return fmt.Sprintf("nothing to do (%d kept)", p.Kept)
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func orDash(s string) string {
