@@ -119,7 +119,8 @@ func (c *runConfig) connect(ctx context.Context, stderr io.Writer) (client *gcp.
 }
 
 // prepare checks every flag of a pass against Google (run, schedule):
-// the scope, the values, and the clock.
+// the scope, the values, the clock, and that the --report file can be
+// written, before anything is.
 func (c *runConfig) prepare() (pruner.Scope, error) {
 	scope, err := c.scope()
 	if err != nil {
@@ -128,8 +129,17 @@ func (c *runConfig) prepare() (pruner.Scope, error) {
 	if err := c.check(); err != nil {
 		return scope, err
 	}
-	_, err = c.clock()
-	return scope, err
+	if _, err := c.clock(); err != nil {
+		return scope, err
+	}
+	if c.reportFile != "" {
+		f, err := os.OpenFile(c.reportFile, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return scope, usageErrorf("--report: %v", err)
+		}
+		f.Close()
+	}
+	return scope, nil
 }
 
 // check validates the flags that do not depend on the scope.
@@ -242,13 +252,10 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, lister p
 	return r.Run(ctx, scope)
 }
 
-// finish prints the report and turns it into the exit status.
+// finish prints the report, writes the --report file, and turns the
+// report into the exit status. The report is printed first: a file that
+// cannot be written must not hide what the run did.
 func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
-	if cfg.reportFile != "" {
-		if err := writeJSONFile(cfg.reportFile, rep); err != nil {
-			return err
-		}
-	}
 	var err error
 	if cfg.output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -259,6 +266,11 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 	}
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
+	}
+	if cfg.reportFile != "" {
+		if err := writeJSONFile(cfg.reportFile, rep); err != nil {
+			return err
+		}
 	}
 	switch {
 	case !rep.OK():

@@ -315,3 +315,16 @@ func TestRunMaxKeyLifetime(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--max-key-lifetime")
 }
+
+// TestRunReportFileCheckedFirst: a --report file that cannot be written is
+// a usage error before anything is read or written.
+func TestRunReportFileCheckedFirst(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--report", filepath.Join(t.TempDir(), "missing", "r.json"))...)
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "--report")
+	require.Empty(t, out)
+	require.Zero(t, f.Calls(setMetadata), "nothing written")
+	require.Zero(t, f.Calls("compute.projects.get"), "nothing even read")
+}
