@@ -33,13 +33,13 @@ func classify(err error) error {
 		case serviceDisabled(ge):
 			return &mappedError{sentinel: pruner.ErrComputeDisabled, err: err}
 		case rateLimited(ge):
-			return err // a quota, not a denial: the project fails, it is not skipped
+			return &mappedError{err: err} // a quota, not a denial: the project fails, it is not skipped
 		}
 		return &mappedError{sentinel: pruner.ErrForbidden, err: err}
 	case http.StatusNotFound:
 		return &mappedError{sentinel: pruner.ErrNotFound, err: err}
 	}
-	return err
+	return &mappedError{err: err}
 }
 
 func serviceDisabled(ge *googleapi.Error) bool {
@@ -54,11 +54,35 @@ func serviceDisabled(ge *googleapi.Error) bool {
 	return false
 }
 
-// mappedError is a Google error that also matches a pruner sentinel.
+// mappedError is a Google error that also matches a pruner sentinel, if
+// any, and says itself in one line: googleapi.Error's own text spreads its
+// details over a dozen lines, which reports and logs quote whole.
 type mappedError struct {
-	sentinel error
+	sentinel error // nil when none applies
 	err      error
 }
 
-func (e *mappedError) Error() string   { return e.err.Error() }
-func (e *mappedError) Unwrap() []error { return []error{e.sentinel, e.err} }
+func (e *mappedError) Error() string {
+	var ge *googleapi.Error
+	if !errors.As(e.err, &ge) {
+		return e.err.Error()
+	}
+	msg, _, _ := strings.Cut(ge.Message, "\n")
+	var reasons []string
+	for _, x := range ge.Errors {
+		if x.Reason != "" {
+			reasons = append(reasons, x.Reason)
+		}
+	}
+	if len(reasons) == 0 {
+		return fmt.Sprintf("HTTP %d: %s", ge.Code, msg)
+	}
+	return fmt.Sprintf("HTTP %d %s: %s", ge.Code, strings.Join(reasons, ","), msg)
+}
+
+func (e *mappedError) Unwrap() []error {
+	if e.sentinel == nil {
+		return []error{e.err}
+	}
+	return []error{e.sentinel, e.err}
+}
