@@ -64,6 +64,8 @@ func (r *Reconciler) logProject(pr ProjectReport) {
 	switch {
 	case pr.Outcome == OutcomeFailed || pr.Outcome == OutcomeInterrupted:
 		level = slog.LevelError
+	case pr.Outcome == OutcomeNotStarted:
+		level = slog.LevelWarn
 	case pr.Outcome == OutcomeSkipped && pr.Reason == SkipForbidden:
 		level = slog.LevelWarn
 	}
@@ -104,6 +106,8 @@ func (r *Reconciler) logSummary(rep Report) {
 		slog.Int(LogSkipped, t.Skipped),
 		slog.Int(LogFailed, t.Failed),
 		slog.Int(LogNotStarted, t.NotStarted),
+		slog.Int(LogInterruptedProjects, t.Interrupted),
+		slog.Int(LogFoldersSkipped, t.FoldersSkipped),
 		slog.Int(LogKeysKept, t.KeysKept),
 		slog.Int(LogKeysRemoved, t.KeysRemoved),
 		slog.Int(LogKeysMoved, t.KeysMoved),

@@ -34,9 +34,12 @@ const (
 	LogSkipped     = "skipped"
 	LogFailed      = "failed"
 	LogNotStarted  = "notStarted"
-	LogKeysKept    = "keysKept"
-	LogKeysRemoved = "keysRemoved"
-	LogKeysMoved   = "keysMoved"
+	// LogInterruptedProjects counts the projects stopped midway.
+	LogInterruptedProjects = "interruptedProjects"
+	LogFoldersSkipped      = "foldersSkipped"
+	LogKeysKept            = "keysKept"
+	LogKeysRemoved         = "keysRemoved"
+	LogKeysMoved           = "keysMoved"
 )
 
 // Values of LogEvent.

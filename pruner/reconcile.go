@@ -53,7 +53,14 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	now := r.Now()
 	rep := Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}
 	inv, err := r.Lister.ListProjects(ctx, scope)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Interrupted while listing: nothing was written; say so in a report.
+		rep.Interrupted = true
+		rep.total()
+		r.logSummary(rep)
+		return rep, nil
+	case err != nil:
 		return rep, fmt.Errorf("enumerate scope: %w", err)
 	}
 
@@ -84,6 +91,10 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 		r.logProject(pr)
 	}
 
+	named := make(map[string]bool, len(scope.Projects))
+	for _, id := range scope.Projects {
+		named[id] = true
+	}
 	results := make([]*ProjectReport, len(todo))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -93,6 +104,11 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 			defer wg.Done()
 			for i := range work {
 				pr := r.project(ctx, todo[i], now)
+				if pr.Outcome == OutcomeSkipped && pr.Reason == SkipForbidden && named[pr.Project] {
+					// Named on purpose (a CI gate on one project): not
+					// being allowed to read it must not pass for clean.
+					pr = failed(pr, fmt.Errorf("named in the scope, but its metadata may not be read: %w", ErrForbidden))
+				}
 				r.logProject(pr)
 				results[i] = &pr
 			}
@@ -109,12 +125,17 @@ feed:
 	close(work)
 	wg.Wait()
 
-	for _, pr := range results {
+	for i, pr := range results {
 		if pr == nil {
-			rep.Totals.NotStarted++
-			continue
+			pr = &ProjectReport{Project: todo[i].ID, Outcome: OutcomeNotStarted}
+			r.logProject(*pr)
 		}
 		rep.Projects = append(rep.Projects, *pr)
+	}
+	for i := range rep.Projects {
+		if rep.Projects[i].Decisions == nil {
+			rep.Projects[i].Decisions = []Decision{} // [] in JSON, not null
+		}
 	}
 	rep.Interrupted = ctx.Err() != nil
 	rep.total()

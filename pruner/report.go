@@ -1,6 +1,9 @@
 package pruner
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Outcome is how a project ended in a run.
 type Outcome string
@@ -12,7 +15,8 @@ const (
 	OutcomeChanged     Outcome = "changed"      // changes written
 	OutcomeSkipped     Outcome = "skipped"      // out of reach by design: see Reason
 	OutcomeFailed      Outcome = "failed"       // an error stopped it: see Error
-	OutcomeInterrupted Outcome = "interrupted"  // the run was stopped before it finished
+	OutcomeInterrupted Outcome = "interrupted"  // the run was stopped while it was handled
+	OutcomeNotStarted  Outcome = "not-started"  // the run was stopped before it was handled
 )
 
 // Reasons a project is skipped.
@@ -49,9 +53,12 @@ type Totals struct {
 	Failed      int `json:"failed"`
 	Interrupted int `json:"interrupted"`
 	NotStarted  int `json:"notStarted"` // left when the run was interrupted
-	KeysKept    int `json:"keysKept"`
-	KeysRemoved int `json:"keysRemoved"`
-	KeysMoved   int `json:"keysMoved"`
+	// FoldersSkipped counts the folders the caller may not list: a gap in
+	// the scope, not projects.
+	FoldersSkipped int `json:"foldersSkipped"`
+	KeysKept       int `json:"keysKept"`
+	KeysRemoved    int `json:"keysRemoved"`
+	KeysMoved      int `json:"keysMoved"`
 }
 
 // Report is the outcome of a run.
@@ -75,8 +82,12 @@ func (r Report) HasChanges() bool {
 }
 
 func (r *Report) total() {
-	t := Totals{NotStarted: r.Totals.NotStarted}
+	var t Totals
 	for _, p := range r.Projects {
+		if strings.HasPrefix(p.Project, "folders/") {
+			t.FoldersSkipped++
+			continue
+		}
 		t.Projects++
 		switch p.Outcome {
 		case OutcomeUnchanged:
@@ -91,6 +102,8 @@ func (r *Report) total() {
 			t.Failed++
 		case OutcomeInterrupted:
 			t.Interrupted++
+		case OutcomeNotStarted:
+			t.NotStarted++
 		}
 		if p.Outcome == OutcomeFailed {
 			continue // its keys are in its report, not in what was done

@@ -58,6 +58,9 @@ func (r Report) Summary() string {
 	if t.Interrupted > 0 || t.NotStarted > 0 {
 		fmt.Fprintf(&b, ", %d interrupted, %d not started", t.Interrupted, t.NotStarted)
 	}
+	if t.FoldersSkipped > 0 {
+		fmt.Fprintf(&b, "; %d %s not listed", t.FoldersSkipped, plural(t.FoldersSkipped, "folder", "folders"))
+	}
 	removed, moved := "removed", "moved"
 	if r.DryRun {
 		removed, moved = "to remove", "to move"
@@ -78,6 +81,8 @@ func projectLine(p ProjectReport) string {
 	switch p.Outcome {
 	case OutcomeSkipped:
 		return "skipped (" + p.Reason + ")"
+	case OutcomeNotStarted:
+		return "not started (the run was interrupted)"
 	case OutcomeFailed, OutcomeInterrupted:
 		if len(p.Decisions) > 0 {
 			// A write that failed: it may have landed. Show what it tried.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -258,6 +259,13 @@ func TestRunInterruptedLetsTheWriteFinish(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.True(t, rep.Interrupted)
 	require.Positive(t, rep.Totals.NotStarted, "no project starts after the signal")
+	notStarted := 0
+	for _, p := range rep.Projects {
+		if p.Outcome == pruner.OutcomeNotStarted {
+			notStarted++
+		}
+	}
+	require.Equal(t, rep.Totals.NotStarted, notStarted, "the report names every project left out")
 	require.Equal(t, 1, rep.Totals.Changed)
 	require.Equal(t, []string{first}, changedProjects(before, takeSnapshot(t, f)), "the write under way finished, and only it")
 	require.Equal(t, 1, f.Calls(setMetadata))
@@ -292,6 +300,31 @@ func TestRunNamedProjectThatCannotBeRead(t *testing.T) {
 	require.Equal(t, 1, rep.Totals.Failed, "%+v", rep.Projects)
 	require.Equal(t, "projects/no-such-project", rep.Projects[0].Project)
 	require.Equal(t, 1, rep.Totals.WouldChange, "the other project goes on")
+
+	// Listed, but its metadata may not be read: named on purpose, it fails
+	// too (a CI gate on one project must not pass for lack of access).
+	out, errOut, code = cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--now", demoNow,
+		"--project", "hr-payroll", "--exit-code-on-changes", "--output", "json")
+	require.Equal(t, 1, code, errOut)
+	rep = pruner.Report{}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Equal(t, pruner.OutcomeFailed, rep.Projects[0].Outcome)
+}
+
+// TestRunInterruptedWhileListing: a signal during the walk of the
+// organization still gives a report, which says so, and exit 1.
+func TestRunInterruptedWhileListing(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	f.SetFaults("cloudresourcemanager.folders.list", "", gcpfake.Fault{Latency: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	out, errOut, code := cli(t, ctx, nil, runArgs(url, "--apply", "--output", "json")...)
+	require.Equal(t, 1, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), "a report, even so")
+	require.True(t, rep.Interrupted)
+	require.Zero(t, f.Calls(setMetadata))
 }
 
 // TestRunMaxKeyLifetime: with --max-key-lifetime, a key that expires
