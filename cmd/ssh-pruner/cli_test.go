@@ -53,19 +53,49 @@ func clearEnv(t *testing.T) {
 }
 
 // TestHelpEverywhere: every command answers --help with its usage and an
-// example, on stderr, with exit status 0.
+// example, on stdout, with exit status 0.
 func TestHelpEverywhere(t *testing.T) {
 	clearEnv(t)
 	for _, cmd := range []string{"run", "schedule", "demo", "inspect", "version"} {
 		t.Run(cmd, func(t *testing.T) {
 			out, errOut, code := cli(t, context.Background(), nil, cmd, "--help")
 			require.Equal(t, 0, code)
-			require.Empty(t, out)
-			require.Contains(t, errOut, "Usage: ssh-pruner "+cmd)
-			require.Contains(t, errOut, "Example")
+			require.Empty(t, errOut, "help asked for is output, on stdout")
+			require.Contains(t, out, "Usage: ssh-pruner "+cmd)
+			require.Contains(t, out, "Example")
 		})
 	}
 	out, _, code := cli(t, context.Background(), nil, "help")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "Exit status:")
+}
+
+// TestUsageErrorsAreOneLine: a bad flag or environment value is one line on
+// stderr, naming what is wrong, and exit status 2.
+func TestUsageErrorsAreOneLine(t *testing.T) {
+	clearEnv(t)
+	cases := []struct {
+		name string
+		env  [2]string
+		args []string
+		want string
+	}{
+		{"unknown flag", [2]string{}, []string{"run", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"bad level", [2]string{}, []string{"run", "--project", "p", "--log-level", "verbose"}, `unknown level "verbose"`},
+		{"bad duration", [2]string{}, []string{"run", "--project", "p", "--max-key-lifetime", "30d"}, `invalid value "30d" for flag -max-key-lifetime`},
+		{"bad bool in env", [2]string{"SSH_PRUNER_APPLY", "yes"}, []string{"run", "--project", "p"}, `SSH_PRUNER_APPLY="yes" (--apply): want true or false`},
+		{"bad int in env", [2]string{"SSH_PRUNER_CONCURRENCY", "abc"}, []string{"run", "--project", "p"}, `SSH_PRUNER_CONCURRENCY="abc" (--concurrency)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env[0] != "" {
+				t.Setenv(tc.env[0], tc.env[1])
+			}
+			out, errOut, code := cli(t, context.Background(), nil, tc.args...)
+			require.Equal(t, 2, code)
+			require.Empty(t, out)
+			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+			require.Contains(t, errOut, tc.want)
+		})
+	}
 }

@@ -35,11 +35,12 @@ Examples:
 
 func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := &runConfig{}
-	fs := newFlagSet("demo", demoUsage, stderr)
+	fs := newFlagSet("demo", demoUsage, stdout)
 	addRunFlags(fs, cfg)
 	// The structured log is for machines; the demo is read by a person,
 	// and its report already says what the warnings would.
 	cfg.logLevel.level = slog.LevelError
+	fs.Lookup("log-level").DefValue = cfg.logLevel.String()
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

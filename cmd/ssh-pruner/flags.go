@@ -45,10 +45,11 @@ func (p *patternFlag) Set(v string) error {
 }
 
 // newFlagSet makes a flag set whose --help prints the given usage text and
-// the flags, each with its environment variable.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+// the flags, each with its environment variable, on stdout (asked for, it
+// is output: ssh-pruner run --help | less).
+func newFlagSet(name, usage string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		n := 0
@@ -73,17 +74,23 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args, then fills every flag not given from its
-// environment variable. --help gives errHelp.
+// environment variable. --help prints the usage and gives errHelp; a bad
+// flag gives a one-line usage error (the flag package would print the
+// whole usage after it).
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageErrorf("%s: %v", fs.Name(), err)
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return errHelp
+	case err != nil:
+		return usageErrorf("%s: %v (see 'ssh-pruner %s --help')", fs.Name(), err, fs.Name())
 	}
 	given := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		v := os.Getenv(envName(f.Name))
 		// Hidden flags are for tests; from the environment, a leftover
@@ -97,7 +104,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 		for _, one := range values {
 			if e := f.Value.Set(strings.TrimSpace(one)); e != nil {
-				err = usageErrorf("%s: environment %s=%q: %v", fs.Name(), envName(f.Name), v, e)
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					e = errors.New("want true or false")
+				}
+				err = usageErrorf("%s: environment %s=%q (--%s): %v", fs.Name(), envName(f.Name), v, f.Name, e)
 				return
 			}
 		}

@@ -54,7 +54,7 @@ type inspectRow struct {
 }
 
 func cmdInspect(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("inspect", inspectUsage, stderr)
+	fs := newFlagSet("inspect", inspectUsage, stdout)
 	output := fs.String("output", "text", "format: text or json")
 	nowFlag := fs.String("now", "", "judge expiry at this `RFC3339` instant instead of the current time")
 	if err := parseFlags(fs, args); err != nil {
@@ -72,11 +72,21 @@ func cmdInspect(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		now = t
 	}
 	if fs.NArg() > 1 {
+		for _, a := range fs.Args()[1:] {
+			if strings.HasPrefix(a, "-") && a != "-" {
+				return usageErrorf("inspect: flags go before FILE: %q came after it", a)
+			}
+		}
 		return usageErrorf("inspect: want at most one FILE, got %d arguments", fs.NArg())
 	}
 	name, data, err := readInput(fs.Arg(0), stdin)
 	if err != nil {
 		return usageErrorf("inspect: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// Most often an upstream command that failed (gcloud without a
+		// project): an empty table would read as "no keys".
+		return usageErrorf("inspect: %s: empty input", name)
 	}
 	items, err := keyItems(data)
 	if err != nil {

@@ -96,7 +96,8 @@ func TestInspectErrors(t *testing.T) {
 		{"bad now", []string{"inspect", "--now", "yesterday", "-"}, 2, `--now "yesterday"`},
 		{"bad output", []string{"inspect", "--output", "yaml", "-"}, 2, `--output "yaml"`},
 		{"two files", []string{"inspect", "a", "b"}, 2, "at most one FILE"},
-		{"help", []string{"inspect", "--help"}, 0, "Usage: ssh-pruner inspect"},
+		{"flag after file", []string{"inspect", "a", "--output", "json"}, 2, `flags go before FILE: "--output" came after it`},
+		{"empty input", []string{"inspect", "-"}, 2, "stdin: empty input"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

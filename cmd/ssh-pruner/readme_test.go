@@ -156,7 +156,7 @@ func TestReadmeFlagsTable(t *testing.T) {
 
 	flags := map[string]bool{}
 	for _, args := range [][]string{{"run", "--help"}, {"schedule", "--help"}} {
-		_, help, code := cli(t, context.Background(), nil, args...)
+		help, _, code := cli(t, context.Background(), nil, args...)
 		require.Equal(t, 0, code)
 		for _, m := range regexp.MustCompile(`(?m)^  --([a-z-]+)$`).FindAllStringSubmatch(help, -1) {
 			flags[m[1]] = true

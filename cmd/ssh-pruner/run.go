@@ -196,7 +196,7 @@ func newRunID() string {
 
 func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := &runConfig{}
-	fs := newFlagSet("run", runUsage, stderr)
+	fs := newFlagSet("run", runUsage, stdout)
 	addScopeFlags(fs, cfg)
 	addRunFlags(fs, cfg)
 	addLogFlags(fs, &cfg.log)

@@ -43,7 +43,7 @@ could be listed and not every project it tried failed), 503 otherwise.
 func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := &runConfig{}
 	var spec, healthAddr string
-	fs := newFlagSet("schedule", scheduleUsage, stderr)
+	fs := newFlagSet("schedule", scheduleUsage, stdout)
 	fs.StringVar(&spec, "cron", "", "when to run: `SPEC` (5 fields, @hourly, @every 30m, CRON_TZ=Zone ...)")
 	fs.StringVar(&healthAddr, "health-addr", "", "serve /healthz on this `ADDRESS`, e.g. :8080")
 	addScopeFlags(fs, cfg)

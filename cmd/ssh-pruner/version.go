@@ -22,9 +22,10 @@ func version() string {
 		return "devel"
 	}
 	v := info.Main.Version
-	if v == "" || v == "(devel)" {
-		v = "devel"
+	if v != "" && v != "(devel)" {
+		return v // a module version; a pseudo-version holds the revision already
 	}
+	v = "devel"
 	for _, s := range info.Settings {
 		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
 			v += "+" + s.Value[:12]
@@ -44,7 +45,7 @@ Example:
 `
 
 func cmdVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("version", versionUsage, stderr)
+	fs := newFlagSet("version", versionUsage, stdout)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
