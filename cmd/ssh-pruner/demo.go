@@ -41,11 +41,8 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	// and its report already says what the warnings would.
 	cfg.logLevel.level = slog.LevelError
 	fs.Lookup("log-level").DefValue = cfg.logLevel.String()
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("demo: unexpected argument %q", fs.Arg(0))
 	}
 	if err := cfg.check(); err != nil {
 		return err

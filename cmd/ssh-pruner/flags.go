@@ -115,5 +115,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// parseFlagsOnly is parseFlags for commands that take flags and no
+// arguments.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
 // errHelp is returned after --help printed the usage: exit status 0.
 var errHelp = errors.New("help requested")

@@ -200,11 +200,8 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	addScopeFlags(fs, cfg)
 	addRunFlags(fs, cfg)
 	addLogFlags(fs, &cfg.log)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("run: unexpected argument %q", fs.Arg(0))
 	}
 	scope, err := cfg.prepare()
 	if err != nil {

@@ -49,11 +49,8 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	addScopeFlags(fs, cfg)
 	addRunFlags(fs, cfg)
 	addLogFlags(fs, &cfg.log)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("schedule: unexpected argument %q", fs.Arg(0))
 	}
 	if spec == "" {
 		return usageErrorf("schedule: --cron is required")

@@ -46,11 +46,8 @@ Example:
 
 func cmdVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("version", versionUsage, stdout)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("version takes no arguments")
 	}
 	_, err := fmt.Fprintf(stdout, "ssh-pruner %s\n", version())
 	return err
