@@ -1,0 +1,39 @@
+package pruner
+
+import "context"
+
+// Instance is one VM as the instance listing describes it, with the
+// metadata and fingerprint it was listed with: planning an instance needs
+// no call of its own.
+type Instance struct {
+	Project string            `json:"project"`
+	Zone    string            `json:"zone"` // e.g. europe-west1-b
+	Name    string            `json:"name"`
+	ID      string            `json:"id,omitempty"`
+	Status  string            `json:"status,omitempty"` // RUNNING, TERMINATED, ...
+	Windows bool              `json:"windows,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	// Metadata is the instance's own metadata, as listed.
+	Metadata Metadata `json:"-"`
+}
+
+// InstanceListing is what listing a project's instances found.
+type InstanceListing struct {
+	Instances []Instance
+	// Unreachable names the zones ("zones/europe-west1-b") whose instances
+	// could not be listed: a gap in what was seen, never a clean result.
+	Unreachable []string
+}
+
+// InstanceStore lists the instances of a project and reads and writes
+// their metadata.
+type InstanceStore interface {
+	// ListInstances lists every instance of a project, in every zone.
+	ListInstances(ctx context.Context, projectID string) (InstanceListing, error)
+	// InstanceMetadata reads one instance's metadata.
+	InstanceMetadata(ctx context.Context, projectID, zone, name string) (Metadata, error)
+	// SetInstanceMetadata replaces the items of an instance's metadata,
+	// presenting md.Fingerprint, and returns once the operation is done.
+	// A stale fingerprint gives an error that wraps ErrConflict.
+	SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md Metadata) error
+}
