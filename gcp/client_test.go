@@ -316,12 +316,19 @@ func TestMetadataLimits(t *testing.T) {
 func TestInstanceMetadata(t *testing.T) {
 	f, c := serve(t, demoSeed(t), gcp.Options{})
 	ctx := context.Background()
-	vms, err := c.Instances(ctx, "web-prod-eu")
+	listing, err := c.ListInstances(ctx, "web-prod-eu")
 	require.NoError(t, err)
-	require.ElementsMatch(t, []gcp.Instance{
-		{Project: "web-prod-eu", Zone: "europe-west1-b", Name: "web-eu-1"},
-		{Project: "web-prod-eu", Zone: "europe-west1-c", Name: "web-eu-2"},
-	}, vms)
+	require.Empty(t, listing.Unreachable)
+	var names []string
+	for _, in := range listing.Instances {
+		names = append(names, in.Zone+"/"+in.Name)
+		want, fp, ok := f.InstanceMetadata(in.Project, in.Zone, in.Name)
+		require.True(t, ok)
+		require.Equal(t, fp, in.Metadata.Fingerprint, "planned from the listing: its fingerprint is the instance's")
+		require.Len(t, in.Metadata.Items, len(want))
+	}
+	require.ElementsMatch(t, []string{"europe-west1-b/web-eu-1", "europe-west1-c/web-eu-2"}, names)
+	require.Equal(t, 1, f.Calls("compute.instances.aggregatedList"), "one call for up to 500 instances")
 
 	md, err := c.InstanceMetadata(ctx, "web-prod-eu", "europe-west1-b", "web-eu-1")
 	require.NoError(t, err)

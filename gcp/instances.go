@@ -2,39 +2,116 @@ package gcp
 
 import (
 	"context"
+	"fmt"
 	"path"
+	"strings"
 
 	compute "google.golang.org/api/compute/v1"
+	"google.golang.org/api/googleapi"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
-// Instance names one VM.
-type Instance struct {
-	Project string
-	Zone    string
-	Name    string
-}
+var _ pruner.InstanceStore = (*Client)(nil)
 
-// Instances lists the instances of a project in every zone, all pages.
-func (c *Client) Instances(ctx context.Context, projectID string) ([]Instance, error) {
-	var out []Instance
+// instancePageSize is the most instances a page of aggregatedList holds
+// (and its default): one call per 500 instances.
+const instancePageSize = 500
+
+// maxInstancePages bounds the pages of one project's listing, so that a
+// server handing out page tokens forever cannot hold a run: 5,000,000
+// instances, far past Compute's quotas.
+const maxInstancePages = 10_000
+
+// ListInstances lists every instance of a project, in every zone, with the
+// metadata and fingerprint each was listed with (compute.instances.
+// aggregatedList, every page). It asks for partial success, so that a zone
+// that cannot answer is named in Unreachable rather than failing the whole
+// listing; a zone whose scope carries an UNREACHABLE warning is named
+// there too.
+func (c *Client) ListInstances(ctx context.Context, projectID string) (pruner.InstanceListing, error) {
+	var out pruner.InstanceListing
+	seen := map[string]bool{}
 	token := ""
-	for {
-		call := c.compute.Instances.AggregatedList(projectID).PageToken(token).Context(ctx)
+	for page := 1; ; page++ {
+		if page > maxInstancePages {
+			return out, fmt.Errorf("list instances of project %s: more than %d pages", projectID, maxInstancePages)
+		}
+		call := c.compute.Instances.AggregatedList(projectID).MaxResults(instancePageSize).PageToken(token).Context(ctx)
 		var resp *compute.InstanceAggregatedList
 		err := c.call(ctx, "compute.instances.aggregatedList", func() (err error) {
-			resp, err = call.Do()
+			// returnPartialSuccess is a parameter of the API that this
+			// client version has no setter for.
+			resp, err = call.Do(googleapi.QueryParameter("returnPartialSuccess", "true"))
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return out, fmt.Errorf("list instances of project %s: %w", projectID, err)
 		}
-		for _, scoped := range resp.Items {
+		if resp == nil {
+			return out, fmt.Errorf("list instances of project %s: empty answer", projectID)
+		}
+		for scope, scoped := range resp.Items {
+			if scoped.Warning != nil && scoped.Warning.Code == "UNREACHABLE" && !seen[scope] {
+				seen[scope] = true
+				out.Unreachable = append(out.Unreachable, scope)
+			}
 			for _, in := range scoped.Instances {
-				out = append(out, Instance{Project: projectID, Zone: path.Base(in.Zone), Name: in.Name})
+				if in != nil {
+					out.Instances = append(out.Instances, fromInstance(projectID, in))
+				}
 			}
 		}
-		if token = resp.NextPageToken; token == "" {
+		for _, u := range resp.Unreachables {
+			if !seen[u] {
+				seen[u] = true
+				out.Unreachable = append(out.Unreachable, u)
+			}
+		}
+		next := resp.NextPageToken
+		if next == "" {
 			return out, nil
 		}
+		if next == token {
+			return out, fmt.Errorf("list instances of project %s: the server gave the same page token twice", projectID)
+		}
+		token = next
 	}
+}
+
+func fromInstance(projectID string, in *compute.Instance) pruner.Instance {
+	return pruner.Instance{
+		Project:  projectID,
+		Zone:     path.Base(in.Zone),
+		Name:     in.Name,
+		ID:       fmt.Sprint(in.Id),
+		Status:   in.Status,
+		Windows:  windows(in),
+		Labels:   in.Labels,
+		Metadata: fromCompute(in.Metadata),
+	}
+}
+
+// windows tells a Windows VM by its boot disk: a license from one of the
+// Windows image projects, as gcloud's api_lib/compute/image_utils
+// HasWindowsLicense reads it (WINDOWS_IMAGE_PROJECTS: windows-cloud,
+// windows-sql-cloud), or the WINDOWS guest OS feature that Windows images
+// carry.
+func windows(in *compute.Instance) bool {
+	for _, d := range in.Disks {
+		if d == nil || !d.Boot {
+			continue
+		}
+		for _, f := range d.GuestOsFeatures {
+			if f != nil && f.Type == "WINDOWS" {
+				return true
+			}
+		}
+		for _, l := range d.Licenses {
+			if strings.Contains(l, "/projects/windows-cloud/") || strings.Contains(l, "/projects/windows-sql-cloud/") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -3,8 +3,16 @@ package pruner
 import (
 	"context"
 	"log/slog"
-	"time"
 )
+
+// targetAttrs name a target in a log entry: the project, and for an
+// instance its zone and name.
+func targetAttrs(t Target) []any {
+	if t.Level() == LevelInstance {
+		return []any{slog.String(LogProject, t.Project), slog.String(LogZone, t.Zone), slog.String(LogInstance, t.Instance)}
+	}
+	return []any{slog.String(LogProject, t.Project)}
+}
 
 // logDecisions writes one entry per key decision: removals and moves at
 // info, user keys kept at debug. Google-managed keys kept are at info:
@@ -20,10 +28,6 @@ func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 		if !log.Enabled(context.Background(), level) {
 			continue
 		}
-		expire := ""
-		if d.ExpireOn != nil {
-			expire = d.ExpireOn.Format(time.RFC3339)
-		}
 		log.LogAttrs(context.Background(), level, decisionMessage(d.Action, !r.Apply),
 			slog.String(LogEvent, EventKey),
 			slog.String(LogMetadataKey, d.MetadataKey),
@@ -34,7 +38,21 @@ func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 			slog.String(LogKeyType, d.KeyType),
 			slog.String(LogFingerprint, d.Fingerprint),
 			slog.String(LogGoogleUserName, d.GoogleUserName),
-			slog.String(LogExpireOn, expire),
+			slog.String(LogExpireOn, d.ExpireOn),
+			slog.Bool(LogDryRun, !r.Apply),
+			slog.String(LogRunID, r.RunID),
+		)
+	}
+	if g := plan.Guard; g != nil {
+		msg := "item set to keep project keys blocked"
+		if !r.Apply {
+			msg = "item would be set to keep project keys blocked"
+		}
+		log.LogAttrs(context.Background(), slog.LevelInfo, msg,
+			slog.String(LogEvent, EventGuard),
+			slog.String(LogMetadataKey, g.Key),
+			slog.String(LogValue, g.Value),
+			slog.String(LogReason, g.Reason),
 			slog.Bool(LogDryRun, !r.Apply),
 			slog.String(LogRunID, r.RunID),
 		)
@@ -56,36 +74,80 @@ func decisionMessage(a Action, dryRun bool) string {
 	}
 }
 
-// logProject writes the outcome of one project: errors for failures,
+// logTarget writes the outcome of one target: errors for failures,
 // warnings for what the caller may not see (a gap in the coverage that
 // someone must close), info otherwise.
-func (r *Reconciler) logProject(pr ProjectReport) {
+func (r *Reconciler) logTarget(tr TargetReport) {
 	level := slog.LevelInfo
 	switch {
-	case pr.Outcome == OutcomeFailed || pr.Outcome == OutcomeInterrupted:
+	case tr.Outcome == OutcomeFailed || tr.Outcome == OutcomeInterrupted:
 		level = slog.LevelError
-	case pr.Outcome == OutcomeNotStarted:
+	case tr.Outcome == OutcomeNotStarted:
 		level = slog.LevelWarn
-	case pr.Outcome == OutcomeSkipped && pr.Reason == SkipForbidden:
+	case tr.Outcome == OutcomeSkipped && tr.Reason == SkipForbidden:
 		level = slog.LevelWarn
 	}
+	event, msg := EventProject, "project "
+	if tr.Level() == LevelInstance {
+		event, msg = EventInstance, "instance "
+	}
+	attrs := []slog.Attr{slog.String(LogEvent, event)}
+	for _, a := range targetAttrs(tr.Target) {
+		attrs = append(attrs, a.(slog.Attr))
+	}
+	attrs = append(attrs,
+		slog.String(LogOutcome, string(tr.Outcome)),
+		slog.Int(LogKept, tr.Kept),
+		slog.Int(LogRemoved, tr.Removed),
+		slog.Int(LogMoved, tr.Moved),
+		slog.Bool(LogDryRun, !r.Apply),
+		slog.String(LogRunID, r.RunID),
+	)
+	if tr.Reason != "" {
+		attrs = append(attrs, slog.String(LogReason, tr.Reason))
+	}
+	if tr.Error != "" {
+		attrs = append(attrs, slog.String(LogError, tr.Error))
+	}
+	r.logger().LogAttrs(context.Background(), level, msg+string(tr.Outcome), attrs...)
+}
+
+// logFolder writes a folder that could not be listed: a gap in the scope.
+func (r *Reconciler) logFolder(fr FolderReport) {
 	attrs := []slog.Attr{
-		slog.String(LogEvent, EventProject),
-		slog.String(LogProject, pr.Project),
-		slog.String(LogOutcome, string(pr.Outcome)),
-		slog.Int(LogKept, pr.Kept),
-		slog.Int(LogRemoved, pr.Removed),
-		slog.Int(LogMoved, pr.Moved),
+		slog.String(LogEvent, EventFolder),
+		slog.String(LogFolder, fr.Folder),
+		slog.String(LogOutcome, string(OutcomeSkipped)),
 		slog.Bool(LogDryRun, !r.Apply),
 		slog.String(LogRunID, r.RunID),
 	}
-	if pr.Reason != "" {
-		attrs = append(attrs, slog.String(LogReason, pr.Reason))
+	if fr.Reason != "" {
+		attrs = append(attrs, slog.String(LogReason, fr.Reason))
 	}
-	if pr.Error != "" {
-		attrs = append(attrs, slog.String(LogError, pr.Error))
+	if fr.Error != "" {
+		attrs = append(attrs, slog.String(LogError, fr.Error))
 	}
-	r.logger().LogAttrs(context.Background(), level, "project "+string(pr.Outcome), attrs...)
+	r.logger().LogAttrs(context.Background(), slog.LevelWarn, "folder not listed", attrs...)
+}
+
+func (r *Reconciler) logInstancesError(project, msg string) {
+	r.logger().LogAttrs(context.Background(), slog.LevelError, "instances not listed",
+		slog.String(LogEvent, EventProject),
+		slog.String(LogProject, project),
+		slog.String(LogError, msg),
+		slog.Bool(LogDryRun, !r.Apply),
+		slog.String(LogRunID, r.RunID),
+	)
+}
+
+func (r *Reconciler) logUnreachable(project string, zones []string) {
+	r.logger().LogAttrs(context.Background(), slog.LevelWarn, "zones unreachable: their instances were not seen",
+		slog.String(LogEvent, EventProject),
+		slog.String(LogProject, project),
+		slog.Any(LogUnreachable, zones),
+		slog.Bool(LogDryRun, !r.Apply),
+		slog.String(LogRunID, r.RunID),
+	)
 }
 
 func (r *Reconciler) logSummary(rep Report) {
@@ -107,6 +169,10 @@ func (r *Reconciler) logSummary(rep Report) {
 		slog.Int(LogFailed, t.Failed),
 		slog.Int(LogNotStarted, t.NotStarted),
 		slog.Int(LogInterruptedProjects, t.Interrupted),
+		slog.Int(LogInstances, t.Instances.Total),
+		slog.Int(LogInstancesChanged, t.Instances.Changed+t.Instances.WouldChange),
+		slog.Int(LogInstancesFailed, t.Instances.Failed+t.Instances.Interrupted),
+		slog.Int(LogZonesUnreachable, t.ZonesUnreachable),
 		slog.Int(LogFoldersSkipped, t.FoldersSkipped),
 		slog.Int(LogKeysKept, t.KeysKept),
 		slog.Int(LogKeysRemoved, t.KeysRemoved),

@@ -7,6 +7,11 @@ const (
 	LogRunID          = "runId"
 	LogDryRun         = "dryRun"
 	LogProject        = "project"
+	LogZone           = "zone"
+	LogInstance       = "instance"
+	LogFolder         = "folder"
+	LogValue          = "value"
+	LogUnreachable    = "unreachableZones"
 	LogMetadataKey    = "metadataKey"
 	LogLine           = "line"
 	LogAction         = "action"
@@ -37,6 +42,10 @@ const (
 	// LogInterruptedProjects counts the projects stopped midway.
 	LogInterruptedProjects = "interruptedProjects"
 	LogFoldersSkipped      = "foldersSkipped"
+	LogInstances           = "instances"
+	LogInstancesChanged    = "instancesChanged" // changed, or would change in a dry run
+	LogInstancesFailed     = "instancesFailed"  // failed or interrupted
+	LogZonesUnreachable    = "zonesUnreachable"
 	LogKeysKept            = "keysKept"
 	LogKeysRemoved         = "keysRemoved"
 	LogKeysMoved           = "keysMoved"
@@ -44,7 +53,10 @@ const (
 
 // Values of LogEvent.
 const (
-	EventKey     = "key"     // one key decision
-	EventProject = "project" // one project outcome
-	EventSummary = "summary" // the run's totals
+	EventKey      = "key"      // one key decision
+	EventProject  = "project"  // one project's own metadata: its outcome
+	EventInstance = "instance" // one instance's metadata: its outcome
+	EventFolder   = "folder"   // a folder that could not be listed
+	EventGuard    = "guard"    // an item set to keep access from widening
+	EventSummary  = "summary"  // the run's totals
 )

@@ -8,28 +8,36 @@ import (
 )
 
 // Decision is what the policy decided for one key line. It describes the
-// key without its material: the fingerprint identifies it.
+// key without its material: the fingerprint identifies it. Every string
+// taken from metadata is in keyparse.Printable form (bounded, escaped):
+// a project editor chooses them.
 type Decision struct {
-	MetadataKey    string     `json:"metadataKey"`
-	Line           int        `json:"line"`
-	Action         Action     `json:"action"`
-	Reason         string     `json:"reason"`
-	Username       string     `json:"username"`
-	KeyType        string     `json:"keyType"`
-	Fingerprint    string     `json:"fingerprint"`
-	GoogleUserName string     `json:"googleUserName"`
-	ExpireOn       *time.Time `json:"expireOn"`
+	MetadataKey    string `json:"metadataKey"`
+	Line           int    `json:"line"`
+	Action         Action `json:"action"`
+	Reason         string `json:"reason"`
+	Username       string `json:"username"`
+	KeyType        string `json:"keyType"`
+	Fingerprint    string `json:"fingerprint"`
+	GoogleUserName string `json:"googleUserName"`
+	// ExpireOn is the key's expiry in UTC (keyparse.FormatTime); "" when
+	// the key has none.
+	ExpireOn string `json:"expireOn,omitempty"`
 }
 
-// Plan is what pruning a project's metadata would change.
+// Plan is what pruning one target's metadata would change.
 type Plan struct {
 	// Decisions has one entry per key line of ssh-keys and sshKeys, in
 	// item order then line order. Blank lines are not keys and have none.
 	Decisions []Decision `json:"decisions"`
 	// Items is the whole item list to write: every item of the input in
 	// its order, only the values of ssh-keys and sshKeys possibly changed,
-	// and an sshKeys item appended when a Google key moves and there was none.
+	// an sshKeys item appended when a Google key moves and there was none,
+	// and the Guard's item set or appended.
 	Items []Item `json:"items"`
+	// Guard is the item the plan sets so that the prune widens no access;
+	// nil when none is needed.
+	Guard *Guard `json:"guard,omitempty"`
 	// Changed is false when Items equals the input: nothing is to be written.
 	Changed bool `json:"changed"`
 }
@@ -45,14 +53,30 @@ func (p Plan) Count(a Action) int {
 	return n
 }
 
-// PlanMetadata applies the policy to a project's metadata as of now. It is
+// PlanInput is what planning one target needs.
+type PlanInput struct {
+	Level Level
+	// Windows tells that the target is a Windows VM's metadata, whose
+	// agent reads keys by other rules (EffectiveAccess).
+	Windows  bool
+	Metadata Metadata
+}
+
+// PlanMetadata plans a project's commonInstanceMetadata.
+func PlanMetadata(md Metadata, policy Policy, now time.Time) Plan {
+	return PlanTarget(PlanInput{Level: LevelProject, Metadata: md}, policy, now)
+}
+
+// PlanTarget applies the policy to a target's metadata as of now. It is
 // pure: the same input always gives the same plan.
 //
 // A line that stays keeps its bytes. An item none of whose lines goes keeps
 // its whole value, blank lines and line endings included; an item that
 // loses a line is rewritten from the lines that stay, without blank lines.
 // Items are never removed: an item that loses every line stays, empty.
-func PlanMetadata(md Metadata, policy Policy, now time.Time) Plan {
+// Google-managed keys move from ssh-keys to sshKeys at project level only.
+func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
+	md := in.Metadata
 	plan := Plan{Items: make([]Item, len(md.Items))}
 	copy(plan.Items, md.Items)
 
@@ -71,7 +95,7 @@ func PlanMetadata(md Metadata, policy Policy, now time.Time) Plan {
 			if l.Invalid == keyparse.ReasonBlank {
 				continue
 			}
-			action, reason := policy.decide(it.Key, l, now)
+			action, reason := policy.decide(in.Level, it.Key, l, now)
 			plan.Decisions = append(plan.Decisions, decision(it.Key, l, action, reason))
 			switch action {
 			case ActionKeep:
@@ -116,6 +140,7 @@ func PlanMetadata(md Metadata, policy Policy, now time.Time) Plan {
 		v := joinLines("", nil, appended)
 		plan.Items = append(plan.Items, Item{Key: KeyLegacySSHKeys, Value: &v})
 	}
+	plan.Items, plan.Guard = guardBlock(in, plan.Items)
 	plan.Changed = !sameItems(md.Items, plan.Items)
 	return plan
 }
@@ -133,16 +158,15 @@ func decision(key string, l keyparse.Line, a Action, reason string) Decision {
 		Line:        l.Number,
 		Action:      a,
 		Reason:      reason,
-		Username:    l.Username,
-		KeyType:     l.KeyType,
+		Username:    l.DisplayUser(),
+		KeyType:     keyparse.Printable(l.KeyType),
 		Fingerprint: l.Fingerprint,
 	}
 	if l.Google != nil {
-		d.GoogleUserName = l.Google.UserName
+		d.GoogleUserName = keyparse.Printable(l.Google.UserName)
 	}
-	if !l.ExpireOn.IsZero() {
-		t := l.ExpireOn.UTC()
-		d.ExpireOn = &t
+	if l.Expires() {
+		d.ExpireOn = keyparse.FormatTime(l.ExpireOn)
 	}
 	return d
 }

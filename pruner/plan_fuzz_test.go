@@ -48,6 +48,9 @@ func FuzzPlan(f *testing.F) {
 			}
 		}
 		md := Metadata{Fingerprint: "AAAAAAAAAAA=", Items: items}
-		checkPlanInvariants(t, md, policy, now, PlanMetadata(md, policy, now))
+		for _, level := range []Level{LevelProject, LevelInstance} {
+			in := PlanInput{Level: level, Metadata: md}
+			checkPlanInvariants(t, in, policy, now, PlanTarget(in, policy, now))
+		}
 	})
 }

@@ -23,7 +23,17 @@ type planInput struct {
 		KeepMisplacedGoogleKeys bool     `json:"keepMisplacedGoogleKeys"`
 		MaxLifetime             string   `json:"maxLifetime"` // a time.Duration
 	} `json:"policy"`
+	Level    Level    `json:"level,omitempty"` // project when empty
+	Windows  bool     `json:"windows,omitempty"`
 	Metadata Metadata `json:"metadata"`
+}
+
+func (in planInput) plan() PlanInput {
+	level := in.Level
+	if level == "" {
+		level = LevelProject
+	}
+	return PlanInput{Level: level, Windows: in.Windows, Metadata: in.Metadata}
 }
 
 func loadPlanInput(t *testing.T, path string) (planInput, Policy) {
@@ -57,7 +67,7 @@ func TestPlanGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(path), ".input.json")
 		t.Run(name, func(t *testing.T) {
 			in, policy := loadPlanInput(t, path)
-			plan := PlanMetadata(in.Metadata, policy, in.Now)
+			plan := PlanTarget(in.plan(), policy, in.Now)
 			got, err := json.MarshalIndent(plan, "", "  ")
 			require.NoError(t, err)
 			got = append(got, '\n')
@@ -69,22 +79,31 @@ func TestPlanGolden(t *testing.T) {
 			require.NoError(t, err, "run with -update to create it")
 			require.Equal(t, string(want), string(got))
 
-			checkPlanInvariants(t, in.Metadata, policy, in.Now, plan)
+			checkPlanInvariants(t, in.plan(), policy, in.Now, plan)
 		})
 	}
 }
 
 // checkPlanInvariants asserts what must hold for every plan, whatever the
 // input: the promises the tool makes about what it never loses.
-func checkPlanInvariants(t testing.TB, md Metadata, policy Policy, now time.Time, plan Plan) {
+func checkPlanInvariants(t testing.TB, in PlanInput, policy Policy, now time.Time, plan Plan) {
 	t.Helper()
-	// Every item other than the two key items is identical, in its place.
+	md := in.Metadata
+	// Every item other than the two key items (and the guard's) is
+	// identical, in its place.
 	require.GreaterOrEqual(t, len(plan.Items), len(md.Items))
 	for i, it := range md.Items {
 		require.Equal(t, it.Key, plan.Items[i].Key, "item order")
-		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys {
+		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys && (plan.Guard == nil || it.Key != plan.Guard.Key) {
 			require.Equal(t, it.Value, plan.Items[i].Value, "item %s must not change", it.Key)
 		}
+	}
+	if plan.Guard != nil {
+		require.Equal(t, LevelInstance, in.Level, "only instances get a guard")
+		require.True(t, blocksProjectKeys(md.Items), "a guard keeps a block that was there")
+	}
+	if in.Level == LevelInstance {
+		require.Equal(t, blocksProjectKeys(md.Items), blocksProjectKeys(plan.Items), "an instance keeps blocking project keys as before")
 	}
 	// Every line kept is in the result of its item, byte for byte, in order.
 	for i, it := range md.Items {
@@ -101,7 +120,7 @@ func checkPlanInvariants(t testing.TB, md Metadata, policy Policy, now time.Time
 			if l.Invalid == keyparse.ReasonBlank {
 				continue
 			}
-			if a, _ := policy.decide(it.Key, l, now); a == ActionKeep {
+			if a, _ := policy.decide(in.Level, it.Key, l, now); a == ActionKeep {
 				keptTexts = append(keptTexts, l.Text)
 			}
 		}
@@ -123,17 +142,17 @@ func checkPlanInvariants(t testing.TB, md Metadata, policy Policy, now time.Time
 			if l.Invalid == keyparse.ReasonBlank {
 				continue
 			}
-			a, _ := policy.decide(it.Key, l, now)
-			require.True(t, a == ActionKeep || moved[l.Fingerprint+"\x00"+l.Username],
+			a, _ := policy.decide(in.Level, it.Key, l, now)
+			require.True(t, a == ActionKeep || moved[l.Fingerprint+"\x00"+l.DisplayUser()],
 				"%s holds a line the plan neither kept nor moved: %q", it.Key, l.Text)
 		}
 	}
 	// Planning the result again changes nothing: one pass is enough.
-	again := PlanMetadata(Metadata{Items: plan.Items}, policy, now)
+	again := PlanTarget(PlanInput{Level: in.Level, Windows: in.Windows, Metadata: Metadata{Items: plan.Items}}, policy, now)
 	require.False(t, again.Changed, "second plan must find nothing to do")
 	require.Zero(t, again.Count(ActionRemove)+again.Count(ActionMove))
 	// Nothing written when nothing changes.
-	require.Equal(t, plan.Count(ActionRemove)+plan.Count(ActionMove) > 0, plan.Changed)
+	require.Equal(t, plan.Count(ActionRemove)+plan.Count(ActionMove) > 0 || plan.Guard != nil, plan.Changed)
 }
 
 // requireSubsequence asserts that want appears in got in the same order.

@@ -85,32 +85,36 @@ const (
 	reasonInvalidPrefix      = "invalid:"
 )
 
-// decide applies the policy to one non-blank line of item key.
+// decide applies the policy to one non-blank line of item key at a level.
 //
-//	item      line                         action  reason
-//	ssh-keys  Google-managed               move    google-key-misplaced (keep + google-managed with KeepMisplacedGoogleKeys)
-//	ssh-keys  cannot grant access          remove  invalid:<why>
-//	ssh-keys  expiry before now            remove  expired
-//	ssh-keys  no google-ssh expiry         remove  no-expiry
-//	ssh-keys  expiry after now+MaxLifetime remove  expiry-too-far (with MaxLifetime)
-//	ssh-keys  expiry after now             keep    unexpired
-//	sshKeys   Google-managed               keep    google-managed
-//	sshKeys   cannot grant access          remove  invalid:<why>
-//	sshKeys   any other key                remove  user-key-in-sshKeys
+//	level     item      line                          action  reason
+//	project   ssh-keys  Google-managed                move    google-key-misplaced (keep, google-managed, with KeepMisplacedGoogleKeys)
+//	project   sshKeys   Google-managed                keep    google-managed
+//	instance  either    Google-managed                keep    google-managed: never moved between items or levels
+//	any       any       cannot grant access           remove  invalid:<why>
+//	project   sshKeys   any other key                 remove  user-key-in-sshKeys
+//	any       ssh-keys  expiry before now             remove  expired
+//	instance  sshKeys   expiry before now             remove  expired
+//	...       ...       no google-ssh expiry          remove  no-expiry
+//	...       ...       expiry after now+MaxLifetime  remove  expiry-too-far (with MaxLifetime)
+//	...       ...       expiry after now              keep    unexpired
 //
-// Google-managed keys are never removed, valid or not: they are Google's to manage.
-func (p Policy) decide(key string, l keyparse.Line, now time.Time) (Action, string) {
+// An instance's sshKeys is where gcloud writes a user's key when the
+// instance already has that item, so a user key with a future expiry is
+// legitimate there; in the project's sshKeys only Google's keys belong.
+// Google-managed keys are never removed, valid or not: they are Google's
+// to manage. At instance level they stay where they are: moving one into
+// an instance's sshKeys would block the project's keys on that VM.
+func (p Policy) decide(level Level, key string, l keyparse.Line, now time.Time) (Action, string) {
 	google := p.googleManaged(l)
 	switch {
-	case key == KeyLegacySSHKeys && google:
-		return ActionKeep, ReasonGoogleManaged
-	case google && p.KeepMisplacedGoogleKeys:
+	case google && (level == LevelInstance || key == KeyLegacySSHKeys || p.KeepMisplacedGoogleKeys):
 		return ActionKeep, ReasonGoogleManaged
 	case google:
 		return ActionMove, ReasonGoogleKeyMisplaced
 	case !l.Valid():
 		return ActionRemove, reasonInvalidPrefix + string(l.Invalid)
-	case key == KeyLegacySSHKeys:
+	case level == LevelProject && key == KeyLegacySSHKeys:
 		return ActionRemove, ReasonUserKeyInSSHKeys
 	}
 	switch l.State(now) {

@@ -1,6 +1,7 @@
 package pruner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,22 +23,28 @@ const (
 	DefaultWriteTimeout = 90 * time.Second
 )
 
-// Reconciler prunes the projects of a scope: it reads each project's
-// metadata, plans, and with Apply writes the plan. Dry run and apply share
-// every step up to the write.
+// Reconciler prunes the metadata targets of a scope: each project's
+// commonInstanceMetadata and, with Instances, each instance's metadata. It
+// reads a target, plans, and with Apply writes the plan. Dry run and apply
+// share every step up to the write.
 type Reconciler struct {
 	Lister ProjectLister
 	Store  MetadataStore
-	Policy Policy
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Instances lists and writes instance metadata; nil leaves instances
+	// alone.
+	Instances InstanceStore
+	Policy    Policy
+	Now       func() time.Time
+	Logger    *slog.Logger
+	// Observer hears of progress; nil for none.
+	Observer Observer
 	// Apply writes the plans; without it the run only reports them.
 	Apply bool
-	// Exclude names project ids to leave alone.
+	// Exclude names project ids to leave alone, their instances included.
 	Exclude []string
-	// Concurrency bounds the projects handled at once.
+	// Concurrency bounds the targets handled at once.
 	Concurrency int
-	// MaxAttempts bounds the read-plan-write rounds of a project whose
+	// MaxAttempts bounds the read-plan-write rounds of a target whose
 	// metadata keeps changing under us (HTTP 412).
 	MaxAttempts int
 	// WriteTimeout bounds a write that the run's interruption lets finish.
@@ -46,8 +53,8 @@ type Reconciler struct {
 }
 
 // Run prunes the scope. It returns an error only when the scope cannot be
-// enumerated; a project that fails is reported and the run goes on. When
-// ctx is cancelled, no new project starts, writes under way finish, and the
+// enumerated; a target that fails is reported and the run goes on. When
+// ctx is cancelled, no new target starts, writes under way finish, and the
 // report says the run was interrupted.
 func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	now := r.Now()
@@ -65,175 +72,143 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	}
 
 	for _, s := range inv.Skipped {
-		// A sub-folder the caller may not list is a gap to report, not a
+		// A sub-folder that cannot be listed is a gap to report, not a
 		// failure; a project named in the scope that cannot be read is a
 		// failure, whatever the reason (Resource Manager answers 403 for
 		// a project that does not exist: a typo must not pass for done).
-		pr := ProjectReport{Project: s.Name, Outcome: OutcomeFailed, Error: s.Err.Error()}
-		if errors.Is(s.Err, ErrForbidden) && strings.HasPrefix(s.Name, "folders/") {
-			pr = ProjectReport{Project: s.Name, Outcome: OutcomeSkipped, Reason: SkipForbidden}
+		if strings.HasPrefix(s.Name, "folders/") {
+			fr := FolderReport{Folder: s.Name, Error: s.Err.Error()}
+			if errors.Is(s.Err, ErrForbidden) {
+				fr = FolderReport{Folder: s.Name, Reason: SkipForbidden}
+			}
+			rep.Folders = append(rep.Folders, fr)
+			r.logFolder(fr)
+			continue
 		}
+		pr := ProjectReport{TargetReport: TargetReport{Target: Target{Project: strings.TrimPrefix(s.Name, "projects/")}, Outcome: OutcomeFailed, Error: s.Err.Error()}}
 		rep.Projects = append(rep.Projects, pr)
+		r.logTarget(pr.TargetReport)
 	}
 
 	var todo []Project
 	for _, p := range inv.Projects {
+		var reason string
 		switch {
 		case slices.Contains(r.Exclude, p.ID):
-			rep.Projects = append(rep.Projects, ProjectReport{Project: p.ID, Outcome: OutcomeSkipped, Reason: SkipExcluded})
+			reason = SkipExcluded
 		case p.State != "" && p.State != "ACTIVE":
-			rep.Projects = append(rep.Projects, ProjectReport{Project: p.ID, Outcome: OutcomeSkipped, Reason: skipStatePrefix + p.State})
+			reason = skipStatePrefix + p.State
 		default:
 			todo = append(todo, p)
+			continue
 		}
-	}
-	for _, pr := range rep.Projects {
-		r.logProject(pr)
+		pr := ProjectReport{TargetReport: TargetReport{Target: Target{Project: p.ID}, Outcome: OutcomeSkipped, Reason: reason}}
+		rep.Projects = append(rep.Projects, pr)
+		r.logTarget(pr.TargetReport)
 	}
 
 	named := make(map[string]bool, len(scope.Projects))
 	for _, id := range scope.Projects {
 		named[id] = true
 	}
-	results := make([]*ProjectReport, len(todo))
-	work := make(chan int)
+	results := make([]ProjectReport, len(todo))
+	r.observer().Found(len(todo))
+	q := newWorkQueue(len(todo))
+	stopWatch := context.AfterFunc(ctx, q.stop)
+	defer stopWatch()
 	var wg sync.WaitGroup
 	for range max(1, r.Concurrency) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				pr := r.project(ctx, todo[i], now)
-				if pr.Outcome == OutcomeSkipped && pr.Reason == SkipForbidden && named[pr.Project] {
-					// Named on purpose (a CI gate on one project): not
-					// being allowed to read it must not pass for clean.
-					pr = failed(pr, fmt.Errorf("named in the scope, but its metadata may not be read: %w", ErrForbidden))
+		wg.Go(func() {
+			for {
+				job, i, ok := q.take()
+				switch {
+				case !ok:
+					return
+				case job != nil:
+					job()
+				default:
+					r.project(ctx, todo[i], named[todo[i].ID], now, &results[i], q)
+					q.projectDone()
 				}
-				r.logProject(pr)
-				results[i] = &pr
 			}
-		}()
+		})
 	}
-feed:
-	for i := range todo {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
 	wg.Wait()
 
-	for i, pr := range results {
-		if pr == nil {
-			pr = &ProjectReport{Project: todo[i].ID, Outcome: OutcomeNotStarted}
-			r.logProject(*pr)
-		}
-		rep.Projects = append(rep.Projects, *pr)
+	for i := q.started(); i < len(todo); i++ {
+		results[i].TargetReport = TargetReport{Target: Target{Project: todo[i].ID}, Outcome: OutcomeNotStarted}
+		r.finished(results[i].TargetReport)
 	}
-	for i := range rep.Projects {
-		if rep.Projects[i].Decisions == nil {
-			rep.Projects[i].Decisions = []Decision{} // [] in JSON, not null
-		}
-	}
+	rep.Projects = append(rep.Projects, results...)
 	rep.Interrupted = ctx.Err() != nil
 	rep.total()
 	r.logSummary(rep)
 	return rep, nil
 }
 
-// project handles one project: read, plan, and with Apply write, again from
-// a fresh read whenever the write meets a concurrent change. A stale plan is
-// never written: each write carries the fingerprint of the read it was
-// planned from.
-func (r *Reconciler) project(ctx context.Context, p Project, now time.Time) ProjectReport {
-	pr := ProjectReport{Project: p.ID}
-	log := r.logger().With(LogProject, p.ID)
-	attempts := max(1, r.MaxAttempts)
-	for pr.Attempts = 1; ; pr.Attempts++ {
-		if ctx.Err() != nil {
-			return interrupted(pr, ctx.Err())
-		}
-		md, err := r.Store.ProjectMetadata(ctx, p.ID)
-		switch {
-		case errors.Is(err, ErrComputeDisabled):
-			pr.Outcome, pr.Reason = OutcomeSkipped, SkipComputeDisabled
-			return pr
-		case errors.Is(err, ErrForbidden):
-			pr.Outcome, pr.Reason = OutcomeSkipped, SkipForbidden
-			return pr
-		case ctx.Err() != nil:
-			return interrupted(pr, ctx.Err())
-		case err != nil:
-			return failed(pr, fmt.Errorf("read metadata: %w", err))
-		}
+// project handles a project's own metadata, then lists its instances and
+// queues each of them as a target of its own.
+func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *ProjectReport, q *workQueue) {
+	tr, _, read := r.target(ctx, Target{Project: p.ID}, nil, PlanInput{Level: LevelProject}, now)
+	if tr.Outcome == OutcomeSkipped && tr.Reason == SkipForbidden && named {
+		// Named on purpose (a CI gate on one project): not being allowed
+		// to read it must not pass for clean.
+		tr = failed(tr, fmt.Errorf("named in the scope, but its metadata may not be read: %w", ErrForbidden))
+	}
+	pr.TargetReport = tr
+	r.finished(tr)
+	if r.Instances == nil || !read {
+		return
+	}
+	if ctx.Err() != nil {
+		pr.InstancesError = "not listed: the run was interrupted"
+		return
+	}
 
-		plan := PlanMetadata(md, r.Policy, now)
-		pr.Kept, pr.Removed, pr.Moved = plan.Count(ActionKeep), plan.Count(ActionRemove), plan.Count(ActionMove)
-		pr.Decisions = pr.Decisions[:0]
-		for _, d := range plan.Decisions {
-			if d.Action != ActionKeep {
-				pr.Decisions = append(pr.Decisions, d)
-			}
-		}
-		if !plan.Changed {
-			pr.Outcome = OutcomeUnchanged
-			r.logDecisions(log, plan)
-			return pr
-		}
-		if !r.Apply {
-			pr.Outcome = OutcomeWouldChange
-			r.logDecisions(log, plan)
-			return pr
-		}
-
-		// A write under way is let finish even when the run is interrupted:
-		// abandoning it would leave us not knowing what was written.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
-		err = r.Store.SetProjectMetadata(wctx, p.ID, Metadata{Fingerprint: md.Fingerprint, Items: plan.Items})
-		cancel()
-		switch {
-		case err == nil:
-			pr.Outcome = OutcomeChanged
-			r.logDecisions(log, plan)
-			return pr
-		case errors.Is(err, ErrConflict) && pr.Attempts < attempts:
-			log.LogAttrs(ctx, slog.LevelInfo, "metadata changed since read, planning again",
-				slog.Int(LogAttempt, pr.Attempts), slog.String(LogRunID, r.RunID))
-			continue
-		default:
-			// The report keeps what the write tried: it may have landed
-			// (a timeout, a lost answer), and a person must be able to
-			// check. The per-key log stays silent: nothing is confirmed.
-			return writeFailed(pr, fmt.Errorf("write metadata (attempt %d of %d): %w", pr.Attempts, attempts, err))
-		}
+	listing, err := r.Instances.ListInstances(ctx, p.ID)
+	if err != nil {
+		pr.InstancesError = fmt.Sprintf("list instances: %v", err)
+		r.logInstancesError(p.ID, pr.InstancesError)
+		return
+	}
+	// Stores list in their own order (aggregatedList's items are a map):
+	// sort, so that reports and logs compare from one run to the next.
+	slices.SortFunc(listing.Instances, func(a, b Instance) int {
+		return cmp.Or(cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Name, b.Name))
+	})
+	slices.Sort(listing.Unreachable)
+	pr.UnreachableZones = listing.Unreachable
+	if len(listing.Unreachable) > 0 {
+		r.logUnreachable(p.ID, listing.Unreachable)
+	}
+	pr.Instances = make([]TargetReport, len(listing.Instances))
+	r.observer().Found(len(listing.Instances))
+	for j, in := range listing.Instances {
+		q.add(func() {
+			t := Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
+			tr, _, _ := r.target(ctx, t, &in.Metadata, PlanInput{Level: LevelInstance, Windows: in.Windows}, now)
+			pr.Instances[j] = tr
+			r.finished(tr)
+		})
 	}
 }
 
-func failed(pr ProjectReport, err error) ProjectReport {
-	pr.Outcome, pr.Error = OutcomeFailed, err.Error()
-	pr.Decisions, pr.Kept, pr.Removed, pr.Moved = nil, 0, 0, 0
-	return pr
+func (r *Reconciler) finished(tr TargetReport) {
+	r.logTarget(tr)
+	r.observer().Finished(tr.Outcome)
 }
 
-func writeFailed(pr ProjectReport, err error) ProjectReport {
-	pr.Outcome, pr.Error = OutcomeFailed, err.Error()
-	return pr
-}
-
-func interrupted(pr ProjectReport, err error) ProjectReport {
-	pr = failed(pr, err)
-	pr.Outcome = OutcomeInterrupted
-	return pr
-}
-
-func (r *Reconciler) writeTimeout() time.Duration {
-	if r.WriteTimeout > 0 {
-		return r.WriteTimeout
+func (r *Reconciler) observer() Observer {
+	if r.Observer == nil {
+		return nopObserver{}
 	}
-	return DefaultWriteTimeout
+	return r.Observer
 }
+
+type nopObserver struct{}
+
+func (nopObserver) Found(int)        {}
+func (nopObserver) Finished(Outcome) {}
 
 func (r *Reconciler) logger() *slog.Logger {
 	if r.Logger == nil {

@@ -1,14 +1,11 @@
 package pruner
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
-// Outcome is how a project ended in a run.
+// Outcome is how a target ended in a run.
 type Outcome string
 
-// The outcomes of a project.
+// The outcomes of a target.
 const (
 	OutcomeUnchanged   Outcome = "unchanged"    // nothing to remove or move
 	OutcomeWouldChange Outcome = "would-change" // dry run found changes
@@ -19,7 +16,7 @@ const (
 	OutcomeNotStarted  Outcome = "not-started"  // the run was stopped before it was handled
 )
 
-// Reasons a project is skipped.
+// Reasons a target is skipped.
 const (
 	SkipComputeDisabled = "compute-disabled"
 	SkipForbidden       = "forbidden"
@@ -27,10 +24,10 @@ const (
 	skipStatePrefix     = "state:" // followed by the project state, e.g. state:DELETE_REQUESTED
 )
 
-// ProjectReport is what happened to one project (or to a folder that could
-// not be listed, named "folders/N").
-type ProjectReport struct {
-	Project  string  `json:"project"`
+// TargetReport is what happened to one metadata target.
+type TargetReport struct {
+	Target
+	Windows  bool    `json:"windows,omitempty"`
 	Outcome  Outcome `json:"outcome"`
 	Reason   string  `json:"reason,omitempty"`
 	Error    string  `json:"error,omitempty"`
@@ -41,11 +38,35 @@ type ProjectReport struct {
 	// Decisions lists the keys removed or moved (for a failed write, the
 	// ones it tried to remove or move); kept keys are only counted.
 	Decisions []Decision `json:"decisions"`
+	// Guard is the item the plan set to keep the VM closed to project
+	// keys, if any.
+	Guard *Guard `json:"guard,omitempty"`
 }
 
-// Totals sums a run up.
-type Totals struct {
-	Projects    int `json:"projects"`
+// ProjectReport is what happened to one project: its own metadata, then
+// each of its instances.
+type ProjectReport struct {
+	TargetReport
+	// Instances has one report per instance; empty when instance pruning
+	// is off or the project was not read.
+	Instances []TargetReport `json:"instances"`
+	// UnreachableZones names the zones whose instances could not be
+	// listed: those VMs were not seen, so the project is not clean.
+	UnreachableZones []string `json:"unreachableZones,omitempty"`
+	// InstancesError says why the instances could not be listed at all.
+	InstancesError string `json:"instancesError,omitempty"`
+}
+
+// FolderReport is a folder of the scope that could not be listed: a gap
+// in what the run saw, kept apart from the projects.
+type FolderReport struct {
+	Folder string `json:"folder"` // folders/N
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// OutcomeCounts counts targets by outcome.
+type OutcomeCounts struct {
 	Unchanged   int `json:"unchanged"`
 	WouldChange int `json:"wouldChange"`
 	Changed     int `json:"changed"`
@@ -53,12 +74,50 @@ type Totals struct {
 	Failed      int `json:"failed"`
 	Interrupted int `json:"interrupted"`
 	NotStarted  int `json:"notStarted"` // left when the run was interrupted
+}
+
+func (c *OutcomeCounts) add(o Outcome) {
+	switch o {
+	case OutcomeUnchanged:
+		c.Unchanged++
+	case OutcomeWouldChange:
+		c.WouldChange++
+	case OutcomeChanged:
+		c.Changed++
+	case OutcomeSkipped:
+		c.Skipped++
+	case OutcomeFailed:
+		c.Failed++
+	case OutcomeInterrupted:
+		c.Interrupted++
+	case OutcomeNotStarted:
+		c.NotStarted++
+	}
+}
+
+// Totals sums a run up.
+type Totals struct {
+	Projects int `json:"projects"`
+	OutcomeCounts
+	// Instances counts the instance targets, apart from projects.
+	Instances InstanceTotals `json:"instances"`
 	// FoldersSkipped counts the folders the caller may not list: a gap in
 	// the scope, not projects.
 	FoldersSkipped int `json:"foldersSkipped"`
-	KeysKept       int `json:"keysKept"`
-	KeysRemoved    int `json:"keysRemoved"`
-	KeysMoved      int `json:"keysMoved"`
+	// ZonesUnreachable counts the zones of projects whose instances could
+	// not be listed; InstanceListingsFailed the projects whose instances
+	// could not be listed at all.
+	ZonesUnreachable       int `json:"zonesUnreachable"`
+	InstanceListingsFailed int `json:"instanceListingsFailed"`
+	KeysKept               int `json:"keysKept"`
+	KeysRemoved            int `json:"keysRemoved"`
+	KeysMoved              int `json:"keysMoved"`
+}
+
+// InstanceTotals counts instance targets by outcome.
+type InstanceTotals struct {
+	Total int `json:"total"`
+	OutcomeCounts
 }
 
 // Report is the outcome of a run.
@@ -68,49 +127,68 @@ type Report struct {
 	Now         time.Time       `json:"now"`
 	Interrupted bool            `json:"interrupted"`
 	Projects    []ProjectReport `json:"projects"`
+	Folders     []FolderReport  `json:"folders"`
 	Totals      Totals          `json:"totals"`
 }
 
-// OK tells whether every project was handled: no failure, no interruption.
+// OK tells whether every target was handled and every VM seen: no
+// failure, no interruption, no zone left unlisted.
 func (r Report) OK() bool {
-	return !r.Interrupted && r.Totals.Failed == 0 && r.Totals.Interrupted == 0
+	t := r.Totals
+	return !r.Interrupted && t.Failed == 0 && t.Interrupted == 0 &&
+		t.Instances.Failed == 0 && t.Instances.Interrupted == 0 &&
+		t.ZonesUnreachable == 0 && t.InstanceListingsFailed == 0
 }
 
 // HasChanges tells whether the run found (or made) changes.
 func (r Report) HasChanges() bool {
-	return r.Totals.WouldChange > 0 || r.Totals.Changed > 0
+	t := r.Totals
+	return t.WouldChange > 0 || t.Changed > 0 || t.Instances.WouldChange > 0 || t.Instances.Changed > 0
 }
 
+// total fills Totals and makes empty lists [] in JSON rather than null.
 func (r *Report) total() {
+	if r.Projects == nil {
+		r.Projects = []ProjectReport{}
+	}
+	if r.Folders == nil {
+		r.Folders = []FolderReport{}
+	}
 	var t Totals
-	for _, p := range r.Projects {
-		if strings.HasPrefix(p.Project, "folders/") {
-			t.FoldersSkipped++
-			continue
+	t.FoldersSkipped = len(r.Folders)
+	for i := range r.Projects {
+		p := &r.Projects[i]
+		if p.Decisions == nil {
+			p.Decisions = []Decision{}
+		}
+		if p.Instances == nil {
+			p.Instances = []TargetReport{}
 		}
 		t.Projects++
-		switch p.Outcome {
-		case OutcomeUnchanged:
-			t.Unchanged++
-		case OutcomeWouldChange:
-			t.WouldChange++
-		case OutcomeChanged:
-			t.Changed++
-		case OutcomeSkipped:
-			t.Skipped++
-		case OutcomeFailed:
-			t.Failed++
-		case OutcomeInterrupted:
-			t.Interrupted++
-		case OutcomeNotStarted:
-			t.NotStarted++
+		t.add(p.Outcome)
+		t.addKeys(p.TargetReport)
+		t.ZonesUnreachable += len(p.UnreachableZones)
+		if p.InstancesError != "" {
+			t.InstanceListingsFailed++
 		}
-		if p.Outcome == OutcomeFailed {
-			continue // its keys are in its report, not in what was done
+		for j := range p.Instances {
+			in := &p.Instances[j]
+			if in.Decisions == nil {
+				in.Decisions = []Decision{}
+			}
+			t.Instances.Total++
+			t.Instances.add(in.Outcome)
+			t.addKeys(*in)
 		}
-		t.KeysKept += p.Kept
-		t.KeysRemoved += p.Removed
-		t.KeysMoved += p.Moved
 	}
 	r.Totals = t
+}
+
+func (t *Totals) addKeys(tr TargetReport) {
+	if tr.Outcome == OutcomeFailed {
+		return // its keys are in its report, not in what was done
+	}
+	t.KeysKept += tr.Kept
+	t.KeysRemoved += tr.Removed
+	t.KeysMoved += tr.Moved
 }

@@ -4,44 +4,131 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
 
 // WriteText renders the report for a person: one block per project with
-// what is removed or moved, then a summary line.
+// what is removed or moved, its instances that are not clean beneath it,
+// the folders not listed, then a summary line. The columns of the key rows
+// are aligned across the whole report.
 //
 //	web-prod: would change (2 to remove, 1 to move, 3 kept)
 //	  remove  ssh-keys:3  alice  ssh-rsa  SHA256:...  expired 2026-11-01T10:00:00Z
+//	  instance europe-west1-b/web-1: would change (1 to remove, 0 kept)
+//	    remove  sshKeys:1  bob  ssh-ed25519  SHA256:...  no-expiry
+//	    set     block-project-ssh-keys=TRUE  (instance-sshKeys-emptied)
 func (r Report) WriteText(w io.Writer) error {
+	var out []textLine
+	for _, p := range r.Projects {
+		out = append(out, textLine{text: keyparse.Printable(p.Project) + ": " + targetLine(p.TargetReport)})
+		out = append(out, decisionLines("  ", p.TargetReport)...)
+		out = append(out, instanceLines(p)...)
+	}
+	for _, f := range r.Folders {
+		why := f.Reason
+		if why == "" {
+			why = f.Error
+		}
+		out = append(out, textLine{text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
+	}
+
 	ew := &errWriter{w: w}
 	mode := "apply"
 	if r.DryRun {
 		mode = "dry run"
 	}
-	fmt.Fprintf(ew, "ssh-pruner %s, run %s, at %s\n\n", mode, r.RunID, r.Now.Format(time.RFC3339))
-	for _, p := range r.Projects {
-		fmt.Fprintf(ew, "%s: %s\n", p.Project, projectLine(p))
-		if len(p.Decisions) == 0 {
-			continue
-		}
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		for _, d := range p.Decisions {
-			user := d.Username
-			if d.GoogleUserName != "" && d.GoogleUserName != d.Username {
-				user += " (" + d.GoogleUserName + ")"
-			}
-			reason := d.Reason
-			if d.ExpireOn != nil {
-				reason += " " + d.ExpireOn.Format(time.RFC3339)
-			}
-			fmt.Fprintf(tw, "  %s\t%s:%d\t%s\t%s\t%s\t%s\n",
-				d.Action, d.MetadataKey, d.Line, orDash(user), orDash(d.KeyType), orDash(d.Fingerprint), reason)
-		}
-		tw.Flush()
-	}
+	fmt.Fprintf(ew, "ssh-pruner %s, run %s, at %s\n\n", mode, keyparse.Printable(r.RunID), r.Now.Format(time.RFC3339))
+	writeAligned(ew, out)
 	fmt.Fprintf(ew, "\n%s\n", r.Summary())
 	return ew.err
+}
+
+func instanceLines(p ProjectReport) []textLine {
+	var out []textLine
+	clean := 0
+	for _, in := range p.Instances {
+		if in.Outcome == OutcomeUnchanged && len(in.Decisions) == 0 {
+			clean++
+			continue
+		}
+		name := keyparse.Printable(in.Zone) + "/" + keyparse.Printable(in.Instance)
+		out = append(out, textLine{text: "  instance " + name + ": " + targetLine(in)})
+		out = append(out, decisionLines("    ", in)...)
+	}
+	if clean > 0 {
+		out = append(out, textLine{text: fmt.Sprintf("  %d %s with nothing to do", clean, plural(clean, "instance", "instances"))})
+	}
+	for _, z := range p.UnreachableZones {
+		out = append(out, textLine{text: "  zone " + keyparse.Printable(z) + ": unreachable, its instances were not seen"})
+	}
+	if p.InstancesError != "" {
+		out = append(out, textLine{text: "  instances not listed: " + keyparse.Printable(p.InstancesError)})
+	}
+	return out
+}
+
+func decisionLines(indent string, tr TargetReport) []textLine {
+	var out []textLine
+	for _, d := range tr.Decisions {
+		user := d.Username
+		if d.GoogleUserName != "" && d.GoogleUserName != d.Username {
+			user += " (" + d.GoogleUserName + ")"
+		}
+		reason := d.Reason
+		if d.ExpireOn != "" {
+			reason += " " + d.ExpireOn
+		}
+		out = append(out, textLine{cells: []string{
+			indent + string(d.Action), fmt.Sprintf("%s:%d", d.MetadataKey, d.Line), orDash(user), orDash(d.KeyType), orDash(d.Fingerprint), reason,
+		}})
+	}
+	if g := tr.Guard; g != nil {
+		// Free text: a long cell here would widen every key row's column.
+		out = append(out, textLine{text: indent + "set     " + g.Key + "=" + g.Value + "  (" + g.Reason + ")"})
+	}
+	return out
+}
+
+// textLine is a line of free text, or a row of cells to align. A row's
+// indent is part of its first cell, so that the columns after it line up
+// at every depth.
+type textLine struct {
+	text  string
+	cells []string
+}
+
+// writeAligned pads every row's cells to the widest cell of its column
+// over all rows; free text lines pass as they are.
+func writeAligned(w io.Writer, lines []textLine) {
+	var widths []int
+	for _, l := range lines {
+		for i, c := range l.cells {
+			if i == len(l.cells)-1 {
+				break // the last cell is not padded
+			}
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, l := range lines {
+		if l.cells == nil {
+			fmt.Fprintln(w, l.text)
+			continue
+		}
+		var b strings.Builder
+		for i, c := range l.cells {
+			b.WriteString(c)
+			if i < len(l.cells)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }
 
 // Summary is the report in one line.
@@ -49,17 +136,19 @@ func (r Report) Summary() string {
 	t := r.Totals
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s: ", t.Projects, plural(t.Projects, "project", "projects"))
-	if r.DryRun {
-		fmt.Fprintf(&b, "%d would change, ", t.WouldChange)
-	} else {
-		fmt.Fprintf(&b, "%d changed, ", t.Changed)
-	}
-	fmt.Fprintf(&b, "%d unchanged, %d skipped, %d failed", t.Unchanged, t.Skipped, t.Failed)
-	if t.Interrupted > 0 || t.NotStarted > 0 {
-		fmt.Fprintf(&b, ", %d interrupted, %d not started", t.Interrupted, t.NotStarted)
+	writeCounts(&b, r.DryRun, t.OutcomeCounts)
+	if t.Instances.Total > 0 {
+		fmt.Fprintf(&b, "; %d %s: ", t.Instances.Total, plural(t.Instances.Total, "instance", "instances"))
+		writeCounts(&b, r.DryRun, t.Instances.OutcomeCounts)
 	}
 	if t.FoldersSkipped > 0 {
 		fmt.Fprintf(&b, "; %d %s not listed", t.FoldersSkipped, plural(t.FoldersSkipped, "folder", "folders"))
+	}
+	if t.ZonesUnreachable > 0 {
+		fmt.Fprintf(&b, "; %d %s unreachable", t.ZonesUnreachable, plural(t.ZonesUnreachable, "zone", "zones"))
+	}
+	if t.InstanceListingsFailed > 0 {
+		fmt.Fprintf(&b, "; instances of %d %s not listed", t.InstanceListingsFailed, plural(t.InstanceListingsFailed, "project", "projects"))
 	}
 	removed, moved := "removed", "moved"
 	if r.DryRun {
@@ -77,18 +166,30 @@ func (r Report) Summary() string {
 	return b.String()
 }
 
-func projectLine(p ProjectReport) string {
+func writeCounts(b *strings.Builder, dryRun bool, c OutcomeCounts) {
+	if dryRun {
+		fmt.Fprintf(b, "%d would change, ", c.WouldChange)
+	} else {
+		fmt.Fprintf(b, "%d changed, ", c.Changed)
+	}
+	fmt.Fprintf(b, "%d unchanged, %d skipped, %d failed", c.Unchanged, c.Skipped, c.Failed)
+	if c.Interrupted > 0 || c.NotStarted > 0 {
+		fmt.Fprintf(b, ", %d interrupted, %d not started", c.Interrupted, c.NotStarted)
+	}
+}
+
+func targetLine(p TargetReport) string {
 	switch p.Outcome {
 	case OutcomeSkipped:
-		return "skipped (" + p.Reason + ")"
+		return "skipped (" + keyparse.Printable(p.Reason) + ")"
 	case OutcomeNotStarted:
 		return "not started (the run was interrupted)"
 	case OutcomeFailed, OutcomeInterrupted:
 		if len(p.Decisions) > 0 {
 			// A write that failed: it may have landed. Show what it tried.
-			return fmt.Sprintf("%s: %s (the write tried %d removals and %d moves: check the project)", p.Outcome, p.Error, p.Removed, p.Moved)
+			return fmt.Sprintf("%s: %s (the write tried %d removals and %d moves: check it)", p.Outcome, keyparse.Printable(p.Error), p.Removed, p.Moved)
 		}
-		return string(p.Outcome) + ": " + p.Error
+		return string(p.Outcome) + ": " + keyparse.Printable(p.Error)
 	case OutcomeWouldChange:
 		return fmt.Sprintf("would change (%d to remove, %d to move, %d kept)", p.Removed, p.Moved, p.Kept)
 	case OutcomeChanged:

@@ -80,7 +80,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintf(stdout, "Demo organization %s (organizations/%s), %d projects, served by a local fake of the Google APIs.\n\n",
 			seed.Organization.DisplayName, seed.Organization.ID, len(seed.Projects))
 	}
-	rep, err := reconcile(ctx, cfg, scope, client, client, logger)
+	rep, err := reconcile(ctx, cfg, scope, client, logger)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	// the proof that apply converges.
 	again := *cfg
 	again.apply, again.reportFile, again.runID = false, "", cfg.runID+"-check"
-	rep2, err := reconcile(ctx, &again, scope, client, client, logger)
+	rep2, err := reconcile(ctx, &again, scope, client, logger)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ type runConfig struct {
 	folders, projects  listFlag
 	exclude            listFlag
 	apply              bool
+	instances          bool
 	concurrency        int
 	qps                float64
 	maxAttempts        int
@@ -80,7 +81,8 @@ func addScopeFlags(fs *flag.FlagSet, c *runConfig) {
 func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.Var(&c.exclude, "exclude-project", "project `ID` to leave alone (repeatable)")
 	fs.BoolVar(&c.apply, "apply", false, "write the changes; without it nothing is written (dry run)")
-	fs.IntVar(&c.concurrency, "concurrency", pruner.DefaultConcurrency, "projects handled at once")
+	fs.BoolVar(&c.instances, "instances", true, "also prune each instance's own metadata; --instances=false leaves instances alone")
+	fs.IntVar(&c.concurrency, "concurrency", pruner.DefaultConcurrency, "targets (projects and VMs) handled at once")
 	fs.Float64Var(&c.qps, "qps", 20, "most API requests per second, retries included; 0 for no limit")
 	fs.IntVar(&c.maxAttempts, "max-attempts", pruner.DefaultMaxAttempts, "read-plan-write rounds per project when its metadata keeps changing under us")
 	fs.StringVar(&c.output, "output", "text", "report format on stdout: text or json")
@@ -212,15 +214,23 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return err
 	}
 	defer closeLog()
-	rep, err := reconcile(ctx, cfg, scope, client, client, logger)
+	rep, err := reconcile(ctx, cfg, scope, client, logger)
 	if err != nil {
 		return err
 	}
 	return finish(cfg, rep, stdout)
 }
 
+// backend is what a pass reads and writes: Google (gcp.Client), or the
+// fake behind it.
+type backend interface {
+	pruner.ProjectLister
+	pruner.MetadataStore
+	pruner.InstanceStore
+}
+
 // reconcile runs one pass of the reconciler with the configuration.
-func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, lister pruner.ProjectLister, store pruner.MetadataStore, logger *slog.Logger) (pruner.Report, error) {
+func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backend, logger *slog.Logger) (pruner.Report, error) {
 	policy, err := pruner.NewPolicy(cfg.googleManagedUsers, cfg.keepMisplaced)
 	if err != nil {
 		return pruner.Report{}, usageErrorf("--google-managed-user: %v", err)
@@ -235,8 +245,8 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, lister p
 		runID = newRunID()
 	}
 	r := &pruner.Reconciler{
-		Lister:      lister,
-		Store:       store,
+		Lister:      b,
+		Store:       b,
 		Policy:      policy,
 		Now:         now,
 		Logger:      logger,
@@ -245,6 +255,9 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, lister p
 		Concurrency: cfg.concurrency,
 		MaxAttempts: cfg.maxAttempts,
 		RunID:       runID,
+	}
+	if cfg.instances {
+		r.Instances = b
 	}
 	return r.Run(ctx, scope)
 }

@@ -100,11 +100,12 @@ func TestRunSkipsWhatItMayNotTouch(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]string{
-		"hr-payroll":           "forbidden",
-		"ml-staging-58b1":      "compute-disabled",
-		"legacy-crm-0417":      "state:DELETE_REQUESTED",
-		"folders/529384716620": "forbidden",
+		"hr-payroll":      "forbidden",
+		"ml-staging-58b1": "compute-disabled",
+		"legacy-crm-0417": "state:DELETE_REQUESTED",
 	}, got)
+	require.Equal(t, []pruner.FolderReport{{Folder: "folders/529384716620", Reason: "forbidden"}}, rep.Folders,
+		"a folder that may not be listed is a gap of its own, not a project")
 	for _, name := range []string{"hr-payroll", "ml-staging-58b1", "legacy-crm-0417"} {
 		require.Contains(t, errOut, `"project":"`+name+`"`, "each skip is logged")
 	}
@@ -179,6 +180,11 @@ func TestRunFailingOperationFailsTheRun(t *testing.T) {
 			require.NotEmpty(t, p.Decisions, "the report shows what the failed write tried")
 		case pruner.OutcomeChanged:
 			removed += p.Removed
+		}
+		for _, in := range p.Instances {
+			if in.Outcome == pruner.OutcomeChanged {
+				removed += in.Removed
+			}
 		}
 	}
 	require.Equal(t, removed, rep.Totals.KeysRemoved, "the totals count only what was done")
@@ -298,7 +304,7 @@ func TestRunNamedProjectThatCannotBeRead(t *testing.T) {
 	var rep pruner.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Equal(t, 1, rep.Totals.Failed, "%+v", rep.Projects)
-	require.Equal(t, "projects/no-such-project", rep.Projects[0].Project)
+	require.Equal(t, "no-such-project", rep.Projects[0].Project)
 	require.Equal(t, 1, rep.Totals.WouldChange, "the other project goes on")
 
 	// Listed, but its metadata may not be read: named on purpose, it fails

@@ -90,7 +90,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		}
 		defer closeRunLog()
 		logger.LogAttrs(ctx, slog.LevelInfo, "run started", slog.String(pruner.LogRunID, one.runID), slog.Bool(pruner.LogDryRun, !one.apply))
-		rep, err := reconcile(ctx, &one, scope, client, client, logger)
+		rep, err := reconcile(ctx, &one, scope, client, logger)
 		if err != nil {
 			logger.LogAttrs(ctx, slog.LevelError, "run failed", slog.String(pruner.LogRunID, one.runID), slog.String(pruner.LogError, err.Error()))
 			return rep, err

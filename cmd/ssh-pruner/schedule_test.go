@@ -185,16 +185,16 @@ func TestWorkerHealth(t *testing.T) {
 	w.record(pruner.Report{}, errors.New("enumerate scope: permission denied"))
 	require.Equal(t, http.StatusServiceUnavailable, status(), "the scope could not be listed")
 
-	w.record(pruner.Report{Totals: pruner.Totals{Projects: 3, Changed: 1, Failed: 2}}, nil)
+	w.record(pruner.Report{Totals: pruner.Totals{Projects: 3, OutcomeCounts: pruner.OutcomeCounts{Changed: 1, Failed: 2}}}, nil)
 	require.Equal(t, http.StatusOK, status(), "some projects failed, not all")
 
-	w.record(pruner.Report{Totals: pruner.Totals{Projects: 2, Skipped: 1, Failed: 1}}, nil)
+	w.record(pruner.Report{Totals: pruner.Totals{Projects: 2, OutcomeCounts: pruner.OutcomeCounts{Skipped: 1, Failed: 1}}}, nil)
 	require.Equal(t, http.StatusServiceUnavailable, status(), "every project tried failed")
 
 	w.record(pruner.Report{Interrupted: true}, nil)
 	require.Equal(t, http.StatusServiceUnavailable, status(), "an interrupted run changes nothing")
 
-	w.record(pruner.Report{Totals: pruner.Totals{Projects: 1, Changed: 1}}, nil)
+	w.record(pruner.Report{Totals: pruner.Totals{Projects: 1, OutcomeCounts: pruner.OutcomeCounts{Changed: 1}}}, nil)
 	require.Equal(t, http.StatusOK, status(), "a good run")
 	w.record(pruner.Report{Interrupted: true}, nil)
 	require.Equal(t, http.StatusOK, status(), "an interrupted run changes nothing, after a good one too")

@@ -1,0 +1,62 @@
+package pruner
+
+import "strconv"
+
+// KeyBlockProjectKeys is the instance metadata item that makes the guest
+// agent ignore the project's keys on that VM.
+const KeyBlockProjectKeys = "block-project-ssh-keys"
+
+// ReasonKeepBlocked is the reason of the guard that keeps a VM closed to
+// the project's keys once its instance sshKeys has lost its last line.
+const ReasonKeepBlocked = "instance-sshKeys-emptied"
+
+// Guard is one item the plan sets, beyond the key items, so that pruning
+// takes access away and never gives any.
+type Guard struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+// guardBlock keeps an instance closed to the project's keys when the plan
+// would open it. A non-empty instance sshKeys blocks the project's keys
+// just as block-project-ssh-keys does (the agent's Attributes decoding sets
+// BlockProjectKeys for it), so emptying it would let every project key in.
+// The plan then sets block-project-ssh-keys to TRUE: the one change to an
+// item other than the key items that ssh-pruner ever makes, and one that
+// states what was already in force. Keeping a key line instead would keep
+// a key the policy removes.
+func guardBlock(in PlanInput, items []Item) ([]Item, *Guard) {
+	if in.Level != LevelInstance || !blocksProjectKeys(in.Metadata.Items) || blocksProjectKeys(items) {
+		return items, nil
+	}
+	g := &Guard{Key: KeyBlockProjectKeys, Value: "TRUE", Reason: ReasonKeepBlocked}
+	v := g.Value
+	for i := range items {
+		if items[i].Key == KeyBlockProjectKeys {
+			items[i].Value = &v
+			return items, g
+		}
+	}
+	return append(items, Item{Key: KeyBlockProjectKeys, Value: &v}), g
+}
+
+// blocksProjectKeys tells whether an instance's items keep the project's
+// keys off the VM, as guest-agent's metadata.Attributes.UnmarshalJSON
+// decides: block-project-ssh-keys reads true with strconv.ParseBool, or
+// sshKeys has a non-empty value.
+func blocksProjectKeys(items []Item) bool {
+	for _, it := range items {
+		switch it.Key {
+		case KeyBlockProjectKeys:
+			if b, err := strconv.ParseBool(value(it)); err == nil && b {
+				return true
+			}
+		case KeyLegacySSHKeys:
+			if value(it) != "" {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,144 @@
+package pruner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// SkipGone is the reason of an instance deleted between its listing and
+// its write: there is nothing left to prune.
+const SkipGone = "not-found"
+
+// target handles one metadata target: plan from the metadata it was listed
+// with (listed, for instances) or from a read, and with Apply write, again
+// from a fresh read whenever the write meets a concurrent change. A stale
+// plan is never written: each write carries the fingerprint of the read it
+// was planned from. It returns the report, the metadata first seen, and
+// whether it was seen at all.
+func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in PlanInput, now time.Time) (TargetReport, Metadata, bool) {
+	tr := TargetReport{Target: t, Windows: in.Windows}
+	log := r.logger().With(targetAttrs(t)...)
+	attempts := max(1, r.MaxAttempts)
+	var first Metadata
+	for tr.Attempts = 1; ; tr.Attempts++ {
+		if err := ctx.Err(); err != nil {
+			if tr.Attempts == 1 {
+				tr.Outcome, tr.Attempts = OutcomeNotStarted, 0
+				return tr, first, false
+			}
+			return interrupted(tr, err), first, true
+		}
+		var md Metadata
+		var err error
+		if listed != nil && tr.Attempts == 1 {
+			md = *listed
+		} else {
+			md, err = r.read(ctx, t)
+		}
+		switch {
+		case errors.Is(err, ErrComputeDisabled):
+			tr.Outcome, tr.Reason = OutcomeSkipped, SkipComputeDisabled
+			return tr, first, false
+		case errors.Is(err, ErrForbidden):
+			tr.Outcome, tr.Reason = OutcomeSkipped, SkipForbidden
+			return tr, first, false
+		case errors.Is(err, ErrNotFound) && t.Level() == LevelInstance:
+			tr.Outcome, tr.Reason = OutcomeSkipped, SkipGone
+			return tr, first, tr.Attempts > 1
+		case ctx.Err() != nil:
+			return interrupted(tr, ctx.Err()), first, tr.Attempts > 1
+		case err != nil:
+			return failed(tr, fmt.Errorf("read metadata: %w", err)), first, tr.Attempts > 1
+		}
+		if tr.Attempts == 1 {
+			first = md
+		}
+
+		in.Metadata = md
+		plan := PlanTarget(in, r.Policy, now)
+		tr.Kept, tr.Removed, tr.Moved = plan.Count(ActionKeep), plan.Count(ActionRemove), plan.Count(ActionMove)
+		tr.Guard = plan.Guard
+		tr.Decisions = tr.Decisions[:0]
+		for _, d := range plan.Decisions {
+			if d.Action != ActionKeep {
+				tr.Decisions = append(tr.Decisions, d)
+			}
+		}
+		if !plan.Changed {
+			tr.Outcome = OutcomeUnchanged
+			r.logDecisions(log, plan)
+			return tr, first, true
+		}
+		if !r.Apply {
+			tr.Outcome = OutcomeWouldChange
+			r.logDecisions(log, plan)
+			return tr, first, true
+		}
+
+		// A write under way is let finish even when the run is interrupted:
+		// abandoning it would leave us not knowing what was written.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
+		err = r.write(wctx, t, Metadata{Fingerprint: md.Fingerprint, Items: plan.Items})
+		cancel()
+		switch {
+		case err == nil:
+			tr.Outcome = OutcomeChanged
+			r.logDecisions(log, plan)
+			return tr, first, true
+		case errors.Is(err, ErrConflict) && tr.Attempts < attempts:
+			log.LogAttrs(ctx, slog.LevelInfo, "metadata changed since read, planning again",
+				slog.Int(LogAttempt, tr.Attempts), slog.String(LogRunID, r.RunID))
+			continue
+		case errors.Is(err, ErrNotFound) && t.Level() == LevelInstance:
+			tr.Outcome, tr.Reason, tr.Decisions = OutcomeSkipped, SkipGone, nil
+			tr.Kept, tr.Removed, tr.Moved, tr.Guard = 0, 0, 0, nil
+			return tr, first, true
+		default:
+			// The report keeps what the write tried: it may have landed
+			// (a timeout, a lost answer), and a person must be able to
+			// check. The per-key log stays silent: nothing is confirmed.
+			return writeFailed(tr, fmt.Errorf("write metadata (attempt %d of %d): %w", tr.Attempts, attempts, err)), first, true
+		}
+	}
+}
+
+func (r *Reconciler) read(ctx context.Context, t Target) (Metadata, error) {
+	if t.Level() == LevelInstance {
+		return r.Instances.InstanceMetadata(ctx, t.Project, t.Zone, t.Instance)
+	}
+	return r.Store.ProjectMetadata(ctx, t.Project)
+}
+
+func (r *Reconciler) write(ctx context.Context, t Target, md Metadata) error {
+	if t.Level() == LevelInstance {
+		return r.Instances.SetInstanceMetadata(ctx, t.Project, t.Zone, t.Instance, md)
+	}
+	return r.Store.SetProjectMetadata(ctx, t.Project, md)
+}
+
+func failed(tr TargetReport, err error) TargetReport {
+	tr.Outcome, tr.Error = OutcomeFailed, err.Error()
+	tr.Decisions, tr.Kept, tr.Removed, tr.Moved, tr.Guard = nil, 0, 0, 0, nil
+	return tr
+}
+
+func writeFailed(tr TargetReport, err error) TargetReport {
+	tr.Outcome, tr.Error = OutcomeFailed, err.Error()
+	return tr
+}
+
+func interrupted(tr TargetReport, err error) TargetReport {
+	tr = failed(tr, err)
+	tr.Outcome = OutcomeInterrupted
+	return tr
+}
+
+func (r *Reconciler) writeTimeout() time.Duration {
+	if r.WriteTimeout > 0 {
+		return r.WriteTimeout
+	}
+	return DefaultWriteTimeout
+}
