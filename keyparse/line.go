@@ -54,8 +54,11 @@ type GoogleSSH struct {
 // it is well formed, and its expiry, if any, is readable.
 func (l Line) Valid() bool { return l.Invalid == "" }
 
-// Expires tells whether the line carries an expiry.
-func (l Line) Expires() bool { return !l.ExpireOn.IsZero() }
+// Expires tells whether the line carries an expiry that the agent reads.
+// It is not ExpireOn.IsZero: "0001-01-01T00:00:00Z" is Go's zero instant
+// and a valid expiry, long past, that the agent's time.Before calls
+// expired. Taking it for "no expiry" would call the key permanent.
+func (l Line) Expires() bool { return l.Google != nil && l.Invalid != ReasonBadExpireOn }
 
 // State is what a line grants at an instant.
 type State string

@@ -138,6 +138,8 @@ func TestGoogleSSH(t *testing.T) {
 		{name: "-0700 form, other zone", comment: gcloud("2026-11-23T05:00:01-0700"), state: StateExpiring, expireOn: "2026-11-23T12:00:01Z", userName: "usera@example.com"},
 		{name: "exactly now is not expired", comment: gcloud("2026-11-23T12:00:00+0000"), state: StateExpiring, expireOn: "2026-11-23T12:00:00Z", userName: "usera@example.com"},
 		{name: "a nanosecond before now", comment: gcloud("2026-11-23T11:59:59.999999999Z"), state: StateExpired, expireOn: "2026-11-23T11:59:59.999999999Z", userName: "usera@example.com"},
+		{name: "the zero instant is an expiry, long past", comment: gcloud("0001-01-01T00:00:00+0000"), state: StateExpired, expireOn: "0001-01-01T00:00:00Z", userName: "usera@example.com"},
+		{name: "a year that ends up before year 1", comment: gcloud("0001-01-01T00:00:00+0100"), state: StateExpired, expireOn: "0000-12-31T23:00:00Z", userName: "usera@example.com"},
 		{name: "field names in any case", comment: gssh(`{"USERNAME":"u@example.com","EXPIREON":"2027-01-01T00:00:00Z"}`), state: StateExpiring, expireOn: "2027-01-01T00:00:00Z", userName: "u@example.com"},
 		{name: "unknown fields", comment: gssh(`{"expireOn":"2027-01-01T00:00:00Z","extra":[1,{"a":null}]}`), state: StateExpiring, expireOn: "2027-01-01T00:00:00Z"},
 		{name: "spaces in JSON", comment: gssh(` { "expireOn" : "2027-01-01T00:00:00Z" } `), state: StateExpiring, expireOn: "2027-01-01T00:00:00Z"},

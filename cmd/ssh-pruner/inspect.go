@@ -42,15 +42,18 @@ Examples:
 // inspectRow is one line of the inspect report; its JSON form is the
 // --output json contract.
 type inspectRow struct {
-	MetadataKey    string     `json:"metadataKey"`
-	Line           int        `json:"line"`
-	Username       string     `json:"username"`
-	KeyType        string     `json:"keyType"`
-	Fingerprint    string     `json:"fingerprint"`
-	GoogleUserName string     `json:"googleUserName"`
-	ExpireOn       *time.Time `json:"expireOn"`
-	State          string     `json:"state"`
-	Reason         string     `json:"reason"`
+	MetadataKey    string `json:"metadataKey"`
+	Line           int    `json:"line"`
+	Username       string `json:"username"`
+	KeyType        string `json:"keyType"`
+	Fingerprint    string `json:"fingerprint"`
+	GoogleUserName string `json:"googleUserName"`
+	// ExpireOn is keyparse.FormatTime of the expiry: encoding/json
+	// refuses a time.Time outside years 0..9999, which an expireOn with a
+	// zone offset can reach.
+	ExpireOn *string `json:"expireOn"`
+	State    string  `json:"state"`
+	Reason   string  `json:"reason"`
 }
 
 func cmdInspect(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -180,7 +183,7 @@ func inspectRows(items []keyItem, now time.Time) []inspectRow {
 			r := inspectRow{
 				MetadataKey: it.key,
 				Line:        l.Number,
-				Username:    l.Username,
+				Username:    l.DisplayUser(),
 				KeyType:     l.KeyType,
 				Fingerprint: l.Fingerprint,
 				State:       string(l.State(now)),
@@ -190,7 +193,7 @@ func inspectRows(items []keyItem, now time.Time) []inspectRow {
 				r.GoogleUserName = l.Google.UserName
 			}
 			if l.Expires() {
-				t := l.ExpireOn.UTC()
+				t := keyparse.FormatTime(l.ExpireOn)
 				r.ExpireOn = &t
 			}
 			rows = append(rows, r)
@@ -205,10 +208,13 @@ func writeInspectText(w io.Writer, rows []inspectRow) error {
 	for _, r := range rows {
 		exp := "-"
 		if r.ExpireOn != nil {
-			exp = r.ExpireOn.Format(time.RFC3339)
+			exp = *r.ExpireOn
 		}
+		// Metadata is written by anyone with edit rights: no byte of it
+		// reaches the terminal unescaped.
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.MetadataKey, r.Line,
-			dash(r.Username), dash(r.KeyType), dash(r.Fingerprint), dash(r.GoogleUserName), exp, r.State, dash(r.Reason))
+			dash(r.Username), dash(keyparse.Printable(r.KeyType)), dash(r.Fingerprint),
+			dash(keyparse.Printable(r.GoogleUserName)), exp, r.State, dash(r.Reason))
 	}
 	return tw.Flush()
 }

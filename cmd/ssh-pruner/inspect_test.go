@@ -112,3 +112,20 @@ func TestInspectErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInspectHostileInput: whoever can edit a project's metadata chooses
+// these bytes. Neither output lets a terminal escape through, and an
+// expiry beyond year 9999 (reachable with a zone offset) still prints.
+func TestInspectHostileInput(t *testing.T) {
+	clearEnv(t)
+	const key = "AAAAC3NzaC1lZDI1NTE5AAAAII/daCfIs7zq+Irwgs4Rxe1jF1Bw1oVuotWJJJg2HTv+"
+	value := "\x1b]0;owned\x07root:ssh-ed25519 " + key + " \x1b[31mred\n" +
+		"eve:ssh-ed25519 " + key + ` google-ssh {"userName":"\u001b[2J@x","expireOn":"9999-12-31T23:59:59-0100"}` + "\n"
+	for _, output := range []string{"text", "json"} {
+		out, errOut, code := cli(t, context.Background(), strings.NewReader(value), "inspect", "--now", demoNow, "--output", output, "-")
+		require.Equal(t, 0, code, errOut)
+		require.NotContains(t, out, "\x1b", "%s output carries a raw ESC", output)
+		require.NotContains(t, out, "\x07")
+		require.Contains(t, out, "+10000-01-01T00:59:59Z", "%s output", output)
+	}
+}
