@@ -81,15 +81,26 @@ func (c *Client) ListInstances(ctx context.Context, projectID string) (pruner.In
 
 func fromInstance(projectID string, in *compute.Instance) pruner.Instance {
 	return pruner.Instance{
-		Project:  projectID,
-		Zone:     path.Base(in.Zone),
-		Name:     in.Name,
-		ID:       fmt.Sprint(in.Id),
-		Status:   in.Status,
-		Windows:  windows(in),
-		Labels:   in.Labels,
-		Metadata: fromCompute(in.Metadata),
+		Project:   projectID,
+		Zone:      path.Base(in.Zone),
+		Name:      in.Name,
+		ID:        fmt.Sprint(in.Id),
+		Status:    in.Status,
+		Windows:   windows(in),
+		Labels:    in.Labels,
+		Effective: effective(in),
+		Metadata:  fromCompute(in.Metadata),
 	}
+}
+
+// effective is the part of resourceStatus.effectiveInstanceMetadata that
+// decides SSH access, nil when the API did not give it.
+func effective(in *compute.Instance) *pruner.EffectiveMetadata {
+	if in.ResourceStatus == nil || in.ResourceStatus.EffectiveInstanceMetadata == nil {
+		return nil
+	}
+	e := in.ResourceStatus.EffectiveInstanceMetadata
+	return &pruner.EffectiveMetadata{BlockProjectSSHKeys: e.BlockProjectSshKeysMetadataValue, EnableOSLogin: e.EnableOsloginMetadataValue}
 }
 
 // windows tells a Windows VM by its boot disk: a license from one of the

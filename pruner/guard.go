@@ -1,7 +1,5 @@
 package pruner
 
-import "strconv"
-
 // KeyBlockProjectKeys is the instance metadata item that makes the guest
 // agent ignore the project's keys on that VM.
 const KeyBlockProjectKeys = "block-project-ssh-keys"
@@ -46,17 +44,5 @@ func guardBlock(in PlanInput, items []Item) ([]Item, *Guard) {
 // decides: block-project-ssh-keys reads true with strconv.ParseBool, or
 // sshKeys has a non-empty value.
 func blocksProjectKeys(items []Item) bool {
-	for _, it := range items {
-		switch it.Key {
-		case KeyBlockProjectKeys:
-			if b, err := strconv.ParseBool(value(it)); err == nil && b {
-				return true
-			}
-		case KeyLegacySSHKeys:
-			if value(it) != "" {
-				return true
-			}
-		}
-	}
-	return false
+	return parseTrue(items, KeyBlockProjectKeys) || lookup(items, KeyLegacySSHKeys) != ""
 }

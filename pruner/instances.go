@@ -13,6 +13,9 @@ type Instance struct {
 	Status  string            `json:"status,omitempty"` // RUNNING, TERMINATED, ...
 	Windows bool              `json:"windows,omitempty"`
 	Labels  map[string]string `json:"labels,omitempty"`
+	// Effective is what Compute Engine says the VM's metadata resolves
+	// to; nil when the listing did not say.
+	Effective *EffectiveMetadata `json:"effective,omitempty"`
 	// Metadata is the instance's own metadata, as listed.
 	Metadata Metadata `json:"-"`
 }

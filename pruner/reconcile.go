@@ -149,7 +149,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 // project handles a project's own metadata, then lists its instances and
 // queues each of them as a target of its own.
 func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *ProjectReport, q *workQueue) {
-	tr, _, read := r.target(ctx, Target{Project: p.ID}, nil, PlanInput{Level: LevelProject}, now)
+	tr, md, read := r.target(ctx, Target{Project: p.ID}, nil, PlanInput{Level: LevelProject}, now)
 	if tr.Outcome == OutcomeSkipped && tr.Reason == SkipForbidden && named {
 		// Named on purpose (a CI gate on one project): not being allowed
 		// to read it must not pass for clean.
@@ -178,6 +178,7 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	})
 	slices.Sort(listing.Unreachable)
 	pr.UnreachableZones = listing.Unreachable
+	pr.Posture = posture(md, listing.Instances, now)
 	if len(listing.Unreachable) > 0 {
 		r.logUnreachable(p.ID, listing.Unreachable)
 	}

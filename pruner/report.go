@@ -55,6 +55,9 @@ type ProjectReport struct {
 	UnreachableZones []string `json:"unreachableZones,omitempty"`
 	// InstancesError says why the instances could not be listed at all.
 	InstancesError string `json:"instancesError,omitempty"`
+	// Posture sums up how the project's VMs take SSH keys; nil when the
+	// instances were not seen.
+	Posture *Posture `json:"posture,omitempty"`
 }
 
 // FolderReport is a folder of the scope that could not be listed: a gap
@@ -112,6 +115,8 @@ type Totals struct {
 	KeysKept               int `json:"keysKept"`
 	KeysRemoved            int `json:"keysRemoved"`
 	KeysMoved              int `json:"keysMoved"`
+	// Posture adds up the projects' postures.
+	Posture Posture `json:"posture"`
 }
 
 // InstanceTotals counts instance targets by outcome.
@@ -168,6 +173,9 @@ func (r *Report) total() {
 		t.add(p.Outcome)
 		t.addKeys(p.TargetReport)
 		t.ZonesUnreachable += len(p.UnreachableZones)
+		if p.Posture != nil {
+			t.Posture.add(*p.Posture)
+		}
 		if p.InstancesError != "" {
 			t.InstanceListingsFailed++
 		}

@@ -43,6 +43,9 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(ew, "ssh-pruner %s, run %s, at %s\n\n", mode, keyparse.Printable(r.RunID), r.Now.Format(time.RFC3339))
 	writeAligned(ew, out)
 	fmt.Fprintf(ew, "\n%s\n", r.Summary())
+	if r.Totals.Posture.VMs > 0 {
+		fmt.Fprintf(ew, "Posture, as found: %s\n", r.Totals.Posture)
+	}
 	return ew.err
 }
 
@@ -66,6 +69,9 @@ func instanceLines(p ProjectReport) []textLine {
 	}
 	if p.InstancesError != "" {
 		out = append(out, textLine{text: "  instances not listed: " + keyparse.Printable(p.InstancesError)})
+	}
+	if p.Posture != nil && p.Posture.VMs > 0 {
+		out = append(out, textLine{text: "  posture: " + p.Posture.String()})
 	}
 	return out
 }

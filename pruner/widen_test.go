@@ -1,0 +1,160 @@
+package pruner
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// checkNeverWiden plans the project's and the instance's metadata of vm
+// and checks that no combination of the two writes (either may fail while
+// the other lands) lets in a key the VM did not take before.
+func checkNeverWiden(t testing.TB, vm VM, now time.Time) {
+	t.Helper()
+	for _, keepMisplaced := range []bool{false, true} {
+		policy, err := NewPolicy(nil, keepMisplaced)
+		if err != nil {
+			t.Fatal(err)
+		}
+		project := PlanTarget(PlanInput{Level: LevelProject, Metadata: Metadata{Items: vm.Project}}, policy, now)
+		instance := PlanTarget(PlanInput{Level: LevelInstance, Windows: vm.Windows, Metadata: Metadata{Items: vm.Instance}}, policy, now)
+		before := EffectiveAccess(vm, now).ActiveGrants()
+		for _, p := range [][]Item{vm.Project, project.Items} {
+			for _, in := range [][]Item{vm.Instance, instance.Items} {
+				after := vm
+				after.Project, after.Instance = p, in
+				for g := range EffectiveAccess(after, now).ActiveGrants() {
+					if !before[g] {
+						t.Fatalf("the prune lets %q in with %q\nproject before: %q\nproject after: %q\ninstance before: %q\ninstance after: %q\nwindows: %v",
+							g.User, g.Key, dump(vm.Project), dump(p), dump(vm.Instance), dump(in), vm.Windows)
+					}
+				}
+			}
+		}
+	}
+}
+
+func dump(items []Item) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Key+"="+value(it))
+	}
+	return out
+}
+
+// The pools random metadata is drawn from: every kind of line the policy
+// treats apart, and booleans spelled the ways the agent does and does not
+// read.
+var (
+	widenUsers = []string{"alice", "bob", "gke-5e0b2a9c4d7f1836ab20", "root", ""}
+	widenKeys  = []string{accessKeyA, accessKeyB, accessKeyC, "ssh-ed25519 AAAA", ""}
+	widenTails = []string{
+		"",
+		" alice@laptop",
+		` google-ssh {"userName":"a@example.com","expireOn":"2027-01-01T00:00:00+0000"}`,
+		` google-ssh {"userName":"a@example.com","expireOn":"2026-01-01T00:00:00+0000"}`,
+		` google-ssh {"expireOn":"2099-01-01T00:00:00Z"}`,
+		` google-ssh {"expireOn":"not a time"}`,
+		" google-ssh",
+	}
+	widenBools = []string{"TRUE", "true", "1", "t", "FALSE", "false", "0", "yes", "", " TRUE"}
+)
+
+func randomLines(r *rand.Rand) string {
+	var b strings.Builder
+	for n := r.IntN(4); n > 0; n-- {
+		if r.IntN(8) == 0 {
+			b.WriteString("\n") // blank line
+		}
+		if r.IntN(8) == 0 {
+			b.WriteString("  ")
+		}
+		b.WriteString(widenUsers[r.IntN(len(widenUsers))] + ":" + widenKeys[r.IntN(len(widenKeys))] + widenTails[r.IntN(len(widenTails))])
+		if r.IntN(6) == 0 {
+			b.WriteString("\r")
+		}
+		if n > 1 || r.IntN(2) == 0 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func randomItems(r *rand.Rand) []Item {
+	var kv []string
+	for _, key := range []string{KeySSHKeys, KeyLegacySSHKeys} {
+		if r.IntN(3) > 0 {
+			kv = append(kv, key, randomLines(r))
+		}
+	}
+	for _, key := range []string{KeyBlockProjectKeys, KeyEnableOSLogin, KeyEnableWindowsSSH} {
+		if r.IntN(3) == 0 {
+			kv = append(kv, key, widenBools[r.IntN(len(widenBools))])
+		}
+	}
+	it := items(kv...)
+	r.Shuffle(len(it), func(i, j int) { it[i], it[j] = it[j], it[i] })
+	return it
+}
+
+// TestNeverWiden draws random project and instance metadata and checks
+// that pruning only ever takes access away.
+func TestNeverWiden(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 23))
+	n := 20_000
+	if testing.Short() {
+		n = 2_000
+	}
+	for range n {
+		vm := VM{Windows: r.IntN(4) == 0, Project: randomItems(r), Instance: randomItems(r)}
+		checkNeverWiden(t, vm, accessNow)
+	}
+}
+
+// TestNeverWidenCases pins the cases the guard exists for.
+func TestNeverWidenCases(t *testing.T) {
+	for name, vm := range map[string]VM{
+		"instance sshKeys loses its only key": {
+			Project:  items("ssh-keys", "alice:"+accessKeyA),
+			Instance: items("sshKeys", "bob:"+accessKeyB),
+		},
+		"instance sshKeys of expired keys, block set to a word the agent does not read": {
+			Project:  items("ssh-keys", "alice:"+accessKeyA),
+			Instance: items("block-project-ssh-keys", "yes", "sshKeys", "bob:"+accessKeyB+` google-ssh {"expireOn":"2020-01-01T00:00:00Z"}`),
+		},
+		"instance sshKeys of blank lines only": {
+			Project:  items("ssh-keys", "alice:"+accessKeyA),
+			Instance: items("sshKeys", "\n\n"),
+		},
+	} {
+		t.Run(name, func(t *testing.T) { checkNeverWiden(t, vm, accessNow) })
+	}
+}
+
+// FuzzNeverWiden is TestNeverWiden with the fuzzer choosing the values.
+//
+//	go test -run '^$' -fuzz FuzzNeverWiden -fuzztime 60s ./pruner
+func FuzzNeverWiden(f *testing.F) {
+	f.Add("alice:"+accessKeyA, "", "", "bob:"+accessKeyB, uint16(0), false)
+	f.Add("alice:"+accessKeyA, "gke-1:"+accessKeyC, "bob:"+accessKeyB, "\n", uint16(0x1ff), true)
+	f.Fuzz(func(t *testing.T, projectKeys, projectLegacy, instanceKeys, instanceLegacy string, flags uint16, windows bool) {
+		build := func(keys, legacy string, bits uint16) []Item {
+			var kv []string
+			if bits&1 != 0 {
+				kv = append(kv, KeySSHKeys, keys)
+			}
+			if bits&2 != 0 {
+				kv = append(kv, KeyLegacySSHKeys, legacy)
+			}
+			for i, key := range []string{KeyBlockProjectKeys, KeyEnableOSLogin, KeyEnableWindowsSSH} {
+				if v := bits >> (2 + 2*i) & 3; v != 0 {
+					kv = append(kv, key, widenBools[int(v)*3%len(widenBools)])
+				}
+			}
+			return items(kv...)
+		}
+		vm := VM{Windows: windows, Project: build(projectKeys, projectLegacy, flags), Instance: build(instanceKeys, instanceLegacy, flags>>8)}
+		checkNeverWiden(t, vm, accessNow)
+	})
+}
