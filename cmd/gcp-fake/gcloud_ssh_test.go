@@ -107,7 +107,9 @@ func TestGcloudSSH(t *testing.T) {
 	}{
 		{
 			name: "project keys", project: "api-prod-7f3a", zone: "europe-west1-d", instance: "api-1",
-			entry: func(pub string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(keyUser+":"+pub+" "+keyUser) + "$") },
+			entry: func(pub string) *regexp.Regexp {
+				return regexp.MustCompile("^" + regexp.QuoteMeta(keyUser+":"+pub+" "+keyUser) + "$")
+			},
 			write: "/compute/v1/projects/api-prod-7f3a/setCommonInstanceMetadata",
 		},
 		{
@@ -121,7 +123,9 @@ func TestGcloudSSH(t *testing.T) {
 		},
 		{
 			name: "blocked project keys", project: "web-prod-eu", zone: "europe-west1-b", instance: "web-eu-1", inInstance: true,
-			entry: func(pub string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(keyUser+":"+pub+" "+keyUser) + "$") },
+			entry: func(pub string) *regexp.Regexp {
+				return regexp.MustCompile("^" + regexp.QuoteMeta(keyUser+":"+pub+" "+keyUser) + "$")
+			},
 			write: "/compute/v1/projects/web-prod-eu/zones/europe-west1-b/instances/web-eu-1/setMetadata",
 		},
 	}

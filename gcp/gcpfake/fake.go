@@ -38,8 +38,8 @@ type Fake struct {
 	childProjects map[string][]*projectState
 	allProjects   []*projectState
 	forbidden     map[string]bool
-	zones         map[string]bool // of the seed's instances
-	unreachable   map[string]bool // zones in an outage
+	zones         map[string]bool       // of the seed's instances
+	unreachable   map[string]bool       // zones in an outage
 	ops           map[string]*operation // by opKey
 	opOrder       []*operation          // the operations in ops, oldest first
 	opsKept       int                   // finished operations kept: keptOperations
