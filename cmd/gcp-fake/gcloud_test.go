@@ -125,8 +125,9 @@ func startBinary(t *testing.T, ctx context.Context, args ...string) (string, *sy
 }
 
 // gcloudRunner runs gcloud in a configuration of its own and returns its
-// stdout, failing the test on a non-zero exit.
-func gcloudRunner(t *testing.T, ctx context.Context, path string) func(args ...string) string {
+// stdout, failing the test on a non-zero exit. extraEnv (KEY=VALUE) is
+// added to, or replaces, the environment it runs in.
+func gcloudRunner(t *testing.T, ctx context.Context, path string, extraEnv ...string) func(args ...string) string {
 	config := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -140,6 +141,7 @@ func gcloudRunner(t *testing.T, ctx context.Context, path string) func(args ...s
 		"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=true",
 		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=true",
 	)
+	env = append(env, extraEnv...) // exec keeps the last of duplicate keys
 	return func(args ...string) string {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, path, args...)

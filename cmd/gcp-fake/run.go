@@ -20,7 +20,8 @@ import (
 const usageText = `Usage: gcp-fake [flags]
 
 Serves fake Google Cloud APIs (Resource Manager v3, Service Usage v1,
-Compute Engine v1 metadata) for an organization, on one base URL.
+Compute Engine v1 metadata and instances) for an organization, on one
+base URL.
 
 Flags:
 `

@@ -119,7 +119,7 @@ func (f *Fake) computeSetCommonInstanceMetadata(w http.ResponseWriter, r *http.R
 			md: &p.md, set: p.setMetadata,
 			// A concurrent writer armed by a read runs now, before the check.
 			hook: f.takeHookLocked(p.ID),
-			op:   operationSpec{project: p.ID, opType: "setMetadata", target: "projects/" + p.ID, targetID: p.Number},
+			op:   operationSpec{project: p.ID, opType: "setCommonInstanceMetadata", target: "projects/" + p.ID, targetID: p.Number},
 		}, nil
 	})
 }

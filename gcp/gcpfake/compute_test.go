@@ -56,7 +56,7 @@ func TestSetCommonInstanceMetadata(t *testing.T) {
 	require.Equal(t, "compute#operation", op.Kind)
 	require.Equal(t, "DONE", op.Status)
 	require.Equal(t, int64(100), op.Progress)
-	require.Equal(t, "setMetadata", op.OperationType)
+	require.Equal(t, "setCommonInstanceMetadata", op.OperationType)
 	require.Equal(t, e.url+"/compute/v1/projects/api-prod-7f3a", op.TargetLink)
 	require.Equal(t, e.url+"/compute/v1/projects/api-prod-7f3a/global/operations/"+op.Name, op.SelfLink)
 	require.True(t, strings.HasPrefix(op.Name, "operation-"), op.Name)

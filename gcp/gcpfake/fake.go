@@ -38,7 +38,8 @@ type Fake struct {
 	childProjects map[string][]*projectState
 	allProjects   []*projectState
 	forbidden     map[string]bool
-	zones         map[string]bool
+	zones         map[string]bool       // of the seed's instances
+	unreachable   map[string]bool       // zones in an outage
 	ops           map[string]*operation // by opKey
 	opOrder       []*operation          // the operations in ops, oldest first
 	opsKept       int                   // finished operations kept: keptOperations
@@ -46,6 +47,7 @@ type Fake struct {
 	requestIDs    map[string]*operation // by requestKey: target and requestId
 	opSeq         uint64
 	hooks         map[string]*readHook // by project id
+	instHooks     map[string]*readHook // by instance name, projects/P/zones/Z/instances/I
 	waitDeadline  time.Duration
 
 	clock atomic.Pointer[func() time.Time]
@@ -75,8 +77,11 @@ type projectState struct {
 
 type instanceState struct {
 	Instance
-	md      metadataState
-	created time.Time
+	md          metadataState
+	created     time.Time
+	networkIP   string
+	natIP       string // "" without an external address
+	staticNatIP bool   // natIP is the seed's, kept while stopped
 }
 
 type cachedBody struct {
@@ -112,11 +117,13 @@ func New(seed *Seed) (*Fake, error) {
 		childProjects: map[string][]*projectState{},
 		forbidden:     map[string]bool{},
 		zones:         map[string]bool{},
+		unreachable:   map[string]bool{},
 		ops:           map[string]*operation{},
 		opsKept:       keptOperations,
 		pruneAt:       2 * keptOperations,
 		requestIDs:    map[string]*operation{},
 		hooks:         map[string]*readHook{},
+		instHooks:     map[string]*readHook{},
 		waitDeadline:  defaultWaitDeadline,
 		faults:        map[faultKey]Fault{},
 		rng:           rand.New(rand.NewPCG(1, 2)),
@@ -232,9 +239,8 @@ func (f *Fake) addProjectLocked(p Project) {
 		if in.ID == "" {
 			in.ID = derivedID(p.ID + "/" + in.Zone + "/" + in.Name)
 		}
-		is := &instanceState{Instance: in, created: createdAt(ps.created, in.ID)}
-		is.md = newMetadata(instanceName(p.ID, in.Zone, in.Name), in.Metadata)
-		is.Metadata = nil
+		is := newInstanceState(p.ID, in)
+		is.created = createdAt(ps.created, in.ID)
 		ps.instances[in.Zone+"/"+in.Name] = is
 		ps.instOrder = append(ps.instOrder, is)
 		f.zones[in.Zone] = true
@@ -309,6 +315,18 @@ func (f *Fake) InstanceMetadata(projectID, zone, name string) (items []Item, fin
 	return cloneItems(in.md.items), in.md.fp, true
 }
 
+// SetInstanceMetadata replaces an instance's metadata items as an outside
+// writer would, moving its fingerprint. It panics on an unknown instance.
+func (f *Fake) SetInstanceMetadata(projectID, zone, name string, items []Item) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := f.instanceLocked(projectID, zone, name)
+	if in == nil {
+		panic("gcpfake: SetInstanceMetadata: no instance " + instanceName(projectID, zone, name))
+	}
+	in.md.set(items)
+}
+
 func (f *Fake) instanceLocked(projectID, zone, name string) *instanceState {
 	p := f.projects[projectID]
 	if p == nil {
@@ -326,6 +344,19 @@ func (f *Fake) OnMetadataReadBeforeWrite(projectID string, hook func(f *Fake)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hooks[projectID] = &readHook{fn: hook}
+}
+
+// OnInstanceMetadataReadBeforeWrite arms a concurrent writer on an
+// instance, as OnMetadataReadBeforeWrite does on a project: after the
+// next read of the instance through the API (instances.get, or a list or
+// aggregatedList page that holds it), the next instances.setMetadata on
+// it first runs hook, once, before the fake checks the write's
+// fingerprint. A hook that calls SetInstanceMetadata thus makes that write
+// meet a changed fingerprint.
+func (f *Fake) OnInstanceMetadataReadBeforeWrite(projectID, zone, name string, hook func(f *Fake)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.instHooks[instanceName(projectID, zone, name)] = &readHook{fn: hook}
 }
 
 // Projects returns the ids of all projects, in the order they were added.

@@ -3,41 +3,11 @@ package gcpfake
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 )
-
-// computeInstance is the part of compute#instance the fake serves.
-type computeInstance struct {
-	Kind              string          `json:"kind"`
-	ID                string          `json:"id"`
-	CreationTimestamp string          `json:"creationTimestamp"`
-	Name              string          `json:"name"`
-	MachineType       string          `json:"machineType"`
-	Status            string          `json:"status"`
-	Zone              string          `json:"zone"`
-	Metadata          computeMetadata `json:"metadata"`
-	SelfLink          string          `json:"selfLink"`
-}
-
-func renderInstance(base, project string, in *instanceState) computeInstance {
-	zone := base + "projects/" + project + "/zones/" + in.Zone
-	return computeInstance{
-		Kind: "compute#instance", ID: in.ID, CreationTimestamp: computeTime(in.created), Name: in.Name,
-		MachineType: zone + "/machineTypes/e2-medium", Status: "RUNNING", Zone: zone,
-		Metadata: computeMetadata{Kind: "compute#metadata", Fingerprint: in.md.fp, Items: in.md.items},
-		SelfLink: base + instanceName(project, in.Zone, in.Name),
-	}
-}
-
-// zoneError checks the zone of an instance call: a name that is not a zone
-// is a zone that does not exist.
-func zoneError(project, zone string) *apiError {
-	if zoneName.MatchString(zone) {
-		return nil
-	}
-	return errNotFound("projects/" + project + "/zones/" + zone)
-}
 
 func (f *Fake) instanceGet(w http.ResponseWriter, r *http.Request, c *call) {
 	f.mu.RLock()
@@ -47,7 +17,30 @@ func (f *Fake) instanceGet(w http.ResponseWriter, r *http.Request, c *call) {
 		writeError(w, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, renderInstance(computeBase(r), p.ID, in))
+	writeJSON(w, http.StatusOK, f.readInstanceLocked(computeBase(r), p.ID, in))
+}
+
+// readInstanceLocked renders an instance for a read through the API, and
+// arms the concurrent writer waiting for that read, if any. The caller
+// holds the read lock at least.
+func (f *Fake) readInstanceLocked(base, project string, in *instanceState) computeInstance {
+	if len(f.instHooks) > 0 {
+		if h := f.instHooks[instanceName(project, in.Zone, in.Name)]; h != nil {
+			h.arm()
+		}
+	}
+	return renderInstance(base, project, in)
+}
+
+// takeInstanceHookLocked removes and returns the armed concurrent writer
+// of an instance, if any.
+func (f *Fake) takeInstanceHookLocked(name string) func(*Fake) {
+	h := f.instHooks[name]
+	if h == nil || !h.armed.Load() {
+		return nil
+	}
+	delete(f.instHooks, name)
+	return h.fn
 }
 
 func (f *Fake) instanceOfCallLocked(r *http.Request, c *call) (*instanceState, *projectState, *apiError) {
@@ -56,7 +49,7 @@ func (f *Fake) instanceOfCallLocked(r *http.Request, c *call) (*instanceState, *
 		return nil, nil, e
 	}
 	zone, name := r.PathValue("zone"), r.PathValue("instance")
-	if e := zoneError(p.ID, zone); e != nil {
+	if e := f.zoneErrorLocked(p, zone); e != nil {
 		return nil, nil, e
 	}
 	in := p.instances[zone+"/"+name]
@@ -77,7 +70,7 @@ func (f *Fake) instancesList(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	zone := r.PathValue("zone")
-	if e := zoneError(p.ID, zone); e != nil {
+	if e := f.zoneErrorLocked(p, zone); e != nil {
 		writeError(w, e)
 		return
 	}
@@ -104,7 +97,7 @@ func (f *Fake) instancesList(w http.ResponseWriter, r *http.Request, c *call) {
 		NextPageToken: next, SelfLink: base + "projects/" + p.ID + "/zones/" + zone + "/instances",
 	}
 	for _, in := range all[start:end] {
-		out.Items = append(out.Items, renderInstance(base, p.ID, in))
+		out.Items = append(out.Items, f.readInstanceLocked(base, p.ID, in))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -128,8 +121,10 @@ type scopeWarning struct {
 
 // instancesAggregatedList serves aggregated/instances: items keyed
 // "zones/ZONE", pages cut across zones. On the last page, every other zone
-// the fake knows comes with the NO_RESULTS_ON_PAGE warning the real list
-// gives empty scopes.
+// the seed has instances in comes with the NO_RESULTS_ON_PAGE warning the
+// real list gives empty scopes. A zone made unreachable (SetZoneUnreachable)
+// fails the call with 503, or, with returnPartialSuccess=true, has its
+// instances left out and is named on every page in unreachables.
 func (f *Fake) instancesAggregatedList(w http.ResponseWriter, r *http.Request, c *call) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -138,7 +133,28 @@ func (f *Fake) instancesAggregatedList(w http.ResponseWriter, r *http.Request, c
 		writeError(w, e)
 		return
 	}
-	all := sortedInstances(p)
+	partial := false
+	if s := r.URL.Query().Get("returnPartialSuccess"); s != "" {
+		var err error
+		if partial, err = strconv.ParseBool(s); err != nil {
+			writeError(w, errInvalid(fmt.Sprintf("Invalid value for field 'returnPartialSuccess': '%s'. Must be a boolean", s)))
+			return
+		}
+	}
+	var unreachables []string
+	for _, zone := range slices.Sorted(maps.Keys(f.unreachable)) {
+		if !partial {
+			writeError(w, errZoneUnavailable(p.ID, zone))
+			return
+		}
+		unreachables = append(unreachables, "zones/"+zone)
+	}
+	var all []*instanceState
+	for _, in := range sortedInstances(p) {
+		if !f.unreachable[in.Zone] {
+			all = append(all, in)
+		}
+	}
 	start, end, next, e := computePager.page(r, len(all), "aggregated|"+p.ID)
 	if e != nil {
 		writeError(w, e)
@@ -151,12 +167,12 @@ func (f *Fake) instancesAggregatedList(w http.ResponseWriter, r *http.Request, c
 		if items[key] == nil {
 			items[key] = &scopedInstances{}
 		}
-		items[key].Instances = append(items[key].Instances, renderInstance(base, p.ID, in))
+		items[key].Instances = append(items[key].Instances, f.readInstanceLocked(base, p.ID, in))
 	}
 	if next == "" {
 		for zone := range f.zones {
 			key := "zones/" + zone
-			if items[key] == nil {
+			if items[key] == nil && !f.unreachable[zone] {
 				items[key] = &scopedInstances{Warning: &scopeWarning{
 					Code:    "NO_RESULTS_ON_PAGE",
 					Message: fmt.Sprintf("There are no results for scope '%s' on this page.", key),
@@ -171,9 +187,11 @@ func (f *Fake) instancesAggregatedList(w http.ResponseWriter, r *http.Request, c
 		Items         map[string]*scopedInstances `json:"items"`
 		NextPageToken string                      `json:"nextPageToken,omitempty"`
 		SelfLink      string                      `json:"selfLink"`
+		Unreachables  []string                    `json:"unreachables,omitempty"`
 	}{
 		Kind: "compute#instanceAggregatedList", ID: "projects/" + p.ID + "/aggregated/instances",
 		Items: items, NextPageToken: next, SelfLink: base + "projects/" + p.ID + "/aggregated/instances",
+		Unreachables: unreachables,
 	})
 }
 
@@ -185,11 +203,14 @@ func (f *Fake) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *ca
 		if e != nil {
 			return nil, e
 		}
+		name := instanceName(p.ID, in.Zone, in.Name)
 		return &writeTarget{
 			md: &in.md, set: in.md.set,
+			// A concurrent writer armed by a read runs now, before the check.
+			hook: f.takeInstanceHookLocked(name),
 			op: operationSpec{
 				project: p.ID, zone: in.Zone, opType: "setMetadata",
-				target: instanceName(p.ID, in.Zone, in.Name), targetID: in.ID,
+				target: name, targetID: in.ID,
 			},
 		}, nil
 	})

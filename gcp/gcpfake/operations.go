@@ -246,6 +246,11 @@ func (f *Fake) operationLocked(r *http.Request, c *call) (*operation, *apiError)
 		return nil, e
 	}
 	zone, name := r.PathValue("zone"), r.PathValue("operation")
+	if zone != "" {
+		if e := f.zoneErrorLocked(p, zone); e != nil {
+			return nil, e
+		}
+	}
 	op := f.ops[opKey(p.ID, zone, name)]
 	if op == nil {
 		scope := "global"

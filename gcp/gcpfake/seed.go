@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,6 +30,9 @@ const maxSeedSize = 64 << 20
 //	    "services": ["compute.googleapis.com"],
 //	    "metadata": [{"key": "ssh-keys", "value": "alice:ssh-ed25519 AAAA... alice@laptop"}],
 //	    "instances": [{"zone": "europe-west1-b", "name": "web-eu-1", "id": "4817263540918273645",
+//	                   "status": "RUNNING", "windows": false, "labels": {"role": "web"},  // optional
+//	                   "networkIP": "10.132.0.7", "natIP": "34.76.10.20",              // optional, derived
+//	                   "serviceAccount": "web@web-prod-eu.iam.gserviceaccount.com",    // optional
 //	                   "metadata": [{"key": "block-project-ssh-keys", "value": "TRUE"}]}]
 //	  }],
 //	  "forbidden": ["folders/529384716620", "projects/hr-payroll"]  // what the caller may not read
@@ -66,12 +72,36 @@ type Project struct {
 	Instances   []Instance        `json:"instances,omitempty"`
 }
 
-// Instance is a VM with its own metadata.
+// Instance is a VM with its own metadata. Only zone and name are
+// required; the rest describes what clients such as gcloud compute ssh
+// read from the compute#instance resource.
 type Instance struct {
-	Zone     string `json:"zone"`
-	Name     string `json:"name"`
-	ID       string `json:"id,omitempty"` // numeric; derived from the name when empty
-	Metadata []Item `json:"metadata,omitempty"`
+	Zone   string `json:"zone"`
+	Name   string `json:"name"`
+	ID     string `json:"id,omitempty"`     // numeric; derived from the name when empty
+	Status string `json:"status,omitempty"` // RUNNING (default), TERMINATED, SUSPENDED, ...
+	// Windows gives the boot disk a Windows Server license and the
+	// WINDOWS guest OS feature, by which gcloud tells a Windows VM;
+	// otherwise the boot disk is Debian's.
+	Windows bool              `json:"windows,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	// NetworkIP is the internal IPv4 address of nic0; derived from the
+	// name when empty.
+	NetworkIP string `json:"networkIP,omitempty"`
+	// NatIP is the external IPv4 address of nic0's ONE_TO_ONE_NAT access
+	// config; derived from the name when empty, unless NoExternalIP.
+	NatIP        string `json:"natIP,omitempty"`
+	NoExternalIP bool   `json:"noExternalIP,omitempty"`
+	// ServiceAccount is the email of the instance's service account, with
+	// the cloud-platform scope; none when empty.
+	ServiceAccount string `json:"serviceAccount,omitempty"`
+	Metadata       []Item `json:"metadata,omitempty"`
+}
+
+// Instance statuses, as Compute Engine names them.
+var instanceStatuses = map[string]bool{
+	"PROVISIONING": true, "STAGING": true, "RUNNING": true, "STOPPING": true, "STOPPED": true,
+	"SUSPENDING": true, "SUSPENDED": true, "REPAIRING": true, "TERMINATED": true,
 }
 
 // Item is one metadata entry. Value is nil for an item without a value,
@@ -101,6 +131,12 @@ var (
 	zoneName    = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+-[a-z]$`)
 	resourceID  = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	serviceName = regexp.MustCompile(`^[a-z][-a-z0-9.]*\.[a-z]+$`)
+	// labelKey and labelValue are Compute Engine's label rules, for
+	// ASCII: a key starts with a lowercase letter; both are at most 63
+	// lowercase letters, digits, hyphens or underscores.
+	labelKey   = regexp.MustCompile(`^[a-z][-_a-z0-9]{0,62}$`)
+	labelValue = regexp.MustCompile(`^[-_a-z0-9]{0,63}$`)
+	email      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]+$`)
 )
 
 // ParseSeed reads a seed strictly: unknown fields, trailing data and
@@ -270,6 +306,32 @@ func (p *Project) validate() error {
 		if msg := validateItems(in.Metadata); msg != "" {
 			errs = append(errs, fmt.Errorf("%s.metadata: %s", where, msg))
 		}
+		errs = append(errs, in.validateResource(where)...)
 	}
 	return errors.Join(errs...)
+}
+
+// validateResource checks the fields an instance's resource is drawn from.
+func (in *Instance) validateResource(where string) []error {
+	var errs []error
+	if in.Status != "" && !instanceStatuses[in.Status] {
+		errs = append(errs, fmt.Errorf("%s.status %q: want RUNNING, TERMINATED, STOPPED, SUSPENDED or another Compute Engine status", where, in.Status))
+	}
+	for _, k := range slices.Sorted(maps.Keys(in.Labels)) {
+		if !labelKey.MatchString(k) || !labelValue.MatchString(in.Labels[k]) {
+			errs = append(errs, fmt.Errorf("%s.labels %q: %q: want keys and values of lowercase letters, digits, '-' or '_', keys starting with a letter", where, k, in.Labels[k]))
+		}
+	}
+	for _, ip := range []struct{ field, v string }{{"networkIP", in.NetworkIP}, {"natIP", in.NatIP}} {
+		if a, err := netip.ParseAddr(ip.v); ip.v != "" && (err != nil || !a.Is4()) {
+			errs = append(errs, fmt.Errorf("%s.%s %q: want an IPv4 address", where, ip.field, ip.v))
+		}
+	}
+	if in.NatIP != "" && in.NoExternalIP {
+		errs = append(errs, fmt.Errorf("%s: natIP %q and noExternalIP: want one of them", where, in.NatIP))
+	}
+	if in.ServiceAccount != "" && !email.MatchString(in.ServiceAccount) {
+		errs = append(errs, fmt.Errorf("%s.serviceAccount %q: want an email address", where, in.ServiceAccount))
+	}
+	return errs
 }

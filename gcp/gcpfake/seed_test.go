@@ -52,6 +52,14 @@ func TestParseSeedErrors(t *testing.T) {
 		{"metadata key", project(`, "metadata": [{"key": "ssh keys", "value": "x"}]`), []string{"metadata: Invalid value for field 'resource.items[0].key'"}},
 		{"duplicate metadata key", project(`, "metadata": [{"key": "a", "value": "x"}, {"key": "a", "value": "y"}]`), []string{"duplicate keys: a"}},
 		{"instance zone", project(`, "instances": [{"zone": "europe", "name": "vm-1"}]`), []string{`instances[0] (vm-1).zone "europe"`}},
+		{"instance status", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "status": "UP"}]`), []string{`instances[0] (vm-1).status "UP"`}},
+		{"instance label", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "labels": {"Env": "prod"}}]`), []string{`instances[0] (vm-1).labels "Env"`}},
+		{"instance label value", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "labels": {"env": "Prod"}}]`), []string{`labels "env": "Prod"`}},
+		{"instance natIP", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "natIP": "2001:db8::1"}]`), []string{`instances[0] (vm-1).natIP "2001:db8::1": want an IPv4 address`}},
+		{"instance networkIP", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "networkIP": "10.0.0"}]`), []string{`.networkIP "10.0.0"`}},
+		{"natIP and no external IP", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "natIP": "34.1.2.3", "noExternalIP": true}]`), []string{"natIP \"34.1.2.3\" and noExternalIP"}},
+		{"service account", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "serviceAccount": "default"}]`), []string{`serviceAccount "default"`}},
+		{"windows not a bool", project(`, "instances": [{"zone": "europe-west1-b", "name": "vm-1", "windows": "yes"}]`), []string{"field projects.instances.windows", "got JSON string"}},
 		{"forbidden name", `{` + org + `, "forbidden": ["projects/nope"]}`, []string{`forbidden[0] "projects/nope"`}},
 	}
 	for _, tt := range tests {
