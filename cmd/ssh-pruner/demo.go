@@ -84,8 +84,22 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	if err := finish(cfg, rep, stdout); err != nil || !cfg.apply {
+	if err := finish(cfg, rep, stdout); err != nil {
 		return err
+	}
+	if cfg.output == "text" {
+		// Who can still get in, once the plan is applied or as it stands.
+		acc, err := accessScan(ctx, cfg, scope, client, seed.Clock)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+		if err := acc.WriteText(stdout); err != nil {
+			return fmt.Errorf("write access report: %w", err)
+		}
+	}
+	if !cfg.apply {
+		return nil
 	}
 
 	// A second pass over what the first one wrote must find nothing to do:

@@ -20,6 +20,7 @@ Usage:
 Commands:
   run        prune the SSH keys of an organization, folders or projects (dry run unless --apply)
   schedule   run on a cron schedule, as a long-running worker
+  access     who can reach which VM through metadata SSH keys, until when (read-only)
   demo       run against a built-in fake organization: no Google account needed
   inspect    show how Google's guest agent reads each line of an ssh-keys value
   version    print the version
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRun(ctx, rest, stdin, stdout, stderr)
 	case "schedule":
 		return cmdSchedule(ctx, rest, stdin, stdout, stderr)
+	case "access":
+		return cmdAccess(ctx, rest, stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, stdin, stdout, stderr)
 	case "inspect":

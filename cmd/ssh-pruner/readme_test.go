@@ -172,13 +172,20 @@ func TestReadmeFlagsTable(t *testing.T) {
 	}
 }
 
-// TestReadmeDemoSummary keeps the summary line the README quotes equal to
-// what the demo prints (testdata/demo.txt, itself checked by TestDemo).
+// TestReadmeDemoSummary keeps the summary lines the README quotes equal to
+// what the demo prints (testdata/demo.txt, itself checked by TestDemo):
+// the run's summary, the posture, and the access report's last line.
 func TestReadmeDemoSummary(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
 	demo, err := os.ReadFile("testdata/demo.txt")
 	require.NoError(t, err)
-	lines := strings.Split(strings.TrimSpace(string(demo)), "\n")
-	require.Contains(t, string(readme), "\n"+lines[len(lines)-1]+"\n")
+	var quoted int
+	for _, l := range strings.Split(string(demo), "\n") {
+		if strings.HasPrefix(l, "12 projects: ") || strings.HasPrefix(l, "Posture, as found: ") || strings.Contains(l, " can reach them ") {
+			require.Contains(t, string(readme), "\n"+l+"\n")
+			quoted++
+		}
+	}
+	require.Equal(t, 3, quoted, "the demo prints the three lines the README quotes")
 }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+// TestAccessDemo runs the access command through Google's clients against
+// the demo organization. The demo has a project and a folder the caller
+// may not read: the answer is incomplete, it says where, and exits 1.
+func TestAccessDemo(t *testing.T) {
+	clearEnv(t)
+	for _, tc := range []struct {
+		args   []string
+		golden string
+	}{
+		{[]string{"access", "--demo"}, "access.txt"},
+		{[]string{"access", "--demo", "--by", "vm"}, "access-by-vm.txt"},
+	} {
+		out, errOut, code := cli(t, context.Background(), nil, tc.args...)
+		require.Equal(t, 1, code, "the demo holds a forbidden project: %s", errOut)
+		require.Empty(t, errOut)
+		golden(t, tc.golden, out)
+	}
+}
+
+func TestAccessJSONAndWritesNothing(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	before := takeSnapshot(t, f)
+	out, errOut, code := cli(t, context.Background(), nil, "access", "--organization", demoOrg, "--api-endpoint", url,
+		"--now", demoNow, "--output", "json", "--exclude-project", "hr-payroll")
+	require.Equal(t, 1, code, errOut)
+	require.Equal(t, before, takeSnapshot(t, f), "access writes nothing")
+	require.Zero(t, f.Calls("compute.instances.get"), "one listing per project, no call per VM")
+	var rep pruner.AccessReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Equal(t, []pruner.AccessGap{{Resource: "folders/529384716620", Reason: "forbidden"}}, rep.Gaps)
+	require.NotEmpty(t, rep.Identities)
+	require.Empty(t, rep.Identities[0].Keys[0].ExpireOn, "keys without expiry first")
+
+	// Scoped to a project that can be read whole, the answer is complete.
+	_, errOut, code = cli(t, context.Background(), nil, "access", "--project", "web-prod-eu", "--api-endpoint", url, "--now", demoNow)
+	require.Equal(t, 0, code, errOut)
+}
+
+func TestAccessUsage(t *testing.T) {
+	clearEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"access"}, "no scope"},
+		{[]string{"access", "--demo", "--by", "host"}, `--by "host"`},
+		{[]string{"access", "--demo", "--project", "p"}, "--demo reads the demo organization"},
+		{[]string{"access", "--demo", "--output", "yaml"}, `--output "yaml"`},
+	} {
+		_, errOut, code := cli(t, context.Background(), nil, tc.args...)
+		require.Equal(t, 2, code, "%v", tc.args)
+		require.Contains(t, errOut, tc.want)
+	}
+}

@@ -1,0 +1,196 @@
+package pruner
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+)
+
+// AccessReport answers who can reach which VM through metadata keys, and
+// until when. It changes nothing.
+type AccessReport struct {
+	Now time.Time `json:"now"`
+	// Identities groups the active keys by who holds them, keys without
+	// expiry first.
+	Identities []IdentityAccess `json:"identities"`
+	// VMs lists every VM seen, with the keys that open it.
+	VMs []VMReport `json:"vms"`
+	// Gaps names what could not be seen: the answer is incomplete there.
+	Gaps []AccessGap `json:"gaps"`
+}
+
+// Complete tells whether every project and zone of the scope was seen.
+func (r AccessReport) Complete() bool { return len(r.Gaps) == 0 }
+
+// AccessGap is a project, folder or zone whose VMs were not seen.
+type AccessGap struct {
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
+}
+
+// VMReport is one VM and the keys that open it now.
+type VMReport struct {
+	Project          string   `json:"project"`
+	Zone             string   `json:"zone"`
+	Name             string   `json:"name"`
+	Status           string   `json:"status,omitempty"`
+	Windows          bool     `json:"windows"`
+	OSLogin          bool     `json:"osLogin"`
+	BlockProjectKeys bool     `json:"blockProjectKeys"`
+	WindowsSSH       bool     `json:"windowsSsh,omitempty"`
+	Active           []VMKey  `json:"active"`
+	Dormant          int      `json:"dormant"`
+	Disagreements    []string `json:"disagreements,omitempty"`
+}
+
+// VMKey is a key line that opens a VM.
+type VMKey struct {
+	// Identity is the google-ssh userName, else the username.
+	Identity       string `json:"identity"`
+	Username       string `json:"username"`
+	GoogleUserName string `json:"googleUserName,omitempty"`
+	KeyType        string `json:"keyType"`
+	Fingerprint    string `json:"fingerprint"`
+	// ExpireOn is "" for a key that never expires (keyparse.FormatTime).
+	ExpireOn    string `json:"expireOn,omitempty"`
+	Level       Level  `json:"level"`
+	MetadataKey string `json:"metadataKey"`
+}
+
+// IdentityAccess is what one identity can reach.
+type IdentityAccess struct {
+	Identity string        `json:"identity"`
+	Keys     []IdentityKey `json:"keys"`
+}
+
+// IdentityKey is one key of an identity and the VMs it opens.
+type IdentityKey struct {
+	Username    string   `json:"username"`
+	KeyType     string   `json:"keyType"`
+	Fingerprint string   `json:"fingerprint"`
+	ExpireOn    string   `json:"expireOn,omitempty"`
+	Projects    []string `json:"projects"`
+	// VMs are named project/zone/name.
+	VMs []string `json:"vms"`
+}
+
+// VMReportOf is the access report of one VM.
+func VMReportOf(in Instance, project Metadata, now time.Time) VMReport {
+	a := EffectiveAccess(in.vm(project), now)
+	vr := VMReport{
+		Project: in.Project, Zone: in.Zone, Name: in.Name, Status: in.Status, Windows: in.Windows,
+		OSLogin: a.OSLogin, BlockProjectKeys: a.BlockProjectKeys, WindowsSSH: a.WindowsSSH,
+		Active: []VMKey{}, Disagreements: a.Disagreements,
+	}
+	for _, k := range a.Keys {
+		switch k.State {
+		case AccessDormant:
+			vr.Dormant++
+		case AccessActive:
+			vr.Active = append(vr.Active, vmKey(k))
+		}
+	}
+	return vr
+}
+
+func vmKey(k KeyAccess) VMKey {
+	l := k.Line
+	vk := VMKey{
+		Username: l.DisplayUser(), KeyType: keyparse.Printable(l.KeyType), Fingerprint: l.Fingerprint,
+		Level: k.Level, MetadataKey: k.MetadataKey,
+	}
+	if l.Google != nil {
+		vk.GoogleUserName = keyparse.Printable(l.Google.UserName)
+	}
+	if l.Expires() {
+		vk.ExpireOn = keyparse.FormatTime(l.ExpireOn)
+	}
+	vk.Identity = cmp.Or(vk.GoogleUserName, vk.Username)
+	return vk
+}
+
+// Finish sorts the VMs and gaps and groups the active keys by identity:
+// identities holding a key without expiry first, then by name; within one,
+// keys without expiry first, then by expiry.
+func (r *AccessReport) Finish() {
+	slices.SortFunc(r.VMs, func(a, b VMReport) int {
+		return cmp.Or(cmp.Compare(a.Project, b.Project), cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Name, b.Name))
+	})
+	slices.SortFunc(r.Gaps, func(a, b AccessGap) int { return cmp.Compare(a.Resource, b.Resource) })
+	if r.VMs == nil {
+		r.VMs = []VMReport{}
+	}
+	if r.Gaps == nil {
+		r.Gaps = []AccessGap{}
+	}
+
+	type keyID struct{ identity, username, fingerprint, expireOn string }
+	byKey := map[keyID]*IdentityKey{}
+	byIdentity := map[string][]*IdentityKey{}
+	for _, vm := range r.VMs {
+		name := vm.Project + "/" + vm.Zone + "/" + vm.Name
+		for _, k := range vm.Active {
+			id := keyID{k.Identity, k.Username, k.Fingerprint, k.ExpireOn}
+			ik := byKey[id]
+			if ik == nil {
+				ik = &IdentityKey{Username: k.Username, KeyType: k.KeyType, Fingerprint: k.Fingerprint, ExpireOn: k.ExpireOn}
+				byKey[id] = ik
+				byIdentity[k.Identity] = append(byIdentity[k.Identity], ik)
+			}
+			if !slices.Contains(ik.VMs, name) {
+				ik.VMs = append(ik.VMs, name)
+			}
+			if !slices.Contains(ik.Projects, vm.Project) {
+				ik.Projects = append(ik.Projects, vm.Project)
+			}
+		}
+	}
+	r.Identities = []IdentityAccess{}
+	for identity, keys := range byIdentity {
+		ia := IdentityAccess{Identity: identity}
+		for _, k := range keys {
+			ia.Keys = append(ia.Keys, *k)
+		}
+		slices.SortFunc(ia.Keys, func(a, b IdentityKey) int {
+			return cmp.Or(expiryOrder(a.ExpireOn, b.ExpireOn), cmp.Compare(a.Fingerprint, b.Fingerprint), cmp.Compare(a.Username, b.Username))
+		})
+		r.Identities = append(r.Identities, ia)
+	}
+	slices.SortFunc(r.Identities, func(a, b IdentityAccess) int {
+		pa, pb := a.Keys[0].ExpireOn == "", b.Keys[0].ExpireOn == ""
+		switch {
+		case pa && !pb:
+			return -1
+		case pb && !pa:
+			return 1
+		}
+		return cmp.Compare(a.Identity, b.Identity)
+	})
+}
+
+// expiryOrder puts "" (never) first, then the expiries in time order.
+// FormatTime's text sorts as time within years 0..9999; a year before
+// carries a "-", one after a "+".
+func expiryOrder(a, b string) int {
+	switch {
+	case a == b:
+		return 0
+	case a == "":
+		return -1
+	case b == "":
+		return 1
+	}
+	return cmp.Or(cmp.Compare(yearRank(a), yearRank(b)), cmp.Compare(a, b))
+}
+
+func yearRank(s string) int {
+	switch s[0] {
+	case '-':
+		return 0
+	case '+':
+		return 2
+	}
+	return 1
+}
