@@ -24,8 +24,13 @@ type Guard struct {
 // item other than the key items that ssh-pruner ever makes, and one that
 // states what was already in force. Keeping a key line instead would keep
 // a key the policy removes.
+//
+// Not on Windows: there sshKeys neither grants nor blocks (the agent's
+// google_authorized_keys reads only ssh-keys and block-project-ssh-keys),
+// so emptying it opens nothing, and setting block-project-ssh-keys would
+// shut out project keys that work today.
 func guardBlock(in PlanInput, items []Item) ([]Item, *Guard) {
-	if in.Level != LevelInstance || !blocksProjectKeys(in.Metadata.Items) || blocksProjectKeys(items) {
+	if in.Level != LevelInstance || in.Windows || !blocksProjectKeys(in.Metadata.Items) || blocksProjectKeys(items) {
 		return items, nil
 	}
 	g := &Guard{Key: KeyBlockProjectKeys, Value: "TRUE", Reason: ReasonKeepBlocked}

@@ -48,8 +48,8 @@ func FuzzPlan(f *testing.F) {
 			}
 		}
 		md := Metadata{Fingerprint: "AAAAAAAAAAA=", Items: items}
-		for _, level := range []Level{LevelProject, LevelInstance} {
-			in := PlanInput{Level: level, Metadata: md}
+		for _, in := range []PlanInput{{Level: LevelProject}, {Level: LevelInstance}, {Level: LevelInstance, Windows: true}} {
+			in.Metadata = md
 			checkPlanInvariants(t, in, policy, now, PlanTarget(in, policy, now))
 		}
 	})

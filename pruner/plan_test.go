@@ -103,7 +103,14 @@ func checkPlanInvariants(t testing.TB, in PlanInput, policy Policy, now time.Tim
 		require.True(t, blocksProjectKeys(md.Items), "a guard keeps a block that was there")
 	}
 	if in.Level == LevelInstance {
-		require.Equal(t, blocksProjectKeys(md.Items), blocksProjectKeys(plan.Items), "an instance keeps blocking project keys as before")
+		// What the agent reads as blocking: on Linux a non-empty sshKeys
+		// too, on Windows block-project-ssh-keys alone.
+		before := EffectiveAccess(VM{Windows: in.Windows, Instance: md.Items}, now).BlockProjectKeys
+		after := EffectiveAccess(VM{Windows: in.Windows, Instance: plan.Items}, now).BlockProjectKeys
+		require.Equal(t, before, after, "an instance keeps blocking project keys as before")
+		if in.Windows {
+			require.Nil(t, plan.Guard, "sshKeys blocks nothing on Windows: no guard")
+		}
 	}
 	// Every line kept is in the result of its item, byte for byte, in order.
 	for i, it := range md.Items {
