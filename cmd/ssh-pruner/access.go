@@ -61,8 +61,8 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 
 	var scope pruner.Scope
 	if *demo {
-		if cfg.organization != "" || len(cfg.folders) > 0 || len(cfg.projects) > 0 || cfg.apiEndpoint != "" {
-			return usageErrorf("--demo reads the demo organization: no scope flags or --api-endpoint with it")
+		if cfg.organization != "" || len(cfg.folders) > 0 || len(cfg.projects) > 0 {
+			return usageErrorf("--demo reads the demo organization: no scope flags with it")
 		}
 		seed, err := gcpfake.ParseSeed(sshpruner.DemoOrganization)
 		if err != nil {

@@ -63,7 +63,7 @@ func TestInstancesAggregatedList(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, 2, pages)
-	require.ElementsMatch(t, []string{"zones/europe-west1-b/api-2", "zones/europe-west1-b/api-3", "zones/europe-west1-d/api-1"}, got)
+	require.ElementsMatch(t, []string{"zones/europe-west1-b/api-2", "zones/europe-west1-b/api-3", "zones/europe-west1-d/api-1", "zones/europe-west1-d/win-jump-1"}, got)
 
 	_, err = e.compute.Instances.AggregatedList("api-prod-7f3a").MaxResults(501).Do()
 	ge := apiErr(t, err, http.StatusBadRequest)
