@@ -3,6 +3,8 @@ package pruner
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"time"
 )
 
 // targetAttrs name a target in a log entry: the project, and for an
@@ -178,4 +180,35 @@ func (r *Reconciler) logSummary(rep Report) {
 		slog.Int(LogKeysRemoved, t.KeysRemoved),
 		slog.Int(LogKeysMoved, t.KeysMoved),
 	)
+}
+
+// logAccess logs, at debug level, one entry per key that opens the VM as
+// the run leaves it (what was written, else what was read): the
+// dashboards' "active keys per identity" and "VMs open to keys without
+// expiry" count these. Debug, because a large organization has many.
+func (r *Reconciler) logAccess(in Instance, project Metadata, now time.Time) {
+	log := r.logger()
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	vr := VMReportOf(in, project, now)
+	for _, k := range vr.Active {
+		log.LogAttrs(context.Background(), slog.LevelDebug, "key opens VM",
+			slog.String(LogEvent, EventAccess),
+			slog.String(LogProject, in.Project),
+			slog.String(LogZone, in.Zone),
+			slog.String(LogInstance, in.Name),
+			slog.String(LogIdentity, k.Identity),
+			slog.String(LogUsername, k.Username),
+			slog.String(LogGoogleUserName, k.GoogleUserName),
+			slog.String(LogKeyType, k.KeyType),
+			slog.String(LogFingerprint, k.Fingerprint),
+			slog.String(LogKeyLevel, string(k.Level)),
+			slog.String(LogMetadataKey, k.MetadataKey),
+			slog.String(LogExpireOn, k.ExpireOn),
+			slog.String(LogNoExpiry, strconv.FormatBool(k.ExpireOn == "")),
+			slog.Bool(LogDryRun, !r.Apply),
+			slog.String(LogRunID, r.RunID),
+		)
+	}
 }

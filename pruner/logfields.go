@@ -27,6 +27,9 @@ const (
 	LogKept           = "kept"
 	LogRemoved        = "removed"
 	LogMoved          = "moved"
+	LogIdentity       = "identity"
+	LogKeyLevel       = "keyLevel" // project or instance: where the key line lives
+	LogNoExpiry       = "noExpiry" // "true" for a key that never expires
 )
 
 // Attribute keys of the summary entry (EventSummary): the run's totals.
@@ -58,5 +61,6 @@ const (
 	EventInstance = "instance" // one instance's metadata: its outcome
 	EventFolder   = "folder"   // a folder that could not be listed
 	EventGuard    = "guard"    // an item set to keep access from widening
+	EventAccess   = "access"   // a key that opens a VM as the run leaves it
 	EventSummary  = "summary"  // the run's totals
 )

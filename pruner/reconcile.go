@@ -149,7 +149,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 // project handles a project's own metadata, then lists its instances and
 // queues each of them as a target of its own.
 func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *ProjectReport, q *workQueue) {
-	tr, md, read := r.target(ctx, Target{Project: p.ID}, nil, PlanInput{Level: LevelProject}, now)
+	tr, md, projectFinal, read := r.target(ctx, Target{Project: p.ID}, nil, PlanInput{Level: LevelProject}, now)
 	if tr.Outcome == OutcomeSkipped && tr.Reason == SkipForbidden && named {
 		// Named on purpose (a CI gate on one project): not being allowed
 		// to read it must not pass for clean.
@@ -187,9 +187,13 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	for j, in := range listing.Instances {
 		q.add(func() {
 			t := Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
-			tr, _, _ := r.target(ctx, t, &in.Metadata, PlanInput{Level: LevelInstance, Windows: in.Windows}, now)
+			tr, _, final, read := r.target(ctx, t, &in.Metadata, PlanInput{Level: LevelInstance, Windows: in.Windows}, now)
 			pr.Instances[j] = tr
 			r.finished(tr)
+			if read && tr.Reason != SkipGone {
+				in.Metadata = final
+				r.logAccess(in, projectFinal, now)
+			}
 		})
 	}
 }

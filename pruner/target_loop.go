@@ -16,20 +16,20 @@ const SkipGone = "not-found"
 // with (listed, for instances) or from a read, and with Apply write, again
 // from a fresh read whenever the write meets a concurrent change. A stale
 // plan is never written: each write carries the fingerprint of the read it
-// was planned from. It returns the report, the metadata first seen, and
-// whether it was seen at all.
-func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in PlanInput, now time.Time) (TargetReport, Metadata, bool) {
-	tr := TargetReport{Target: t, Windows: in.Windows}
+// was planned from. It returns the report, the metadata first seen, the
+// metadata as the run leaves it (what was written, else what was last read;
+// empty for a VM that is gone), and whether it was seen at all.
+func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in PlanInput, now time.Time) (tr TargetReport, first, final Metadata, read bool) {
+	tr = TargetReport{Target: t, Windows: in.Windows}
 	log := r.logger().With(targetAttrs(t)...)
 	attempts := max(1, r.MaxAttempts)
-	var first Metadata
 	for tr.Attempts = 1; ; tr.Attempts++ {
 		if err := ctx.Err(); err != nil {
 			if tr.Attempts == 1 {
 				tr.Outcome, tr.Attempts = OutcomeNotStarted, 0
-				return tr, first, false
+				return tr, first, final, false
 			}
-			return interrupted(tr, err), first, true
+			return interrupted(tr, err), first, final, true
 		}
 		var md Metadata
 		var err error
@@ -41,21 +41,22 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 		switch {
 		case errors.Is(err, ErrComputeDisabled):
 			tr.Outcome, tr.Reason = OutcomeSkipped, SkipComputeDisabled
-			return tr, first, false
+			return tr, first, final, false
 		case errors.Is(err, ErrForbidden):
 			tr.Outcome, tr.Reason = OutcomeSkipped, SkipForbidden
-			return tr, first, false
+			return tr, first, final, false
 		case errors.Is(err, ErrNotFound) && t.Level() == LevelInstance:
 			tr.Outcome, tr.Reason = OutcomeSkipped, SkipGone
-			return tr, first, tr.Attempts > 1
+			return tr, first, Metadata{}, tr.Attempts > 1
 		case ctx.Err() != nil:
-			return interrupted(tr, ctx.Err()), first, tr.Attempts > 1
+			return interrupted(tr, ctx.Err()), first, final, tr.Attempts > 1
 		case err != nil:
-			return failed(tr, fmt.Errorf("read metadata: %w", err)), first, tr.Attempts > 1
+			return failed(tr, fmt.Errorf("read metadata: %w", err)), first, final, tr.Attempts > 1
 		}
 		if tr.Attempts == 1 {
 			first = md
 		}
+		final = md
 
 		in.Metadata = md
 		plan := PlanTarget(in, r.Policy, now)
@@ -70,12 +71,12 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 		if !plan.Changed {
 			tr.Outcome = OutcomeUnchanged
 			r.logDecisions(log, plan)
-			return tr, first, true
+			return tr, first, final, true
 		}
 		if !r.Apply {
 			tr.Outcome = OutcomeWouldChange
 			r.logDecisions(log, plan)
-			return tr, first, true
+			return tr, first, final, true
 		}
 
 		// A write under way is let finish even when the run is interrupted:
@@ -85,9 +86,10 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 		cancel()
 		switch {
 		case err == nil:
+			final = Metadata{Items: plan.Items}
 			tr.Outcome = OutcomeChanged
 			r.logDecisions(log, plan)
-			return tr, first, true
+			return tr, first, final, true
 		case errors.Is(err, ErrConflict) && tr.Attempts < attempts:
 			log.LogAttrs(ctx, slog.LevelInfo, "metadata changed since read, planning again",
 				slog.Int(LogAttempt, tr.Attempts), slog.String(LogRunID, r.RunID))
@@ -95,12 +97,12 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 		case errors.Is(err, ErrNotFound) && t.Level() == LevelInstance:
 			tr.Outcome, tr.Reason, tr.Decisions = OutcomeSkipped, SkipGone, nil
 			tr.Kept, tr.Removed, tr.Moved, tr.Guard = 0, 0, 0, nil
-			return tr, first, true
+			return tr, first, Metadata{}, true
 		default:
 			// The report keeps what the write tried: it may have landed
 			// (a timeout, a lost answer), and a person must be able to
 			// check. The per-key log stays silent: nothing is confirmed.
-			return writeFailed(tr, fmt.Errorf("write metadata (attempt %d of %d): %w", tr.Attempts, attempts, err)), first, true
+			return writeFailed(tr, fmt.Errorf("write metadata (attempt %d of %d): %w", tr.Attempts, attempts, err)), first, final, true
 		}
 	}
 }
