@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
 )
@@ -36,7 +40,8 @@ esac
 // google-ssh entry with --ssh-key-expire-after, and to the instance's own
 // ssh-keys where block-project-ssh-keys is set. It connects to the
 // instance's natIP. With --dry-run gcloud prints the ssh command but
-// writes no key: it returns before it adds one.
+// writes no key: it returns before it adds one. Then ssh-pruner prunes
+// what gcloud wrote.
 func TestGcloudSSH(t *testing.T) {
 	gcloudPath, err := exec.LookPath("gcloud")
 	if err != nil {
@@ -179,6 +184,36 @@ func TestGcloudSSH(t *testing.T) {
 	}
 	require.Regexp(t, `path="/compute/v1/projects/web-prod-eu/zones/europe-west1-b/operations/operation-[-0-9a-f]+/wait\?alt=json" status=200`,
 		log.String(), "gcloud waited for the instance's operation")
+
+	// Then ssh-pruner, through Google's clients, on what gcloud wrote: the
+	// keys without expiry go, from the project and from the VM; the
+	// expiring one stays. The clock is the real one, as gcloud's was.
+	t.Run("then prune", func(t *testing.T) {
+		// Our own transport, closed at the end, so that the fake's
+		// graceful stop does not wait on this client's spare connections.
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		c, err := gcp.New(ctx, gcp.Options{Endpoint: url, HTTPClient: &http.Client{Transport: tr}})
+		require.NoError(t, err)
+		policy, err := pruner.NewPolicy(nil, false)
+		require.NoError(t, err)
+		r := &pruner.Reconciler{Lister: c, Store: c, Instances: c, Policy: policy, Apply: true,
+			Now: time.Now, Concurrency: 4, MaxAttempts: 3, RunID: "gcloud"}
+		rep, err := r.Run(ctx, pruner.Scope{Projects: []string{"api-prod-7f3a", "web-prod-eu"}})
+		require.NoError(t, err)
+		require.True(t, rep.OK(), rep.Summary())
+		var testerKeys []string
+		for _, l := range projectKeys("api-prod-7f3a") {
+			if strings.HasPrefix(l, keyUser+":") {
+				testerKeys = append(testerKeys, l)
+			}
+		}
+		require.Len(t, testerKeys, 1, "of gcloud's two project keys only the expiring one stays: %q", testerKeys)
+		require.Contains(t, testerKeys[0], "google-ssh")
+		for _, l := range lines(value(instance("web-prod-eu", "europe-west1-b", "web-eu-1").Metadata, "ssh-keys")) {
+			require.False(t, strings.HasPrefix(l, keyUser+":"), "gcloud's instance key without expiry is pruned: %s", l)
+		}
+	})
 }
 
 // natIPOf is the external address of an instance's nic0; without one,
