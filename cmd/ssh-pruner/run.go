@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"net/url"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
@@ -134,17 +137,16 @@ func (c *runConfig) prepare() (pruner.Scope, error) {
 	if _, err := c.clock(); err != nil {
 		return scope, err
 	}
-	if c.reportFile != "" {
-		f, err := os.OpenFile(c.reportFile, os.O_WRONLY|os.O_CREATE, 0o644)
-		if err != nil {
-			return scope, usageErrorf("--report: %v", err)
-		}
-		f.Close()
-	}
 	return scope, nil
 }
 
-// check validates the flags that do not depend on the scope.
+// minQPS is the lowest --qps taken: below it a run of a few thousand calls
+// would take days, which no one means.
+const minQPS = 0.1
+
+// check validates the flags that do not depend on the scope: values,
+// patterns, the endpoint, and that the --report file's directory takes a
+// new file. Everything is checked before any connection is made.
 func (c *runConfig) check() error {
 	if c.output != "text" && c.output != "json" {
 		return usageErrorf("--output %q: want text or json", c.output)
@@ -152,8 +154,8 @@ func (c *runConfig) check() error {
 	if c.concurrency < 1 {
 		return usageErrorf("--concurrency %d: want at least 1", c.concurrency)
 	}
-	if c.qps < 0 {
-		return usageErrorf("--qps %v: want 0 (no limit) or more", c.qps)
+	if math.IsNaN(c.qps) || math.IsInf(c.qps, 0) || c.qps < 0 || (c.qps > 0 && c.qps < minQPS) {
+		return usageErrorf("--qps %v: want 0 (no limit) or at least %v", c.qps, minQPS)
 	}
 	if c.maxKeyLifetime < 0 {
 		return usageErrorf("--max-key-lifetime %v: want 0 (no limit) or more", c.maxKeyLifetime)
@@ -161,7 +163,61 @@ func (c *runConfig) check() error {
 	if c.maxAttempts < 1 {
 		return usageErrorf("--max-attempts %d: want at least 1", c.maxAttempts)
 	}
+	if _, err := c.policy(); err != nil {
+		return err
+	}
+	if err := checkEndpoint(c.apiEndpoint); err != nil {
+		return err
+	}
+	if c.reportFile != "" {
+		if err := checkWritableDir(c.reportFile); err != nil {
+			return usageErrorf("--report %s: %v", c.reportFile, err)
+		}
+	}
 	return nil
+}
+
+// policy builds the pruning policy of the flags.
+func (c *runConfig) policy() (pruner.Policy, error) {
+	policy, err := pruner.NewPolicy(c.googleManagedUsers, c.keepMisplaced)
+	if err != nil {
+		return policy, usageErrorf("--google-managed-user: %v", err)
+	}
+	policy.MaxLifetime = c.maxKeyLifetime
+	return policy, nil
+}
+
+// checkEndpoint refuses an --api-endpoint that is no http(s) URL with a
+// host: Google's clients would fail on it later, some by panicking.
+func checkEndpoint(endpoint string) error {
+	if endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+		return usageErrorf("--api-endpoint %q: not a URL", endpoint)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return usageErrorf("--api-endpoint %q: want an http:// or https:// URL", endpoint)
+	case u.Host == "":
+		return usageErrorf("--api-endpoint %q: no host", endpoint)
+	case u.RawQuery != "" || u.Fragment != "":
+		return usageErrorf("--api-endpoint %q: a base URL takes no query or fragment", endpoint)
+	}
+	return nil
+}
+
+// checkWritableDir tells whether a new file can be created next to path,
+// without touching path itself: the report is written there at the end,
+// through a temporary file and a rename.
+func checkWritableDir(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 func (c *runConfig) clock() (func() time.Time, error) {
@@ -231,11 +287,10 @@ type backend interface {
 
 // reconcile runs one pass of the reconciler with the configuration.
 func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backend, logger *slog.Logger) (pruner.Report, error) {
-	policy, err := pruner.NewPolicy(cfg.googleManagedUsers, cfg.keepMisplaced)
+	policy, err := cfg.policy()
 	if err != nil {
-		return pruner.Report{}, usageErrorf("--google-managed-user: %v", err)
+		return pruner.Report{}, err
 	}
-	policy.MaxLifetime = cfg.maxKeyLifetime
 	now, err := cfg.clock()
 	if err != nil {
 		return pruner.Report{}, err
@@ -291,13 +346,32 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 	return nil
 }
 
+// writeJSONFile writes v to path whole or not at all: to a temporary file
+// in the same directory, then renamed over path. A reader never sees half
+// a report, and a failed write leaves no stale one in its place.
 func writeJSONFile(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-report-*")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(append(data, '\n'))
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
 }
