@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/time/rate"
 	crm "google.golang.org/api/cloudresourcemanager/v3"
@@ -46,6 +47,8 @@ type Options struct {
 	ListConcurrency int
 	// HTTPClient replaces the client built from the options above (tests).
 	HTTPClient *http.Client
+	// CallTimeout bounds one attempt of a call; 0 for DefaultCallTimeout.
+	CallTimeout time.Duration
 }
 
 // Client talks to Google Cloud. It is safe for concurrent use.
@@ -58,6 +61,7 @@ type Client struct {
 	pageSize int64
 
 	listConcurrency int
+	callTimeout     time.Duration
 }
 
 // New makes a Client. Without Options.Endpoint it uses Application Default
@@ -92,7 +96,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		return append(append([]option.ClientOption{}, common...), option.WithEndpoint(base+path))
 	}
 
-	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize, listConcurrency: o.ListConcurrency}
+	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize, listConcurrency: o.ListConcurrency, callTimeout: o.CallTimeout}
 	if c.listConcurrency <= 0 {
 		c.listConcurrency = 8
 	}

@@ -25,6 +25,9 @@ func classify(err error) error {
 	if !errors.As(err, &ge) {
 		return err
 	}
+	if !wellFormed(ge) {
+		return &mappedError{err: err} // no body to tell why: a failure, never a skip
+	}
 	switch ge.Code {
 	case http.StatusPreconditionFailed:
 		return &mappedError{sentinel: pruner.ErrConflict, err: err}

@@ -18,11 +18,6 @@ var _ pruner.InstanceStore = (*Client)(nil)
 // (and its default): one call per 500 instances.
 const instancePageSize = 500
 
-// maxInstancePages bounds the pages of one project's listing, so that a
-// server handing out page tokens forever cannot hold a run: 5,000,000
-// instances, far past Compute's quotas.
-const maxInstancePages = 10_000
-
 // ListInstances lists every instance of a project, in every zone, with the
 // metadata and fingerprint each was listed with (compute.instances.
 // aggregatedList, every page). It asks for partial success, so that a zone
@@ -32,24 +27,19 @@ const maxInstancePages = 10_000
 func (c *Client) ListInstances(ctx context.Context, projectID string) (pruner.InstanceListing, error) {
 	var out pruner.InstanceListing
 	seen := map[string]bool{}
+	var pg pages
 	token := ""
-	for page := 1; ; page++ {
-		if page > maxInstancePages {
-			return out, fmt.Errorf("list instances of project %s: more than %d pages", projectID, maxInstancePages)
-		}
+	for {
 		call := c.compute.Instances.AggregatedList(projectID).MaxResults(instancePageSize).PageToken(token).Context(ctx)
 		var resp *compute.InstanceAggregatedList
-		err := c.call(ctx, "compute.instances.aggregatedList", func() (err error) {
+		err := c.call(ctx, "compute.instances.aggregatedList", func(ctx context.Context) (err error) {
 			// returnPartialSuccess is a parameter of the API that this
 			// client version has no setter for.
-			resp, err = call.Do(googleapi.QueryParameter("returnPartialSuccess", "true"))
-			return err
+			resp, err = call.Context(ctx).Do(googleapi.QueryParameter("returnPartialSuccess", "true"))
+			return present(resp, err)
 		})
 		if err != nil {
 			return out, fmt.Errorf("list instances of project %s: %w", projectID, err)
-		}
-		if resp == nil {
-			return out, fmt.Errorf("list instances of project %s: empty answer", projectID)
 		}
 		for scope, scoped := range resp.Items {
 			if scoped.Warning != nil && scoped.Warning.Code == "UNREACHABLE" && !seen[scope] {
@@ -68,14 +58,13 @@ func (c *Client) ListInstances(ctx context.Context, projectID string) (pruner.In
 				out.Unreachable = append(out.Unreachable, u)
 			}
 		}
-		next := resp.NextPageToken
-		if next == "" {
+		token = resp.NextPageToken
+		if done, err := pg.next(token); done || err != nil {
+			if err != nil {
+				return out, fmt.Errorf("list instances of project %s: %w", projectID, err)
+			}
 			return out, nil
 		}
-		if next == token {
-			return out, fmt.Errorf("list instances of project %s: the server gave the same page token twice", projectID)
-		}
-		token = next
 	}
 }
 

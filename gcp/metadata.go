@@ -13,9 +13,9 @@ import (
 // ProjectMetadata reads the commonInstanceMetadata of a project.
 func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (pruner.Metadata, error) {
 	var p *compute.Project
-	err := c.call(ctx, "compute.projects.get", func() (err error) {
+	err := c.call(ctx, "compute.projects.get", func(ctx context.Context) (err error) {
 		p, err = c.compute.Projects.Get(projectID).Fields("commonInstanceMetadata").Context(ctx).Do()
-		return err
+		return present(p, err)
 	})
 	if err != nil {
 		return pruner.Metadata{}, fmt.Errorf("get metadata of project %s: %w", projectID, err)
@@ -33,9 +33,9 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pr
 	// was lost, the retry gets the same operation back instead of a 412,
 	// and the run reports the keys it removed.
 	id := uuid.NewString()
-	err := c.call(ctx, "compute.projects.setCommonInstanceMetadata", func() (err error) {
+	err := c.call(ctx, "compute.projects.setCommonInstanceMetadata", func(ctx context.Context) (err error) {
 		op, err = c.compute.Projects.SetCommonInstanceMetadata(projectID, toCompute(md)).RequestId(id).Context(ctx).Do()
-		return err
+		return present(op, err)
 	})
 	if err == nil {
 		err = c.waitGlobal(ctx, projectID, op)
@@ -49,9 +49,9 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pr
 // InstanceMetadata reads the metadata of an instance.
 func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name string) (pruner.Metadata, error) {
 	var in *compute.Instance
-	err := c.call(ctx, "compute.instances.get", func() (err error) {
+	err := c.call(ctx, "compute.instances.get", func(ctx context.Context) (err error) {
 		in, err = c.compute.Instances.Get(projectID, zone, name).Fields("metadata").Context(ctx).Do()
-		return err
+		return present(in, err)
 	})
 	if err != nil {
 		return pruner.Metadata{}, fmt.Errorf("get metadata of instance %s/%s/%s: %w", projectID, zone, name, err)
@@ -64,9 +64,9 @@ func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name str
 func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md pruner.Metadata) error {
 	var op *compute.Operation
 	id := uuid.NewString() // as in SetProjectMetadata
-	err := c.call(ctx, "compute.instances.setMetadata", func() (err error) {
+	err := c.call(ctx, "compute.instances.setMetadata", func(ctx context.Context) (err error) {
 		op, err = c.compute.Instances.SetMetadata(projectID, zone, name, toCompute(md)).RequestId(id).Context(ctx).Do()
-		return err
+		return present(op, err)
 	})
 	if err == nil {
 		err = c.waitZone(ctx, projectID, zone, op)

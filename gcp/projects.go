@@ -111,6 +111,7 @@ func skippable(err error) bool {
 
 func (c *Client) listProjects(ctx context.Context, parent string) ([]pruner.Project, error) {
 	var out []pruner.Project
+	var pg pages
 	token := ""
 	for {
 		call := c.crm.Projects.List().Parent(parent).ShowDeleted(true).PageToken(token).Context(ctx)
@@ -118,17 +119,23 @@ func (c *Client) listProjects(ctx context.Context, parent string) ([]pruner.Proj
 			call.PageSize(c.pageSize)
 		}
 		var resp *crm.ListProjectsResponse
-		err := c.call(ctx, "cloudresourcemanager.projects.list", func() (err error) {
-			resp, err = call.Do()
-			return err
+		err := c.call(ctx, "cloudresourcemanager.projects.list", func(ctx context.Context) (err error) {
+			resp, err = call.Context(ctx).Do()
+			return present(resp, err)
 		})
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range resp.Projects {
-			out = append(out, fromCRM(p))
+			if p != nil { // a null in the list is no project
+				out = append(out, fromCRM(p))
+			}
 		}
-		if token = resp.NextPageToken; token == "" {
+		token = resp.NextPageToken
+		if done, err := pg.next(token); done || err != nil {
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", parent, err)
+			}
 			return out, nil
 		}
 	}
@@ -136,6 +143,7 @@ func (c *Client) listProjects(ctx context.Context, parent string) ([]pruner.Proj
 
 func (c *Client) listFolders(ctx context.Context, parent string) ([]string, error) {
 	var out []string
+	var pg pages
 	token := ""
 	for {
 		call := c.crm.Folders.List().Parent(parent).PageToken(token).Context(ctx)
@@ -143,17 +151,23 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 			call.PageSize(c.pageSize)
 		}
 		var resp *crm.ListFoldersResponse
-		err := c.call(ctx, "cloudresourcemanager.folders.list", func() (err error) {
-			resp, err = call.Do()
-			return err
+		err := c.call(ctx, "cloudresourcemanager.folders.list", func(ctx context.Context) (err error) {
+			resp, err = call.Context(ctx).Do()
+			return present(resp, err)
 		})
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range resp.Folders {
-			out = append(out, f.Name)
+			if f != nil {
+				out = append(out, f.Name)
+			}
 		}
-		if token = resp.NextPageToken; token == "" {
+		token = resp.NextPageToken
+		if done, err := pg.next(token); done || err != nil {
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", parent, err)
+			}
 			return out, nil
 		}
 	}
@@ -161,9 +175,9 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 
 func (c *Client) project(ctx context.Context, id string) (pruner.Project, error) {
 	var p *crm.Project
-	err := c.call(ctx, "cloudresourcemanager.projects.get", func() (err error) {
+	err := c.call(ctx, "cloudresourcemanager.projects.get", func(ctx context.Context) (err error) {
 		p, err = c.crm.Projects.Get("projects/" + id).Context(ctx).Do()
-		return err
+		return present(p, err)
 	})
 	if err != nil {
 		return pruner.Project{}, fmt.Errorf("get project %s: %w", id, err)

@@ -2,13 +2,16 @@ package gcp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/api/googleapi"
@@ -53,14 +56,18 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 
 // call runs one API call, waiting for the rate limiter before each attempt
 // and retrying what is worth retrying. method names the call in errors.
-func (c *Client) call(ctx context.Context, method string, do func() error) error {
+func (c *Client) call(ctx context.Context, method string, do func(ctx context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
 				return fmt.Errorf("%s: %w", method, err)
 			}
 		}
-		err := do()
+		// Each attempt is bounded: a server that accepts and never
+		// answers, or sends its answer byte by byte, costs one attempt.
+		actx, cancel := context.WithTimeout(ctx, c.attemptTimeout(method))
+		err := do(actx)
+		cancel()
 		if err == nil {
 			return nil
 		}
@@ -77,16 +84,37 @@ func (c *Client) call(ctx context.Context, method string, do func() error) error
 	}
 }
 
+// DefaultCallTimeout bounds one attempt of a call. An operation's wait,
+// which blocks on Google's side for up to two minutes before it answers
+// "still running", gets two and a half times as long.
+const DefaultCallTimeout = 60 * time.Second
+
+func (c *Client) attemptTimeout(method string) time.Duration {
+	d := c.callTimeout
+	if d <= 0 {
+		d = DefaultCallTimeout
+	}
+	if strings.HasSuffix(method, "Operations.wait") {
+		return d * 5 / 2
+	}
+	return d
+}
+
 // shouldRetry tells whether err is transient, with the wait the server
 // asked for, if any.
 func shouldRetry(ctx context.Context, err error) (time.Duration, bool) {
 	if ctx.Err() != nil {
 		return 0, false
 	}
+	if brokenAnswer(err) {
+		// A read is idempotent, and a write carries its request id: the
+		// retry of an answer cut short lands once.
+		return 0, true
+	}
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {
 		switch {
-		case ge.Code == http.StatusTooManyRequests, ge.Code >= 500, rateLimited(ge):
+		case ge.Code == http.StatusTooManyRequests, ge.Code >= 500, rateLimited(ge), !wellFormed(ge):
 			return retryAfter(ge.Header), true
 		default:
 			return 0, false
@@ -136,4 +164,31 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// brokenAnswer tells an answer that did not arrive whole: a body cut short
+// or that is not the JSON it claims, or a null where a resource belongs.
+func brokenAnswer(err error) bool {
+	var se *json.SyntaxError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &se) || errors.Is(err, errEmptyAnswer)
+}
+
+// wellFormed tells a Google error whose body was read: a status without
+// one (a body cut short, a proxy's page) says nothing about why, and no
+// skip reason may be drawn from it.
+func wellFormed(ge *googleapi.Error) bool {
+	return ge.Message != "" || len(ge.Errors) > 0 || len(ge.Details) > 0
+}
+
+// errEmptyAnswer is a call that succeeded with the body null: Google's
+// clients then hand back a nil resource.
+var errEmptyAnswer = errors.New("the server answered with an empty resource (null)")
+
+// present turns a nil resource from a call that did not fail into
+// errEmptyAnswer, so that no caller dereferences it.
+func present[T any](v *T, err error) error {
+	if err == nil && v == nil {
+		return errEmptyAnswer
+	}
+	return err
 }

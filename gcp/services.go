@@ -17,9 +17,9 @@ const ComputeService = "compute.googleapis.com"
 func (c *Client) ComputeEnabled(ctx context.Context, projectID string) (bool, error) {
 	name := "projects/" + projectID + "/services/" + ComputeService
 	var s *serviceusage.GoogleApiServiceusageV1Service
-	err := c.call(ctx, "serviceusage.services.get", func() (err error) {
+	err := c.call(ctx, "serviceusage.services.get", func(ctx context.Context) (err error) {
 		s, err = c.usage.Services.Get(name).Context(ctx).Do()
-		return err
+		return present(s, err)
 	})
 	if err != nil {
 		return false, fmt.Errorf("get service %s of project %s: %w", ComputeService, projectID, err)
