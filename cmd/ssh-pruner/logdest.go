@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/cloudlog"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
 // Values of --log-destination.
@@ -89,6 +90,7 @@ func newRunLogger(ctx context.Context, cfg *runConfig, stderr io.Writer) (*slog.
 		LogName:                   c.name,
 		Level:                     cfg.logLevel.level,
 		Labels:                    map[string]string{"version": version()},
+		LabelAttrs:                []string{pruner.LogRunID, pruner.LogDryRun},
 		Fallback:                  fallback,
 		OnFailure:                 report,
 		ImpersonateServiceAccount: cfg.impersonate,

@@ -26,17 +26,12 @@ import (
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
 	mrpb "google.golang.org/genproto/googleapis/api/monitoredres"
-
-	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
 // DefaultLogName is the log the entries go to.
 const DefaultLogName = "ssh-pruner"
-
-// DefaultLabelAttrs are the top-level attributes also set as entry labels.
-var DefaultLabelAttrs = []string{pruner.LogRunID, pruner.LogDryRun}
 
 // Options configure a Handler.
 type Options struct {
@@ -49,7 +44,7 @@ type Options struct {
 	// Labels are set on every entry, such as {"version": "v1.2.3"}.
 	Labels map[string]string
 	// LabelAttrs name the top-level attributes whose values also become
-	// entry labels; default DefaultLabelAttrs.
+	// entry labels (ssh-pruner: runId, dryRun); none by default.
 	LabelAttrs []string
 	// Resource is the monitored resource; nil detects it with
 	// DetectResource and Env.
@@ -118,9 +113,6 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	}
 	if o.Level == nil {
 		o.Level = slog.LevelInfo
-	}
-	if o.LabelAttrs == nil {
-		o.LabelAttrs = DefaultLabelAttrs
 	}
 	if o.ProbeTimeout <= 0 {
 		o.ProbeTimeout = 15 * time.Second

@@ -176,6 +176,7 @@ func TestRemovedKeyEntry(t *testing.T) {
 	h, err := New(context.Background(), Options{
 		Project:       "sec-project",
 		Labels:        map[string]string{"version": "v1.2.3"},
+		LabelAttrs:    []string{pruner.LogRunID, pruner.LogDryRun},
 		Env:           gkeEnv(),
 		ClientOptions: clientOptions(addr),
 		OnFailure:     func(err error) { t.Errorf("cloud logging failed: %v", err) },
