@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
 	crm "google.golang.org/api/cloudresourcemanager/v3"
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/impersonate"
@@ -37,8 +36,11 @@ type Options struct {
 	QuotaProject string
 	// UserAgent identifies the tool, e.g. ssh-pruner/v1.0.0.
 	UserAgent string
-	// QPS bounds the requests per second, retries included; 0 for no limit.
+	// QPS caps the requests per second of the whole client, retries
+	// included; 0 for no overall cap (the per-API Rates still hold).
 	QPS float64
+	// Rates are the per-API rates; a zero field takes DefaultRates'.
+	Rates Rates
 	// Retry bounds the retries of 429, 5xx and transport errors.
 	Retry RetryPolicy
 	// PageSize asks for pages of this size when listing; 0 lets the server choose.
@@ -56,7 +58,7 @@ type Client struct {
 	crm      *crm.Service
 	usage    *serviceusage.Service
 	compute  *compute.Service
-	limiter  *rate.Limiter
+	limits   *limits
 	retry    RetryPolicy
 	pageSize int64
 
@@ -113,10 +115,13 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	// The services' own field rather than option.WithUserAgent, which is
 	// lost when an HTTP client is given (the fake, tests).
 	c.crm.UserAgent, c.usage.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent, o.UserAgent
-	if o.QPS > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(o.QPS), max(1, int(o.QPS)))
-	}
+	c.limits = newLimits(o.QPS, o.Rates)
 	return c, nil
+}
+
+// Stats says how many calls were retried and throttled so far.
+func (c *Client) Stats() Stats {
+	return Stats{Retries: c.limits.retries.Load(), Throttled: c.limits.throttled.Load()}
 }
 
 // localHTTPClient keeps enough idle connections to a local endpoint for a

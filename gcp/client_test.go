@@ -27,6 +27,10 @@ const demoOrg = "123456789012"
 // fastRetry keeps retries quick in tests; the policy is the same.
 var fastRetry = gcp.RetryPolicy{MaxAttempts: 6, Base: time.Millisecond, Cap: 5 * time.Millisecond}
 
+// fastRates lifts the per-API rates out of the way of tests that are not
+// about them.
+var fastRates = gcp.Rates{ResourceManager: 1e6, ServiceUsage: 1e6, ComputePerProject: 1e6}
+
 func demoSeed(t *testing.T) *gcpfake.Seed {
 	t.Helper()
 	seed, err := gcpfake.ParseSeed(sshpruner.DemoOrganization)
@@ -44,6 +48,9 @@ func serve(t *testing.T, seed *gcpfake.Seed, o gcp.Options) (*gcpfake.Fake, *gcp
 	o.Endpoint = srv.URL
 	if o.Retry == (gcp.RetryPolicy{}) {
 		o.Retry = fastRetry
+	}
+	if o.Rates == (gcp.Rates{}) {
+		o.Rates = fastRates
 	}
 	c, err := gcp.New(context.Background(), o)
 	require.NoError(t, err)

@@ -119,7 +119,7 @@ func (c *Client) listProjects(ctx context.Context, parent string) ([]pruner.Proj
 			call.PageSize(c.pageSize)
 		}
 		var resp *crm.ListProjectsResponse
-		err := c.call(ctx, "cloudresourcemanager.projects.list", func(ctx context.Context) (err error) {
+		err := c.call(ctx, "cloudresourcemanager.projects.list", "", func(ctx context.Context) (err error) {
 			resp, err = call.Context(ctx).Do()
 			return present(resp, err)
 		})
@@ -151,7 +151,7 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 			call.PageSize(c.pageSize)
 		}
 		var resp *crm.ListFoldersResponse
-		err := c.call(ctx, "cloudresourcemanager.folders.list", func(ctx context.Context) (err error) {
+		err := c.call(ctx, "cloudresourcemanager.folders.list", "", func(ctx context.Context) (err error) {
 			resp, err = call.Context(ctx).Do()
 			return present(resp, err)
 		})
@@ -175,7 +175,7 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 
 func (c *Client) project(ctx context.Context, id string) (pruner.Project, error) {
 	var p *crm.Project
-	err := c.call(ctx, "cloudresourcemanager.projects.get", func(ctx context.Context) (err error) {
+	err := c.call(ctx, "cloudresourcemanager.projects.get", "", func(ctx context.Context) (err error) {
 		p, err = c.crm.Projects.Get("projects/" + id).Context(ctx).Do()
 		return present(p, err)
 	})

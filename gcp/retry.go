@@ -54,14 +54,15 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 	return min(max(d, retryAfter), p.Cap)
 }
 
-// call runs one API call, waiting for the rate limiter before each attempt
-// and retrying what is worth retrying. method names the call in errors.
-func (c *Client) call(ctx context.Context, method string, do func(ctx context.Context) error) error {
+// call runs one API call, waiting for the rate limiters of its API (and
+// project, for Compute) before each attempt, retrying what is worth
+// retrying, and slowing that API down when Google says to. method names
+// the call in errors; project is the project it acts on ("" for none).
+func (c *Client) call(ctx context.Context, method, project string, do func(ctx context.Context) error) error {
+	lim := c.limits.of(method, project)
 	for attempt := 1; ; attempt++ {
-		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				return fmt.Errorf("%s: %w", method, err)
-			}
+		if err := c.limits.wait(ctx, lim); err != nil {
+			return fmt.Errorf("%s: %w", method, err)
 		}
 		// Each attempt is bounded: a server that accepts and never
 		// answers, or sends its answer byte by byte, costs one attempt.
@@ -69,7 +70,12 @@ func (c *Client) call(ctx context.Context, method string, do func(ctx context.Co
 		err := do(actx)
 		cancel()
 		if err == nil {
+			lim.recover(time.Now())
 			return nil
+		}
+		if throttled(err) {
+			lim.slowDown(time.Now())
+			c.limits.throttled.Add(1)
 		}
 		retryAfter, retryable := shouldRetry(ctx, err)
 		if !retryable {
@@ -78,10 +84,18 @@ func (c *Client) call(ctx context.Context, method string, do func(ctx context.Co
 		if attempt >= c.retry.MaxAttempts {
 			return fmt.Errorf("%s: gave up after %d attempts: %w", method, attempt, classify(err))
 		}
+		c.limits.retries.Add(1)
 		if err := sleepCtx(ctx, c.retry.backoff(attempt, retryAfter)); err != nil {
 			return fmt.Errorf("%s: %w (while retrying: %v)", method, err, classify(err))
 		}
 	}
+}
+
+// throttled tells an answer that says to slow down: 429, or Compute's 403
+// for an exhausted rate quota.
+func throttled(err error) bool {
+	var ge *googleapi.Error
+	return errors.As(err, &ge) && (ge.Code == http.StatusTooManyRequests || rateLimited(ge))
 }
 
 // DefaultCallTimeout bounds one attempt of a call. An operation's wait,

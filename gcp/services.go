@@ -17,7 +17,7 @@ const ComputeService = "compute.googleapis.com"
 func (c *Client) ComputeEnabled(ctx context.Context, projectID string) (bool, error) {
 	name := "projects/" + projectID + "/services/" + ComputeService
 	var s *serviceusage.GoogleApiServiceusageV1Service
-	err := c.call(ctx, "serviceusage.services.get", func(ctx context.Context) (err error) {
+	err := c.call(ctx, "serviceusage.services.get", "", func(ctx context.Context) (err error) {
 		s, err = c.usage.Services.Get(name).Context(ctx).Do()
 		return present(s, err)
 	})

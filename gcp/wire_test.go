@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -49,7 +50,7 @@ func serveProxy(t *testing.T, intercept func(p *proxy, w http.ResponseWriter, r 
 	p := &proxy{fake: f, intercept: intercept, n: map[string]int{}}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	c, err := gcp.New(context.Background(), gcp.Options{Endpoint: srv.URL, Retry: fastRetry})
+	c, err := gcp.New(context.Background(), gcp.Options{Endpoint: srv.URL, Retry: fastRetry, Rates: fastRates})
 	require.NoError(t, err)
 	return f, p, c
 }
@@ -113,4 +114,29 @@ func TestLostWriteAnswerIsNotAConflict(t *testing.T) {
 	}
 	require.Len(t, ids, 2, "two attempts")
 	require.Equal(t, ids[0], ids[1], "with the same request id")
+}
+
+// TestThrottledRunSlowsDownAndFinishes: Compute refuses past 2 requests a
+// second per project; the client's Compute rate (20) halves at each
+// pushback, the run completes without a failure, and the client counts
+// what it met.
+func TestThrottledRunSlowsDownAndFinishes(t *testing.T) {
+	f, err := gcpfake.New(demoSeed(t))
+	require.NoError(t, err)
+	f.SetRateQuota("compute.googleapis.com", 2)
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	c, err := gcp.New(context.Background(), gcp.Options{Endpoint: srv.URL,
+		Retry: gcp.RetryPolicy{MaxAttempts: 8, Base: 50 * time.Millisecond, Cap: time.Second}})
+	require.NoError(t, err)
+	policy, err := pruner.NewPolicy(nil, false)
+	require.NoError(t, err)
+	r := &pruner.Reconciler{Lister: c, Store: c, Instances: c, Policy: policy, Apply: true,
+		Now: func() time.Time { return e2eNow }, Concurrency: 16, MaxAttempts: 3, RunID: "throttled"}
+	rep, err := r.Run(context.Background(), pruner.Scope{Organization: demoOrg})
+	require.NoError(t, err)
+	require.Zero(t, rep.Totals.Failed+rep.Totals.Instances.Failed, rep.Summary())
+	st := c.Stats()
+	require.Positive(t, st.Throttled, "the quota was met")
+	require.GreaterOrEqual(t, st.Retries, st.Throttled)
 }

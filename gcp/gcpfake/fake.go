@@ -57,6 +57,8 @@ type Fake struct {
 	faultMu   sync.Mutex
 	faults    map[faultKey]Fault
 	hasFaults atomic.Bool
+	quota     quotas
+	hasQuotas atomic.Bool
 	rng       *rand.Rand
 }
 

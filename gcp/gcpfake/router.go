@@ -66,13 +66,19 @@ func (f *Fake) dispatch(method string, counter *atomic.Int64, h handler) http.Ha
 	return func(w http.ResponseWriter, r *http.Request) {
 		counter.Add(1)
 		c := &call{method: method}
-		if !f.hasFaults.Load() {
+		if !f.hasFaults.Load() && !f.hasQuotas.Load() {
 			h(w, r, c)
 			return
 		}
-		// Faults are set per project id; a project named by number is
-		// the same project.
+		// Faults and quotas are set per project id; a project named by
+		// number is the same project.
 		project, consumer := f.projectOf(r.PathValue("project"))
+		if f.hasQuotas.Load() {
+			if e := f.overQuota(serviceOf(method), project, consumer); e != nil {
+				writeError(w, e)
+				return
+			}
+		}
 		fl, status := f.faultFor(method, project)
 		c.fault = fl
 		if !sleepCtx(r.Context(), fl.Latency) {

@@ -1,0 +1,140 @@
+package gcp
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Rates are the request rates, per second, that the client keeps to, shaped
+// like Google's quotas: Resource Manager and Service Usage count a caller's
+// requests against its quota project, Compute counts them per project (a
+// run across many projects is bounded by its concurrency, not by one
+// number). Each rate drops when Google pushes back (429, or 403
+// rateLimitExceeded) and climbs back when it stops.
+type Rates struct {
+	// ResourceManager: 600 list and get requests a minute per quota
+	// project, documented; default 8 a second, below it.
+	ResourceManager float64
+	// ServiceUsage: default 4 a second.
+	ServiceUsage float64
+	// ComputePerProject: Compute's read and write rate quotas are per
+	// project and per minute, in the thousands; default 20 a second per
+	// project, below the smallest of them.
+	ComputePerProject float64
+}
+
+// DefaultRates are the rates used where Options.Rates leaves one zero.
+var DefaultRates = Rates{ResourceManager: 8, ServiceUsage: 4, ComputePerProject: 20}
+
+func (r Rates) withDefaults() Rates {
+	if r.ResourceManager <= 0 {
+		r.ResourceManager = DefaultRates.ResourceManager
+	}
+	if r.ServiceUsage <= 0 {
+		r.ServiceUsage = DefaultRates.ServiceUsage
+	}
+	if r.ComputePerProject <= 0 {
+		r.ComputePerProject = DefaultRates.ComputePerProject
+	}
+	return r
+}
+
+// Stats counts what the client met on the way.
+type Stats struct {
+	// Retries counts the attempts made again after a transient error.
+	Retries int64 `json:"retries"`
+	// Throttled counts the answers that said to slow down.
+	Throttled int64 `json:"throttled"`
+}
+
+// limits holds the client's limiters: an overall cap (--qps) and one
+// adaptive limiter per API, or per API and project for Compute.
+type limits struct {
+	overall *rate.Limiter // nil: no overall cap
+	rates   Rates
+	crm     *adaptive
+	usage   *adaptive
+
+	mu      sync.Mutex
+	compute map[string]*adaptive
+
+	retries, throttled atomic.Int64
+}
+
+func newLimits(qps float64, r Rates) *limits {
+	r = r.withDefaults()
+	l := &limits{rates: r, crm: newAdaptive(r.ResourceManager), usage: newAdaptive(r.ServiceUsage), compute: map[string]*adaptive{}}
+	if qps > 0 {
+		l.overall = rate.NewLimiter(rate.Limit(qps), max(1, int(qps)))
+	}
+	return l
+}
+
+// of is the limiter of a method, named by its id ("compute.projects.get"),
+// for a project.
+func (l *limits) of(method, project string) *adaptive {
+	switch {
+	case strings.HasPrefix(method, "cloudresourcemanager."):
+		return l.crm
+	case strings.HasPrefix(method, "serviceusage."):
+		return l.usage
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.compute[project]
+	if a == nil {
+		a = newAdaptive(l.rates.ComputePerProject)
+		l.compute[project] = a
+	}
+	return a
+}
+
+func (l *limits) wait(ctx context.Context, a *adaptive) error {
+	if l.overall != nil {
+		if err := l.overall.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	return a.lim.Wait(ctx)
+}
+
+// adaptive is a rate limiter that halves its rate when told to slow down,
+// down to a sixteenth of its base, and climbs back by a tenth of the base
+// for every second without pushback.
+type adaptive struct {
+	base float64
+	lim  *rate.Limiter
+
+	mu   sync.Mutex
+	last time.Time // the last pushback, or the last climb
+}
+
+func newAdaptive(r float64) *adaptive {
+	return &adaptive{base: r, lim: rate.NewLimiter(rate.Limit(r), max(1, int(r)))}
+}
+
+func (a *adaptive) slowDown(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.lim.SetLimitAt(now, rate.Limit(max(a.base/16, float64(a.lim.Limit())/2)))
+	a.last = now
+}
+
+func (a *adaptive) recover(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cur := float64(a.lim.Limit())
+	if cur >= a.base || now.Sub(a.last) < time.Second {
+		return
+	}
+	a.lim.SetLimitAt(now, rate.Limit(min(a.base, cur+a.base/10)))
+	a.last = now
+}
+
+// rate is the limiter's current rate, for tests.
+func (a *adaptive) rate() float64 { return float64(a.lim.Limit()) }

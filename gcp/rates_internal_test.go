@@ -1,0 +1,36 @@
+package gcp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAdaptiveRate(t *testing.T) {
+	a := newAdaptive(16)
+	now := time.Unix(0, 0)
+	a.slowDown(now)
+	require.Equal(t, 8.0, a.rate())
+	for range 10 {
+		a.slowDown(now)
+	}
+	require.Equal(t, 1.0, a.rate(), "never below a sixteenth of the base")
+	a.recover(now.Add(500 * time.Millisecond))
+	require.Equal(t, 1.0, a.rate(), "no climb within a second of the pushback")
+	a.recover(now.Add(1100 * time.Millisecond))
+	require.InDelta(t, 2.6, a.rate(), 1e-9, "a tenth of the base per second without pushback")
+	for i := range 20 {
+		a.recover(now.Add(time.Duration(2+i) * time.Second))
+	}
+	require.Equal(t, 16.0, a.rate(), "back to the base, never above")
+}
+
+func TestLimitsPerAPIAndProject(t *testing.T) {
+	l := newLimits(0, Rates{})
+	require.Same(t, l.of("cloudresourcemanager.projects.list", ""), l.of("cloudresourcemanager.folders.list", ""))
+	require.Same(t, l.of("compute.projects.get", "a"), l.of("compute.instances.setMetadata", "a"))
+	require.NotSame(t, l.of("compute.projects.get", "a"), l.of("compute.projects.get", "b"), "Compute's quotas are per project")
+	require.Equal(t, DefaultRates.ComputePerProject, l.of("compute.projects.get", "a").rate())
+	require.Nil(t, l.overall, "no overall cap unless asked")
+}
