@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -268,9 +267,7 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 	var err error
 	if cfg.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
+		err = writeReportJSON(stdout, rep)
 	} else {
 		err = rep.WriteText(stdout)
 	}
@@ -278,7 +275,7 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if cfg.reportFile != "" {
-		if err := writeJSONFile(cfg.reportFile, rep); err != nil {
+		if err := writeReportFile(cfg.reportFile, rep); err != nil {
 			return err
 		}
 	}
@@ -291,12 +288,16 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 	return nil
 }
 
-func writeJSONFile(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
+func writeReportFile(path string, rep pruner.Report) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("encode report: %w", err)
+		return fmt.Errorf("write report: %w", err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	err = writeReportJSON(f, rep)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
