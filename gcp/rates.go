@@ -31,6 +31,9 @@ type Rates struct {
 // DefaultRates are the rates used where Options.Rates leaves one zero.
 var DefaultRates = Rates{ResourceManager: 8, ServiceUsage: 4, ComputePerProject: 20}
 
+// unlimitedRates lift the per-API rates (an endpoint that is not Google).
+var unlimitedRates = Rates{ResourceManager: 1e9, ServiceUsage: 1e9, ComputePerProject: 1e9}
+
 func (r Rates) withDefaults() Rates {
 	if r.ResourceManager <= 0 {
 		r.ResourceManager = DefaultRates.ResourceManager

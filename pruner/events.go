@@ -179,6 +179,8 @@ func (r *Reconciler) logSummary(rep Report) {
 		slog.Int(LogKeysKept, t.KeysKept),
 		slog.Int(LogKeysRemoved, t.KeysRemoved),
 		slog.Int(LogKeysMoved, t.KeysMoved),
+		slog.Int64(LogAPIRetries, t.APIRetries),
+		slog.Int64(LogAPIThrottled, t.APIThrottled),
 	)
 }
 

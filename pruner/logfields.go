@@ -52,6 +52,8 @@ const (
 	LogKeysKept            = "keysKept"
 	LogKeysRemoved         = "keysRemoved"
 	LogKeysMoved           = "keysMoved"
+	LogAPIRetries          = "apiRetries"
+	LogAPIThrottled        = "apiThrottled"
 )
 
 // Values of LogEvent.

@@ -142,6 +142,9 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	rep.Projects = append(rep.Projects, results...)
 	rep.Interrupted = ctx.Err() != nil
 	rep.total()
+	if cc, ok := r.Store.(CallCounter); ok {
+		rep.Totals.APIRetries, rep.Totals.APIThrottled = cc.CallStats()
+	}
 	r.logSummary(rep)
 	return rep, nil
 }

@@ -117,6 +117,11 @@ type Totals struct {
 	KeysMoved              int `json:"keysMoved"`
 	// Posture adds up the projects' postures.
 	Posture Posture `json:"posture"`
+	// APIRetries counts the calls made again after a transient error, and
+	// APIThrottled the answers that said to slow down, when the store
+	// counts them (CallCounter).
+	APIRetries   int64 `json:"apiRetries"`
+	APIThrottled int64 `json:"apiThrottled"`
 }
 
 // InstanceTotals counts instance targets by outcome.

@@ -161,6 +161,9 @@ func (r Report) Summary() string {
 		removed, moved = "to remove", "to move"
 	}
 	fmt.Fprintf(&b, "; keys: %d %s, %d %s, %d kept", t.KeysRemoved, removed, t.KeysMoved, moved, t.KeysKept)
+	if t.APIRetries > 0 || t.APIThrottled > 0 {
+		fmt.Fprintf(&b, "; API calls retried: %d (%d throttled)", t.APIRetries, t.APIThrottled)
+	}
 	switch {
 	case r.Interrupted:
 		b.WriteString(" (interrupted)")

@@ -78,3 +78,9 @@ type MetadataStore interface {
 	// A stale fingerprint gives an error that wraps ErrConflict.
 	SetProjectMetadata(ctx context.Context, projectID string, md Metadata) error
 }
+
+// CallCounter is a store that counts the calls it retried and the answers
+// that told it to slow down; the run's totals carry them.
+type CallCounter interface {
+	CallStats() (retries, throttled int64)
+}

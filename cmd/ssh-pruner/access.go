@@ -43,7 +43,7 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	addScopeFlags(fs, cfg)
 	fs.Var(&cfg.exclude, "exclude-project", "project `ID` to leave out (repeatable)")
 	fs.IntVar(&cfg.concurrency, "concurrency", pruner.DefaultConcurrency, "projects read at once")
-	fs.Float64Var(&cfg.qps, "qps", 20, "most API requests per second, retries included; 0 for no limit")
+	fs.Float64Var(&cfg.qps, "qps", 0, "overall cap on API requests per second, retries included; 0 for none (per-API rates shaped like Google's quotas always hold)")
 	fs.StringVar(&cfg.output, "output", "text", "report format on stdout: text or json")
 	by := fs.String("by", "identity", "group the text report by identity or by vm")
 	demo := fs.Bool("demo", false, "read the built-in demo organization (as ssh-pruner demo does) instead of Google")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -86,7 +85,7 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.BoolVar(&c.apply, "apply", false, "write the changes; without it nothing is written (dry run)")
 	fs.BoolVar(&c.instances, "instances", true, "also prune each instance's own metadata; --instances=false leaves instances alone")
 	fs.IntVar(&c.concurrency, "concurrency", pruner.DefaultConcurrency, "targets (projects and VMs) handled at once")
-	fs.Float64Var(&c.qps, "qps", 20, "most API requests per second, retries included; 0 for no limit")
+	fs.Float64Var(&c.qps, "qps", 0, "overall cap on API requests per second, retries included; 0 for none (per-API rates shaped like Google's quotas always hold)")
 	fs.IntVar(&c.maxAttempts, "max-attempts", pruner.DefaultMaxAttempts, "read-plan-write rounds per project when its metadata keeps changing under us")
 	fs.StringVar(&c.output, "output", "text", "report format on stdout: text or json")
 	fs.StringVar(&c.reportFile, "report", "", "also write the JSON report to `FILE`")
@@ -323,9 +322,7 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 	var err error
 	if cfg.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
+		err = writeReportJSON(stdout, rep)
 	} else {
 		err = rep.WriteText(stdout)
 	}
@@ -333,7 +330,7 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if cfg.reportFile != "" {
-		if err := writeJSONFile(cfg.reportFile, rep); err != nil {
+		if err := writeReportFile(cfg.reportFile, rep); err != nil {
 			return err
 		}
 	}
@@ -346,20 +343,17 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 	return nil
 }
 
-// writeJSONFile writes v to path whole or not at all: to a temporary file
-// in the same directory, then renamed over path. A reader never sees half
-// a report, and a failed write leaves no stale one in its place.
-func writeJSONFile(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode report: %w", err)
-	}
+// writeReportFile writes the report to path whole or not at all: streamed
+// into a temporary file in the same directory, then renamed over path. A
+// reader never sees half a report, and a failed write leaves no stale one
+// in its place.
+func writeReportFile(path string, rep pruner.Report) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-report-*")
 	if err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(append(data, '\n'))
+	err = writeReportJSON(f, rep)
 	if err == nil {
 		err = f.Chmod(0o644)
 	}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,12 +27,17 @@ import (
 // BenchmarkScale runs a full --apply over a generated organization in the
 // fake, with 50 ms of latency on every call, as a separate process so that
 // its CPU time and peak RSS are its own (the fake runs in the benchmark's
-// process). It is slow (about three minutes in all); run it with
+// process). It is slow (six and a half minutes in all on two CPUs); run it with
 //
-//	go test -run '^$' -bench Scale -benchtime 1x ./cmd/ssh-pruner
+//	go test -run '^$' -bench Scale -benchtime 1x -timeout 60m ./cmd/ssh-pruner
 //
 // Reported per run: wall-s, calls/project, cpu-s, peak-RSS-MB, and
-// wall/ideal, where ideal = calls x latency / concurrency.
+// wall/ideal, where ideal = calls x latency / concurrency; with instances,
+// also list-calls/project (compute.instances.aggregatedList) and
+// instance-writes (compute.instances.setMetadata). A run fails when it
+// makes more than one list call per project per 500 instances, reads any
+// instance on its own (compute.instances.get), or writes other instances
+// than the dirty ones.
 func BenchmarkScale(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "ssh-pruner")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -40,20 +46,33 @@ func BenchmarkScale(b *testing.B) {
 		b.Fatalf("build: %v", err)
 	}
 	const latency = 50 * time.Millisecond
-	for _, n := range []int{1000, 10000} {
-		seed := scaleSeed(n)
-		for _, conc := range []int{16, 32, 64} {
-			b.Run(fmt.Sprintf("projects=%d/concurrency=%d", n, conc), func(b *testing.B) {
+	cases := []struct {
+		projects, instances int
+		concurrency         []int
+	}{
+		{1000, 0, []int{16, 32, 64}},
+		{10000, 0, []int{16, 32, 64}},
+		// More than a page of instances in each project: the listing
+		// must take ceil(1001/500) = 3 pages, no more.
+		{10, 1001, []int{64}},
+		{10000, 10, []int{32, 64}},
+	}
+	for _, c := range cases {
+		// Made on first use, so that -bench picking some cases skips the others.
+		seed := sync.OnceValue(func() *gcpfake.Seed { return scaleSeed(c.projects, c.instances) })
+		for _, conc := range c.concurrency {
+			b.Run(fmt.Sprintf("projects=%d/instances=%d/concurrency=%d", c.projects, c.instances, conc), func(b *testing.B) {
 				for range b.N {
-					scaleRun(b, bin, seed, n, conc, latency)
+					scaleRun(b, bin, seed(), conc, latency)
 				}
 			})
 		}
 	}
 }
 
-func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, n, conc int, latency time.Duration) {
+func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency time.Duration) {
 	b.StopTimer()
+	n := len(seed.Projects)
 	f, err := gcpfake.New(seed)
 	if err != nil {
 		b.Fatal(err)
@@ -82,9 +101,11 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, n, conc int, latency
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		b.Fatalf("report: %v", err)
 	}
-	if rep.Totals.Projects != n || rep.Totals.Failed != 0 {
+	if rep.Totals.Projects != n || rep.Totals.Failed != 0 || rep.Totals.Instances.Failed != 0 ||
+		rep.Totals.InstanceListingsFailed != 0 || rep.Totals.ZonesUnreachable != 0 {
 		b.Fatalf("report: %+v", rep.Totals)
 	}
+	scaleCheckInstances(b, f, seed, rep)
 	calls := 0
 	for _, c := range f.CallCounts() {
 		calls += c
@@ -105,6 +126,40 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, n, conc int, latency
 	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB") // Linux reports KiB
 	b.ReportMetric(wall.Seconds()/ideal.Seconds(), "wall/ideal")
 	b.ReportMetric(float64(rep.Totals.Changed), "changed")
+	b.ReportMetric(float64(f.Calls("compute.instances.aggregatedList"))/float64(n), "list-calls/project")
+	b.ReportMetric(float64(f.Calls("compute.instances.setMetadata")), "instance-writes")
+}
+
+// scaleCheckInstances fails the run on the hard limits of instance
+// pruning: at most one aggregatedList call per project per 500 instances
+// (a run that lists each zone, or pages by less, makes more), no read of
+// a single instance (the listing carries each VM's metadata and
+// fingerprint), and one write for each dirty instance, none for a clean
+// one, as the report says too.
+func scaleCheckInstances(b *testing.B, f *gcpfake.Fake, seed *gcpfake.Seed, rep pruner.Report) {
+	b.Helper()
+	lists, instances, dirty := 0, 0, 0
+	for _, p := range seed.Projects {
+		lists += max(1, (len(p.Instances)+499)/500)
+		instances += len(p.Instances)
+		for _, in := range p.Instances {
+			if scaleDirty(in) {
+				dirty++
+			}
+		}
+	}
+	if got := f.Calls("compute.instances.aggregatedList"); got > lists {
+		b.Fatalf("compute.instances.aggregatedList: %d calls, want at most %d (one per project per 500 instances)", got, lists)
+	}
+	if got := f.Calls("compute.instances.get"); got != 0 {
+		b.Fatalf("compute.instances.get: %d calls, want none: the listing carries each instance's metadata", got)
+	}
+	if got := f.Calls("compute.instances.setMetadata"); got != dirty {
+		b.Fatalf("compute.instances.setMetadata: %d calls, want %d, one per dirty instance", got, dirty)
+	}
+	if t := rep.Totals.Instances; t.Total != instances || t.Changed != dirty || t.Unchanged != instances-dirty {
+		b.Fatalf("report: instances %+v, want %d in all, %d changed", t, instances, dirty)
+	}
 }
 
 // launcherEnv makes the test binary a launcher: it runs the command after
@@ -142,11 +197,17 @@ func launch(path string, args []string) int {
 	return cmd.ProcessState.ExitCode()
 }
 
+// scaleZones are the zones a project's instances are spread over.
+var scaleZones = []string{"europe-west1-b", "europe-west1-c", "us-central1-a", "asia-east1-a"}
+
 // scaleSeed makes an organization of n projects in 50 folders, each with
 // about 20 real ed25519 keys written as gcloud writes them; 30% of the
 // projects hold keys to prune (expired, without expiry, or a user key in
-// sshKeys). The generator is seeded: every run sees the same organization.
-func scaleSeed(n int) *gcpfake.Seed {
+// sshKeys). Each project has the given number of instances over a few
+// zones, each with two or three keys of its own in ssh-keys; 30% of them,
+// labelled scale=dirty, hold a key without expiry to prune. The generator
+// is seeded: every run sees the same organization.
+func scaleSeed(n, instances int) *gcpfake.Seed {
 	r := rand.New(rand.NewPCG(1, 2))
 	keys := make([]string, 500)
 	for i := range keys {
@@ -159,6 +220,9 @@ func scaleSeed(n int) *gcpfake.Seed {
 		}
 		keys[i] = pub.Type() + " " + base64.StdEncoding.EncodeToString(pub.Marshal())
 	}
+	// Instances draw from their own source, so that the projects are the
+	// same whatever the number of instances.
+	ri := rand.New(rand.NewPCG(3, 4))
 	seed := &gcpfake.Seed{Organization: gcpfake.Organization{ID: "900000000001", DisplayName: "scale.example.com"}}
 	for i := range 50 {
 		seed.Folders = append(seed.Folders, gcpfake.Folder{ID: fmt.Sprint(910000000000 + i), Parent: "organizations/900000000001", DisplayName: fmt.Sprint("team-", i)})
@@ -188,7 +252,42 @@ func scaleSeed(n int) *gcpfake.Seed {
 				gcpfake.NewItem("ssh-keys", strings.Join(lines, "\n")+"\n"),
 				gcpfake.NewItem("sshKeys", legacy),
 			},
+			Instances: scaleInstances(ri, keys, i, instances),
 		})
 	}
 	return seed
 }
+
+// scaleInstances makes the instances of project i: two keys with a
+// google-ssh expiry after the benchmark's --now on each, and on three
+// instances in ten a third key without expiry, which the policy removes.
+func scaleInstances(r *rand.Rand, keys []string, i, n int) []gcpfake.Instance {
+	var out []gcpfake.Instance
+	for j := range n {
+		dirty := j%10 < 3
+		var lines []string
+		for k := range 2 {
+			user := fmt.Sprintf("user%d", (i+j+k)%97)
+			lines = append(lines, fmt.Sprintf(`%s:%s google-ssh {"userName":"%s@example.com","expireOn":"2027-%02d-01T00:00:00+0000"}`,
+				user, keys[r.IntN(len(keys))], user, 1+(j+k)%12))
+		}
+		label := "clean"
+		if dirty {
+			user := fmt.Sprintf("admin%d", j%7)
+			lines = append(lines, user+":"+keys[r.IntN(len(keys))]+" "+user+"@laptop")
+			label = "dirty"
+		}
+		out = append(out, gcpfake.Instance{
+			Zone: scaleZones[j%len(scaleZones)], Name: fmt.Sprintf("vm-%04d", j),
+			Labels: map[string]string{"scale": label},
+			Metadata: []gcpfake.Item{
+				gcpfake.NewItem("ssh-keys", strings.Join(lines, "\n")+"\n"),
+				gcpfake.NewItem("startup-script", "#!/bin/sh\necho ready\n"),
+			},
+		})
+	}
+	return out
+}
+
+// scaleDirty tells whether scaleInstances made an instance to prune.
+func scaleDirty(in gcpfake.Instance) bool { return in.Labels["scale"] == "dirty" }
