@@ -40,16 +40,29 @@ func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.I
 			return inv, err
 		}
 	}
-	for _, id := range scope.Projects {
-		p, err := c.project(ctx, id)
-		if err != nil {
+	// Named projects are fetched concurrently (each get is a call of full
+	// latency) and taken in the order named.
+	got := make([]pruner.Project, len(scope.Projects))
+	errs := make([]error, len(scope.Projects))
+	sem := make(chan struct{}, c.listConcurrency)
+	var wg sync.WaitGroup
+	for i, id := range scope.Projects {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			got[i], errs[i] = c.project(ctx, id)
+		})
+	}
+	wg.Wait()
+	for i, id := range scope.Projects {
+		if err := errs[i]; err != nil {
 			if ctx.Err() != nil {
 				return inv, err
 			}
 			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: "projects/" + id, Err: err})
 			continue
 		}
-		add(p)
+		add(got[i])
 	}
 	return inv, nil
 }
