@@ -74,13 +74,16 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return fmt.Errorf("connect to the demo organization: %w", err)
 	}
 	scope := pruner.Scope{Organization: seed.Organization.ID}
-	logger := newJSONLogger(stderr, cfg.logLevel.level)
+	logOut, done := cfg.watch(stderr)
+	defer done()
+	logger := newLocalLogger(logOut, cfg.logFormat, cfg.logLevel.level)
 
 	if cfg.output == "text" {
 		fmt.Fprintf(stdout, "Demo organization %s (organizations/%s), %d projects, served by a local fake of the Google APIs.\n\n",
 			seed.Organization.DisplayName, seed.Organization.ID, len(seed.Projects))
 	}
 	rep, err := reconcile(ctx, cfg, scope, client, logger)
+	done()
 	if err != nil {
 		return err
 	}
@@ -105,7 +108,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	// A second pass over what the first one wrote must find nothing to do:
 	// the proof that apply converges.
 	again := *cfg
-	again.apply, again.reportFile, again.runID = false, "", cfg.runID+"-check"
+	again.apply, again.reportFile, again.runID, again.observer = false, "", cfg.runID+"-check", nil
 	rep2, err := reconcile(ctx, &again, scope, client, logger)
 	if err != nil {
 		return err

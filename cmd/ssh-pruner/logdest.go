@@ -55,7 +55,7 @@ var detectLogProject = func(ctx context.Context) (string, error) {
 //	both               stderr and Cloud Logging
 func newRunLogger(ctx context.Context, cfg *runConfig, stderr io.Writer) (*slog.Logger, func(), error) {
 	c := cfg.log
-	local := newJSONLogger(stderr, cfg.logLevel.level)
+	local := newLocalLogger(stderr, logFormat(cfg.logFormat, stderr), cfg.logLevel.level)
 	switch c.destination {
 	case logToStdout:
 		return local, func() {}, nil

@@ -50,3 +50,25 @@ func (l *levelFlag) Set(v string) error {
 	}
 	return nil
 }
+
+// newLocalLogger is the logger of stderr: JSON lines for machines (the
+// CronJob, a pipe), key=value text for a person. slog's text handler
+// quotes any value with a control or non-printing character, so metadata
+// cannot drive the terminal through a log line.
+func newLocalLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	return newJSONLogger(w, level)
+}
+
+// logFormat resolves --log-format auto for stderr.
+func logFormat(flag string, stderr io.Writer) string {
+	if flag == "" || flag == "auto" {
+		if isTerminal(stderr) {
+			return "text"
+		}
+		return "json"
+	}
+	return flag
+}

@@ -68,7 +68,11 @@ type runConfig struct {
 	runID              string
 	logLevel           levelFlag
 	log                logConfig // where entries go: logdest.go
+	logFormat          string
 	now                string
+	// observer hears of the run's progress (the terminal's progress
+	// line); nil for none.
+	observer pruner.Observer
 }
 
 func addScopeFlags(fs *flag.FlagSet, c *runConfig) {
@@ -96,6 +100,7 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.StringVar(&c.runID, "run-id", "", "identifier of this run in logs and report (default random)")
 	c.logLevel.level = slog.LevelInfo
 	fs.Var(&c.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
+	fs.StringVar(&c.logFormat, "log-format", "auto", "stderr log lines: json, text, or auto (text with a progress line on a terminal, json elsewhere)")
 	fs.StringVar(&c.now, "now", "", "(hidden) fix the clock, RFC 3339, for tests and demos")
 }
 
@@ -149,6 +154,9 @@ const minQPS = 0.1
 func (c *runConfig) check() error {
 	if c.output != "text" && c.output != "json" {
 		return usageErrorf("--output %q: want text or json", c.output)
+	}
+	if c.logFormat != "" && c.logFormat != "auto" && c.logFormat != "json" && c.logFormat != "text" {
+		return usageErrorf("--log-format %q: want auto, json or text", c.logFormat)
 	}
 	if c.concurrency < 1 {
 		return usageErrorf("--concurrency %d: want at least 1", c.concurrency)
@@ -264,16 +272,32 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	client, logger, closeLog, err := cfg.connect(ctx, stderr)
+	logOut, done := cfg.watch(stderr)
+	client, logger, closeLog, err := cfg.connect(ctx, logOut)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
 	rep, err := reconcile(ctx, cfg, scope, client, logger)
+	done()
 	if err != nil {
 		return err
 	}
 	return finish(cfg, rep, stdout)
+}
+
+// watch sets up what a person at a terminal sees on stderr: with
+// --log-format auto (or text) and stderr a terminal, text log lines under a
+// live progress line. It returns where the log goes, and done, which takes
+// the progress line away before the report.
+func (c *runConfig) watch(stderr io.Writer) (io.Writer, func()) {
+	c.logFormat = logFormat(c.logFormat, stderr)
+	if c.logFormat != "text" || !isTerminal(stderr) {
+		return stderr, func() {}
+	}
+	p := newProgress(stderr, time.Now)
+	c.observer = p
+	return p, p.Close
 }
 
 // backend is what a pass reads and writes: Google (gcp.Client), or the
@@ -309,6 +333,7 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 		Concurrency: cfg.concurrency,
 		MaxAttempts: cfg.maxAttempts,
 		RunID:       runID,
+		Observer:    cfg.observer,
 	}
 	if cfg.instances {
 		r.Instances = b
