@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
@@ -158,6 +159,7 @@ func EffectiveAccess(vm VM, now time.Time) VMAccess {
 				if l.Invalid == keyparse.ReasonBlank {
 					continue // not a key, as in the plan
 				}
+				l = asDeployed(l)
 				state, why := a.state(vm.Windows, level, key, l, now)
 				a.Keys = append(a.Keys, KeyAccess{Level: level, MetadataKey: key, Line: l, State: state, Why: why})
 			}
@@ -229,4 +231,33 @@ func lookup(items []Item, key string) string {
 		}
 	}
 	return ""
+}
+
+// asDeployed reads a line keyparse rejects the way the deployed agents'
+// x/crypto (v0.55 and older) does, where the two differ: its
+// ParseAuthorizedKey cuts the key at a '\r' inside it and trims Unicode
+// spaces around it. The plan stays strict and removes such a line; the
+// access answer must not miss that a VM takes it meanwhile.
+func asDeployed(l keyparse.Line) keyparse.Line {
+	if l.Valid() || l.Invalid == keyparse.ReasonBlank {
+		return l
+	}
+	user, key, ok := strings.Cut(l.Text, ":")
+	if !ok {
+		return l
+	}
+	cut := key
+	if i := strings.IndexByte(cut, '\r'); i >= 0 {
+		cut = cut[:i]
+	}
+	cut = strings.TrimFunc(cut, unicode.IsSpace)
+	if cut == key {
+		return l
+	}
+	d := keyparse.ParseLine(user + ":" + cut)
+	if !d.Valid() {
+		return l
+	}
+	d.Number, d.Text, d.EOL = l.Number, l.Text, l.EOL
+	return d
 }

@@ -119,6 +119,11 @@ func TestEffectiveAccess(t *testing.T) {
 			want: map[string]AccessState{"project/ssh-keys:old": AccessExpired, "project/ssh-keys:broken": AccessInvalid},
 		},
 		{
+			name: "a \\r inside the key and Unicode spaces around it: the deployed agent's x/crypto takes the line (ParseAuthorizedKey)",
+			vm:   VM{Project: items("ssh-keys", "cut:"+accessKeyA+"\rjunk\nnbsp:\u00a0"+accessKeyB+"\u00a0")},
+			want: map[string]AccessState{"project/ssh-keys:cut": AccessActive, "project/ssh-keys:nbsp": AccessActive},
+		},
+		{
 			name: "Windows without enable-windows-ssh: dormant (metadatasshkey_windows.go enableMetadataSSHKey)",
 			vm:   VM{Windows: true, Project: items("ssh-keys", "alice:"+accessKeyA)},
 			want: map[string]AccessState{"project/ssh-keys:alice": AccessDormant},
