@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
@@ -56,7 +57,7 @@ type inspectRow struct {
 	Reason   string  `json:"reason"`
 }
 
-func cmdInspect(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func cmdInspect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("inspect", inspectUsage, stdout)
 	output := fs.String("output", "text", "format: text or json")
 	nowFlag := fs.String("now", "", "judge expiry at this `RFC3339` instant instead of the current time")
@@ -82,9 +83,12 @@ func cmdInspect(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return usageErrorf("inspect: want at most one FILE, got %d arguments", fs.NArg())
 	}
-	name, data, err := readInput(fs.Arg(0), stdin)
+	name, data, err := readInput(ctx, fs.Arg(0), stdin)
 	if err != nil {
 		return usageErrorf("inspect: %v", err)
+	}
+	if err := plainText(data); err != nil {
+		return usageErrorf("inspect: %s: %v", name, err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		// Most often an upstream command that failed (gcloud without a
@@ -108,7 +112,10 @@ func cmdInspect(_ context.Context, args []string, stdin io.Reader, stdout, stder
 // project's metadata can hold, with room for gcloud's JSON around it.
 const maxInput = 16 << 20
 
-func readInput(arg string, stdin io.Reader) (name string, data []byte, err error) {
+// readInput reads FILE, or stdin for "" and "-". The read gives way to
+// ctx (SIGINT): a terminal or a FIFO that never ends must not hold the
+// command.
+func readInput(ctx context.Context, arg string, stdin io.Reader) (name string, data []byte, err error) {
 	r, name := stdin, "stdin"
 	if arg != "" && arg != "-" {
 		f, err := os.Open(arg)
@@ -118,7 +125,21 @@ func readInput(arg string, stdin io.Reader) (name string, data []byte, err error
 		defer f.Close()
 		r, name = f, arg
 	}
-	data, err = io.ReadAll(io.LimitReader(r, maxInput+1))
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+		done <- result{d, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return name, nil, fmt.Errorf("read %s: %w", name, ctx.Err())
+	case res := <-done:
+		data, err = res.data, res.err
+	}
 	if err != nil {
 		return name, nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -126,6 +147,26 @@ func readInput(arg string, stdin io.Reader) (name string, data []byte, err error
 		return name, nil, fmt.Errorf("%s: larger than %d MiB", name, maxInput>>20)
 	}
 	return name, data, nil
+}
+
+// plainText refuses what is no ssh-keys value nor gcloud's JSON of one
+// resource, saying what it looks like: a table of "invalid" lines would
+// read as a verdict on keys that were never given.
+func plainText(data []byte) error {
+	switch {
+	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
+		return errors.New("starts with a UTF-8 byte order mark: save it without one")
+	case bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")):
+		return errors.New("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)")
+	case bytes.IndexByte(data, 0) >= 0:
+		return errors.New("binary data (NUL bytes): not a key list")
+	case !utf8.Valid(data):
+		return errors.New("not UTF-8 text")
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' && json.Valid(t) {
+		return errors.New("a JSON array (gcloud's list output?): give one resource, from gcloud compute project-info describe --format=json or gcloud compute instances describe --format=json")
+	}
+	return nil
 }
 
 // keyItem is one ssh-keys or sshKeys value to inspect.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -128,4 +129,41 @@ func TestInspectHostileInput(t *testing.T) {
 		require.NotContains(t, out, "\x07")
 		require.Contains(t, out, "+10000-01-01T00:59:59Z", "%s output", output)
 	}
+}
+
+// TestInspectRefusesWhatIsNoKeyList: input that is no key list says what
+// it got, exit 2, rather than a table of "invalid" lines.
+func TestInspectRefusesWhatIsNoKeyList(t *testing.T) {
+	clearEnv(t)
+	for _, tc := range []struct{ name, input, want string }{
+		{"BOM", "\xef\xbb\xbfalice:ssh-ed25519 AAAA\n", "byte order mark"},
+		{"UTF-16", "\xff\xfea\x00l\x00i\x00c\x00e\x00", "UTF-16"},
+		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00", "binary data"},
+		{"Latin-1", "jos\xe9:ssh-ed25519 AAAA\n", "not UTF-8"},
+		{"gcloud list", `[{"commonInstanceMetadata": {"items": []}}]`, "a JSON array"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := cli(t, context.Background(), strings.NewReader(tc.input), "inspect", "-")
+			require.Equal(t, 2, code, errOut)
+			require.Contains(t, errOut, "stdin: ")
+			require.Contains(t, errOut, tc.want)
+			require.Empty(t, out)
+		})
+	}
+}
+
+// TestInspectGivesWayToAnInterrupt: stdin that never ends (a terminal, a
+// FIFO) does not hold the command once it is interrupted.
+func TestInspectGivesWayToAnInterrupt(t *testing.T) {
+	clearEnv(t)
+	r, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		_, _ = w.Write([]byte("alice:ssh-ed25519 AAAA")) // and then nothing, ever
+		cancel()
+	}()
+	_, errOut, code := cli(t, ctx, r, "inspect", "-")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "read stdin: context canceled")
 }
