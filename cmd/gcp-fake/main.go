@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -27,12 +28,18 @@ func main() {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
 	case errors.As(err, new(*usageError)):
-		fmt.Fprintln(os.Stderr, "gcp-fake:", err)
+		fmt.Fprintln(os.Stderr, "gcp-fake:", oneLine(err))
 		os.Exit(2)
 	default:
-		fmt.Fprintln(os.Stderr, "gcp-fake:", err)
+		fmt.Fprintln(os.Stderr, "gcp-fake:", oneLine(err))
 		os.Exit(1)
 	}
+}
+
+// oneLine is an error in one line: a seed with several problems joins
+// them with newlines (errors.Join), which a log or a terminal would split.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
 // usageError is a bad flag or argument: exit status 2.

@@ -34,13 +34,17 @@ type config struct {
 	opPolls   int
 }
 
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
+// parseFlags reads the flags. --help prints the usage on stdout; a bad
+// flag is one line for main to print, not the whole usage.
+func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("gcp-fake", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, usageText)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8085", "`address` to serve on; port 0 picks a free port")
 	fs.StringVar(&cfg.seedFile, "seed", "", "organization to serve, a seed `file` like testdata/demo-org.json (default: the built-in demo organization)")
@@ -68,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 // run serves until ctx ends. It is main without the process: tests call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stderr)
+	cfg, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}

@@ -117,14 +117,24 @@ func TestRunErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := run(context.Background(), tt.args, io.Discard, io.Discard)
+			var stderr bytes.Buffer
+			err := run(context.Background(), tt.args, io.Discard, &stderr)
 			require.ErrorContains(t, err, tt.want)
 			require.Equal(t, tt.wantUsage, errors.As(err, new(*usageError)))
+			require.NotContains(t, stderr.String(), "Usage:", "a bad flag is one line, not the whole usage")
+			require.NotContains(t, oneLine(err), "\n")
 		})
 	}
 	var help bytes.Buffer
-	require.ErrorIs(t, run(context.Background(), []string{"--help"}, io.Discard, &help), flag.ErrHelp)
-	require.True(t, strings.HasPrefix(help.String(), "Usage: gcp-fake"))
+	require.ErrorIs(t, run(context.Background(), []string{"--help"}, &help, io.Discard), flag.ErrHelp)
+	require.True(t, strings.HasPrefix(help.String(), "Usage: gcp-fake"), "--help on stdout")
+
+	// A seed with several problems: one line, each problem in it.
+	many := filepath.Join(t.TempDir(), "many.json")
+	require.NoError(t, os.WriteFile(many, []byte(`{"organization": {"id": "1"}, "projects": [{"id": "a", "parent": "folders/9"}, {"id": "a"}]}`), 0o600))
+	err := run(context.Background(), []string{"--seed", many}, io.Discard, io.Discard)
+	require.Error(t, err)
+	require.NotContains(t, oneLine(err), "\n")
 }
 
 func TestPrintSettingsNamesAProjectOfTheSeed(t *testing.T) {
