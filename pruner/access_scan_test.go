@@ -3,6 +3,7 @@ package pruner_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -80,4 +81,29 @@ func TestAccessScanExcludesAndSkips(t *testing.T) {
 	require.True(t, rep.Complete(), "%+v", rep.Gaps)
 	require.Empty(t, rep.VMs)
 	require.Empty(t, rep.Identities)
+}
+
+// TestAccessTextHostileStrings: names from metadata and from the API
+// reach the access views escaped, and a rejected line's "username" (the
+// whole key, for a line without a colon before it) never shows.
+func TestAccessTextHostileStrings(t *testing.T) {
+	s := inmemory.New()
+	hostile := "\x1b[2Jroot\u202e:" + erinPerm[len("erin:"):]
+	s.AddProject("p", inmemory.Items("ssh-keys", hostile+"\n"))
+	s.AddInstance(pruner.Instance{Project: "p", Zone: "z\x1b]0;x\x07", Name: "vm\r1"}, nil)
+	rep, err := scanner(s).Scan(context.Background(), pruner.Scope{Organization: "1"}, now)
+	require.NoError(t, err)
+	require.Len(t, rep.Identities, 1)
+	for _, write := range []func(*strings.Builder) error{
+		func(b *strings.Builder) error { return rep.WriteText(b) },
+		func(b *strings.Builder) error { return rep.WriteTextByVM(b) },
+	} {
+		var b strings.Builder
+		require.NoError(t, write(&b))
+		out := b.String()
+		for _, bad := range []string{"\x1b", "\x07", "\r", "\u202e"} {
+			require.NotContains(t, out, bad)
+		}
+		require.Contains(t, out, `\x1b[2Jroot\u202e`)
+	}
 }
