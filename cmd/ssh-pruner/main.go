@@ -29,8 +29,8 @@ Commands:
 Run 'ssh-pruner <command> --help' for the flags of a command.
 
 Exit status:
-  0  success: every project handled
-  1  a project failed, or the run was interrupted
+  0  success: every project and VM handled (access: everything seen)
+  1  a project or VM failed, something could not be listed or seen, or the run was interrupted
   2  usage or configuration error
   3  run --exit-code-on-changes: the dry run found changes
 `

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
 // readmeCommands are the command lines of the README's sh blocks, without
@@ -191,4 +193,29 @@ func TestReadmeDemoSummary(t *testing.T) {
 		}
 	}
 	require.Equal(t, 3, quoted, "the demo prints the three lines the README quotes")
+}
+
+// TestPolicyIsToldTheSameEverywhere: the policy is decided in
+// pruner/policy.go (and guard.go); its table in policy.go's doc, the
+// README's tables and run --help each name every reason it can give.
+func TestPolicyIsToldTheSameEverywhere(t *testing.T) {
+	src, err := os.ReadFile("../../pruner/policy.go")
+	require.NoError(t, err)
+	doc := string(src)
+	doc = doc[strings.Index(doc, "// decide applies the policy"):]
+	doc = doc[:strings.Index(doc, "\nfunc ")]
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	policy := string(readme)
+	policy = policy[strings.Index(policy, "## The policy"):]
+	policy = policy[:strings.Index(policy, "\n## Run it against an organization")]
+	reasons := []string{pruner.ReasonUnexpired, pruner.ReasonGoogleManaged, pruner.ReasonExpired, pruner.ReasonNoExpiry,
+		pruner.ReasonUserKeyInSSHKeys, pruner.ReasonGoogleKeyMisplaced, pruner.ReasonExpiryTooFar, "invalid:<why>"}
+	for _, r := range reasons {
+		require.Contains(t, doc, r, "policy.go's table names %s", r)
+		require.Contains(t, policy, "`"+r+"`", "the README's policy names %s", r)
+		require.Contains(t, runUsage, r, "run --help names %s", r)
+	}
+	require.Contains(t, policy, "`"+pruner.ReasonKeepBlocked+"`")
+	require.Contains(t, runUsage, pruner.ReasonKeepBlocked)
 }

@@ -20,15 +20,22 @@ import (
 
 const runUsage = `Usage: ssh-pruner run (--organization ID | --folder ID... | --project ID...) [flags]
 
-Prunes the project-wide SSH keys (metadata items ssh-keys and sshKeys) of
-every project of the scope that has Compute Engine enabled. Without --apply
-it only shows what it would change (dry run).
+Prunes the SSH keys (metadata items ssh-keys and sshKeys) of every project
+of the scope that has Compute Engine enabled, and of each of its VMs
+(--instances=false leaves VMs alone). Without --apply it only shows what it
+would change (dry run).
 
-Policy: in ssh-keys a user key stays only while its google-ssh expireOn lies
-in the future; keys without expiry, expired keys and lines the guest agent
-rejects are removed. Google-managed keys (user gke-<hex>) are never removed:
-found in ssh-keys they move to sshKeys. In sshKeys only Google-managed keys
-stay. Other metadata items never change.
+Policy (README, "The policy", has the full table): a user key stays only
+while its google-ssh expireOn lies in the future (reason unexpired); keys
+without expiry (no-expiry), expired keys (expired) and lines the guest
+agent rejects (invalid:<why>) are removed, and with --max-key-lifetime
+keys that expire too far ahead (expiry-too-far). Google-managed keys (user
+gke-<hex>) are never removed (google-managed): found in a project's ssh-keys they move to
+its sshKeys (google-key-misplaced); in a project's sshKeys only they stay
+(else user-key-in-sshKeys); on a VM they stay where they are. A VM whose
+sshKeys loses its last line also gets block-project-ssh-keys=TRUE
+(instance-sshKeys-emptied): no prune opens a VM to more keys. Other
+metadata items never change.
 
 Examples:
   # What would change in the whole organization (dry run)
@@ -41,9 +48,10 @@ Examples:
   # CI check: exit 3 when a project has keys to prune
   ssh-pruner run --project my-project --exit-code-on-changes
 
-Exit status: 0 every project handled; 1 a project failed or the run was
-interrupted; 2 usage or configuration error; 3 with --exit-code-on-changes,
-a dry run found changes.
+Exit status: 0 every project and VM handled; 1 a project or VM failed, a
+zone could not be listed, or the run was interrupted; 2 usage or
+configuration error; 3 with --exit-code-on-changes, a dry run found
+changes.
 `
 
 // runConfig holds the flags shared by run, demo and schedule.
