@@ -21,6 +21,7 @@ var methodPermissions = map[string][]string{
 	"cloudresourcemanager.folders.list":          {"resourcemanager.folders.list"},  // on the parent folder or organization
 	"cloudresourcemanager.projects.list":         {"resourcemanager.projects.list"}, // on the parent folder or organization
 	"cloudresourcemanager.projects.get":          {"resourcemanager.projects.get"},
+	"cloudresourcemanager.projects.search":       {"resourcemanager.projects.get"}, // returns only the projects the caller may get
 	"compute.projects.get":                       {"compute.projects.get"},
 	"compute.projects.setCommonInstanceMetadata": {"compute.projects.setCommonInstanceMetadata"},
 	"compute.globalOperations.wait":              {"compute.globalOperations.get"}, // wait needs what get needs
@@ -38,9 +39,9 @@ var methodPermissions = map[string][]string{
 // that gcp implements: a dry run calls only the first. InstanceMetadata
 // reads, but only to re-plan an instance after a write lost a race
 // (HTTP 412), which a dry run never does: the dry-run role goes without
-// compute.instances.get.
+// compute.instances.get. CallStats calls nothing.
 var (
-	readMethods  = []string{"ListProjects", "ProjectMetadata", "ListInstances"}
+	readMethods  = []string{"ListProjects", "ProjectMetadata", "ListInstances", "CallStats"}
 	writeMethods = []string{"SetProjectMetadata", "InstanceMetadata", "SetInstanceMetadata"}
 )
 

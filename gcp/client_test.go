@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -369,30 +368,23 @@ func TestUserAgent(t *testing.T) {
 
 func item(k, v string) pruner.Item { return pruner.Item{Key: k, Value: &v} }
 
-// TestNamedProjectsAreFetchedConcurrently: projects named one by one are
-// fetched several at once (at most ListConcurrency), and keep the order
-// they were named in.
-func TestNamedProjectsAreFetchedConcurrently(t *testing.T) {
-	var inFlight, most atomic.Int64
-	_, p, c := serveProxy(t, func(_ *proxy, _ http.ResponseWriter, r *http.Request, _ int) bool {
-		if strings.HasPrefix(r.URL.Path, "/v3/projects/") {
-			n := inFlight.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-			}
-			time.Sleep(20 * time.Millisecond) // long enough for the others to come in
-			inFlight.Add(-1)
-		}
-		return false
-	})
+// TestNamedProjectsAreSearched: projects named one by one are found with
+// projects.search, 50 ids a call, not one get each; one the search does
+// not give is asked for with get, whose answer says why; the order named
+// is kept.
+func TestNamedProjectsAreSearched(t *testing.T) {
+	f, c := serve(t, demoSeed(t), gcp.Options{})
 	var named []string
-	for range 4 {
+	for range 6 {
 		named = append(named, "web-prod-eu", "web-prod-us", "api-prod-7f3a", "billing-prod-2291", "shared-vpc-host-01",
 			"ml-staging-58b1", "data-staging-41c2", "analytics-staging", "sandbox-alice-3e9d", "ci-runners-9d02")
 	}
+	named = append(named, "no-such-project")
 	inv, err := c.ListProjects(context.Background(), pruner.Scope{Projects: named})
 	require.NoError(t, err)
 	require.Equal(t, named[:10], ids(inv.Projects), "in the order named, each once")
-	require.Greater(t, most.Load(), int64(1), "fetched concurrently")
-	require.LessOrEqual(t, most.Load(), int64(8), "at most the default ListConcurrency")
-	require.Len(t, p.queries, 40)
+	require.Equal(t, 2, f.Calls("cloudresourcemanager.projects.search"), "61 ids: two searches")
+	require.Equal(t, 1, f.Calls("cloudresourcemanager.projects.get"), "only the one the search did not give")
+	require.Len(t, inv.Skipped, 1)
+	require.Equal(t, "projects/no-such-project", inv.Skipped[0].Name)
 }

@@ -40,31 +40,109 @@ func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.I
 			return inv, err
 		}
 	}
-	// Named projects are fetched concurrently (each get is a call of full
-	// latency) and taken in the order named.
-	got := make([]pruner.Project, len(scope.Projects))
-	errs := make([]error, len(scope.Projects))
+	named, err := c.named(ctx, scope.Projects)
+	if err != nil {
+		return inv, err
+	}
+	for i, id := range scope.Projects {
+		if named[i].err != nil {
+			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: "projects/" + id, Err: named[i].err})
+			continue
+		}
+		add(named[i].project)
+	}
+	return inv, nil
+}
+
+type namedProject struct {
+	project pruner.Project
+	err     error
+}
+
+// searchBatch is how many ids one projects.search asks for: its query
+// stays short, and 200 named projects cost four calls instead of 200.
+const searchBatch = 50
+
+// named finds the projects named in the scope, in the order named: by
+// projects.search, searchBatch ids a call, the calls concurrent; a
+// project the search does not give (a typo, no access, or not indexed
+// yet: search is eventually consistent) is asked for with projects.get,
+// whose answer says why.
+func (c *Client) named(ctx context.Context, ids []string) ([]namedProject, error) {
+	out := make([]namedProject, len(ids))
+	found := make(map[string]pruner.Project)
+	var mu sync.Mutex
 	sem := make(chan struct{}, c.listConcurrency)
 	var wg sync.WaitGroup
-	for i, id := range scope.Projects {
+	for start := 0; start < len(ids); start += searchBatch {
+		batch := ids[start:min(start+searchBatch, len(ids))]
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			got[i], errs[i] = c.project(ctx, id)
+			ps, err := c.search(ctx, batch)
+			if err != nil {
+				return // each is asked for with get below
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, p := range ps {
+				found[p.ID] = p
+			}
 		})
 	}
 	wg.Wait()
-	for i, id := range scope.Projects {
-		if err := errs[i]; err != nil {
-			if ctx.Err() != nil {
-				return inv, err
-			}
-			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: "projects/" + id, Err: err})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		if p, ok := found[id]; ok {
+			out[i].project = p
 			continue
 		}
-		add(got[i])
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i].project, out[i].err = c.project(ctx, id)
+		})
 	}
-	return inv, nil
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+// search asks projects.search for the projects with these ids, every page.
+func (c *Client) search(ctx context.Context, ids []string) ([]pruner.Project, error) {
+	terms := make([]string, len(ids))
+	want := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		terms[i] = "id:" + id
+		want[id] = true
+	}
+	query := strings.Join(terms, " ")
+	var out []pruner.Project
+	var pg pages
+	token := ""
+	for {
+		call := c.crm.Projects.Search().Query(query).PageToken(token)
+		var resp *crm.SearchProjectsResponse
+		err := c.call(ctx, "cloudresourcemanager.projects.search", "", func(ctx context.Context) (err error) {
+			resp, err = call.Context(ctx).Do()
+			return present(resp, err)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range resp.Projects {
+			// Only exact ids: a term is also a prefix match where it
+			// ends with *, which no project id does.
+			if p != nil && want[p.ProjectId] {
+				out = append(out, fromCRM(p))
+			}
+		}
+		token = resp.NextPageToken
+		if done, err := pg.next(token); done || err != nil {
+			return out, err
+		}
+	}
 }
 
 // walk lists the projects under root and under every folder below it,
