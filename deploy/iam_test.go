@@ -41,7 +41,7 @@ var methodPermissions = map[string][]string{
 // (HTTP 412), which a dry run never does: the dry-run role goes without
 // compute.instances.get. CallStats calls nothing.
 var (
-	readMethods  = []string{"ListProjects", "ProjectMetadata", "ListInstances", "CallStats"}
+	readMethods  = []string{"ListProjects", "StreamProjects", "ProjectMetadata", "ListInstances", "CallStats"}
 	writeMethods = []string{"SetProjectMetadata", "InstanceMetadata", "SetInstanceMetadata"}
 )
 

@@ -388,3 +388,23 @@ func TestNamedProjectsAreSearched(t *testing.T) {
 	require.Len(t, inv.Skipped, 1)
 	require.Equal(t, "projects/no-such-project", inv.Skipped[0].Name)
 }
+
+// TestStreamProjectsHandsOverEachLevel: the projects come a level of the
+// folder tree at a time, each once, the same as ListProjects gives.
+func TestStreamProjectsHandsOverEachLevel(t *testing.T) {
+	_, c := serve(t, demoSeed(t), gcp.Options{})
+	var levels [][]string
+	inv, err := c.StreamProjects(context.Background(), pruner.Scope{Organization: demoOrg}, func(ps []pruner.Project) {
+		levels = append(levels, ids(ps))
+	})
+	require.NoError(t, err)
+	require.Greater(t, len(levels), 1, "more than one hand-over: %v", levels)
+	var all []string
+	for _, l := range levels {
+		all = append(all, l...)
+	}
+	require.Equal(t, ids(inv.Projects), all)
+	listed, err := c.ListProjects(context.Background(), pruner.Scope{Organization: demoOrg})
+	require.NoError(t, err)
+	require.Equal(t, ids(listed.Projects), all)
+}

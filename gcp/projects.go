@@ -19,12 +19,28 @@ import (
 // scope that cannot be listed is an error; a sub-folder that cannot be
 // listed (say, forbidden) goes to Inventory.Skipped and the walk goes on.
 func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.Inventory, error) {
+	return c.StreamProjects(ctx, scope, func([]pruner.Project) {})
+}
+
+var _ pruner.ProjectStreamer = (*Client)(nil)
+
+// StreamProjects is ListProjects that hands over each level of each
+// folder tree as soon as it is listed, then the named projects.
+func (c *Client) StreamProjects(ctx context.Context, scope pruner.Scope, found func([]pruner.Project)) (pruner.Inventory, error) {
 	var inv pruner.Inventory
 	seen := make(map[string]bool)
-	add := func(p pruner.Project) {
-		if !seen[p.ID] {
-			seen[p.ID] = true
-			inv.Projects = append(inv.Projects, p)
+	// add takes a batch in, each project once, and hands it over.
+	add := func(ps []pruner.Project) {
+		var fresh []pruner.Project
+		for _, p := range ps {
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				fresh = append(fresh, p)
+			}
+		}
+		inv.Projects = append(inv.Projects, fresh...)
+		if len(fresh) > 0 {
+			found(fresh)
 		}
 	}
 
@@ -44,13 +60,15 @@ func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.I
 	if err != nil {
 		return inv, err
 	}
+	var got []pruner.Project
 	for i, id := range scope.Projects {
 		if named[i].err != nil {
 			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: "projects/" + id, Err: named[i].err})
 			continue
 		}
-		add(named[i].project)
+		got = append(got, named[i].project)
 	}
+	add(got)
 	return inv, nil
 }
 
@@ -150,7 +168,7 @@ func (c *Client) search(ctx context.Context, ids []string) ([]pruner.Project, er
 // concurrently (each listing is a few calls of full latency, and a wide
 // organization has hundreds of folders), and their results are taken in
 // folder order, so the walk stays breadth first and deterministic.
-func (c *Client) walk(ctx context.Context, root string, add func(pruner.Project), inv *pruner.Inventory) error {
+func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Project), inv *pruner.Inventory) error {
 	type listing struct {
 		projects []pruner.Project
 		folders  []string
@@ -174,20 +192,21 @@ func (c *Client) walk(ctx context.Context, root string, add func(pruner.Project)
 		wg.Wait()
 
 		var next []string
+		var batch []pruner.Project
 		for i, r := range results {
 			parent := level[i]
 			if r.err != nil {
 				if parent == root || ctx.Err() != nil || !skippable(r.err) {
+					add(batch) // what this level did list is handed over
 					return fmt.Errorf("list %s: %w", parent, r.err)
 				}
 				inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: parent, Err: r.err})
 				continue
 			}
-			for _, p := range r.projects {
-				add(p)
-			}
+			batch = append(batch, r.projects...)
 			next = append(next, r.folders...)
 		}
+		add(batch)
 		level = next
 	}
 	return nil

@@ -214,3 +214,13 @@ func (r *Reconciler) logAccess(in Instance, project Metadata, now time.Time) {
 		)
 	}
 }
+
+// logScopeError says the listing of the scope stopped partway.
+func (r *Reconciler) logScopeError(msg string) {
+	r.logger().LogAttrs(context.Background(), slog.LevelError, "scope listing stopped: the rest of the scope was not seen",
+		slog.String(LogEvent, EventScope),
+		slog.String(LogError, msg),
+		slog.Bool(LogDryRun, !r.Apply),
+		slog.String(LogRunID, r.RunID),
+	)
+}

@@ -64,5 +64,6 @@ const (
 	EventFolder   = "folder"   // a folder that could not be listed
 	EventGuard    = "guard"    // an item set to keep access from widening
 	EventAccess   = "access"   // a key that opens a VM as the run leaves it
+	EventScope    = "scope"    // the listing of the scope stopped partway
 	EventSummary  = "summary"  // the run's totals
 )

@@ -59,17 +59,99 @@ type Reconciler struct {
 func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	now := r.Now()
 	rep := Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}
-	inv, err := r.Lister.ListProjects(ctx, scope)
-	switch {
-	case err != nil && ctx.Err() != nil:
-		// Interrupted while listing: nothing was written; say so in a report.
-		rep.Interrupted = true
-		rep.total()
-		r.logSummary(rep)
-		return rep, nil
-	case err != nil:
-		return rep, fmt.Errorf("enumerate scope: %w", err)
+	named := make(map[string]bool, len(scope.Projects))
+	for _, id := range scope.Projects {
+		named[id] = true
 	}
+
+	q := newWorkQueue()
+	stopWatch := context.AfterFunc(ctx, q.stop)
+	defer stopWatch()
+	var (
+		mu      sync.Mutex // guards what the listing adds while workers run
+		todo    []Project
+		results []*ProjectReport
+		skipped []ProjectReport
+		seen    = map[string]bool{}
+	)
+	accept := func(ps []Project) {
+		mu.Lock()
+		n := 0
+		for _, p := range ps {
+			if seen[p.ID] {
+				continue
+			}
+			seen[p.ID] = true
+			var reason string
+			switch {
+			case slices.Contains(r.Exclude, p.ID):
+				reason = SkipExcluded
+			case p.State != "" && p.State != "ACTIVE":
+				reason = skipStatePrefix + p.State
+			default:
+				todo = append(todo, p)
+				results = append(results, &ProjectReport{})
+				n++
+				continue
+			}
+			pr := ProjectReport{TargetReport: TargetReport{Target: Target{Project: p.ID}, Outcome: OutcomeSkipped, Reason: reason}}
+			skipped = append(skipped, pr)
+			r.logTarget(pr.TargetReport)
+		}
+		mu.Unlock()
+		if n > 0 {
+			r.observer().Found(n)
+			q.addProjects(n)
+		}
+	}
+
+	var wg sync.WaitGroup
+	for range max(1, r.Concurrency) {
+		wg.Go(func() {
+			for {
+				job, i, ok := q.take()
+				switch {
+				case !ok:
+					return
+				case job != nil:
+					job()
+				default:
+					mu.Lock()
+					p, pr := todo[i], results[i]
+					mu.Unlock()
+					r.project(ctx, p, named[p.ID], now, pr, q)
+					q.projectDone()
+				}
+			}
+		})
+	}
+
+	// A lister that streams hands over each level of the hierarchy as it
+	// is listed: its projects are pruned while deeper folders are listed.
+	var inv Inventory
+	var err error
+	if s, ok := r.Lister.(ProjectStreamer); ok {
+		inv, err = s.StreamProjects(ctx, scope, accept)
+	} else if inv, err = r.Lister.ListProjects(ctx, scope); err == nil {
+		accept(inv.Projects)
+	}
+	mu.Lock()
+	listed := len(todo) + len(skipped)
+	mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		if listed == 0 {
+			q.closeProjects()
+			wg.Wait()
+			return rep, fmt.Errorf("enumerate scope: %w", err)
+		}
+		// Part of the scope was listed, and maybe written: no further
+		// project starts, and the report says the scope was cut short.
+		q.stop()
+		rep.ScopeError = err.Error()
+		r.logScopeError(rep.ScopeError)
+	}
+	q.closeProjects()
+	wg.Wait()
 
 	for _, s := range inv.Skipped {
 		// A sub-folder that cannot be listed is a gap to report, not a
@@ -89,57 +171,14 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 		rep.Projects = append(rep.Projects, pr)
 		r.logTarget(pr.TargetReport)
 	}
-
-	var todo []Project
-	for _, p := range inv.Projects {
-		var reason string
-		switch {
-		case slices.Contains(r.Exclude, p.ID):
-			reason = SkipExcluded
-		case p.State != "" && p.State != "ACTIVE":
-			reason = skipStatePrefix + p.State
-		default:
-			todo = append(todo, p)
-			continue
-		}
-		pr := ProjectReport{TargetReport: TargetReport{Target: Target{Project: p.ID}, Outcome: OutcomeSkipped, Reason: reason}}
-		rep.Projects = append(rep.Projects, pr)
-		r.logTarget(pr.TargetReport)
-	}
-
-	named := make(map[string]bool, len(scope.Projects))
-	for _, id := range scope.Projects {
-		named[id] = true
-	}
-	results := make([]ProjectReport, len(todo))
-	r.observer().Found(len(todo))
-	q := newWorkQueue(len(todo))
-	stopWatch := context.AfterFunc(ctx, q.stop)
-	defer stopWatch()
-	var wg sync.WaitGroup
-	for range max(1, r.Concurrency) {
-		wg.Go(func() {
-			for {
-				job, i, ok := q.take()
-				switch {
-				case !ok:
-					return
-				case job != nil:
-					job()
-				default:
-					r.project(ctx, todo[i], named[todo[i].ID], now, &results[i], q)
-					q.projectDone()
-				}
-			}
-		})
-	}
-	wg.Wait()
-
+	rep.Projects = append(rep.Projects, skipped...)
 	for i := q.started(); i < len(todo); i++ {
 		results[i].TargetReport = TargetReport{Target: Target{Project: todo[i].ID}, Outcome: OutcomeNotStarted}
 		r.finished(results[i].TargetReport)
 	}
-	rep.Projects = append(rep.Projects, results...)
+	for _, pr := range results {
+		rep.Projects = append(rep.Projects, *pr)
+	}
 	rep.Interrupted = ctx.Err() != nil
 	rep.total()
 	if cc, ok := r.Store.(CallCounter); ok {

@@ -132,20 +132,24 @@ type InstanceTotals struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	RunID       string          `json:"runId"`
-	DryRun      bool            `json:"dryRun"`
-	Now         time.Time       `json:"now"`
-	Interrupted bool            `json:"interrupted"`
-	Projects    []ProjectReport `json:"projects"`
-	Folders     []FolderReport  `json:"folders"`
-	Totals      Totals          `json:"totals"`
+	RunID       string    `json:"runId"`
+	DryRun      bool      `json:"dryRun"`
+	Now         time.Time `json:"now"`
+	Interrupted bool      `json:"interrupted"`
+	// ScopeError says why the listing of the scope stopped partway: the
+	// projects listed before were handled, the rest of the scope was not
+	// seen.
+	ScopeError string          `json:"scopeError,omitempty"`
+	Projects   []ProjectReport `json:"projects"`
+	Folders    []FolderReport  `json:"folders"`
+	Totals     Totals          `json:"totals"`
 }
 
 // OK tells whether every target was handled and every VM seen: no
 // failure, no interruption, no zone left unlisted.
 func (r Report) OK() bool {
 	t := r.Totals
-	return !r.Interrupted && t.Failed == 0 && t.Interrupted == 0 &&
+	return !r.Interrupted && r.ScopeError == "" && t.Failed == 0 && t.Interrupted == 0 &&
 		t.Instances.Failed == 0 && t.Instances.Interrupted == 0 &&
 		t.ZonesUnreachable == 0 && t.InstanceListingsFailed == 0
 }

@@ -35,6 +35,10 @@ func (r Report) WriteText(w io.Writer) error {
 		out = append(out, textLine{text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
 	}
 
+	if r.ScopeError != "" {
+		out = append(out, textLine{text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
+	}
+
 	ew := &errWriter{w: w}
 	mode := "apply"
 	if r.DryRun {
@@ -167,6 +171,8 @@ func (r Report) Summary() string {
 	switch {
 	case r.Interrupted:
 		b.WriteString(" (interrupted)")
+	case r.ScopeError != "":
+		b.WriteString(" (scope listed in part)")
 	case r.DryRun && r.HasChanges():
 		b.WriteString(" (dry run: nothing written; use --apply to write)")
 	case r.DryRun:

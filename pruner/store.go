@@ -55,6 +55,15 @@ type ProjectLister interface {
 	ListProjects(ctx context.Context, scope Scope) (Inventory, error)
 }
 
+// ProjectStreamer is a ProjectLister that hands over the projects as it
+// lists them, a level of the hierarchy at a time, so that pruning starts
+// while deeper folders are still listed. found is called from one
+// goroutine; the Inventory returned holds what ListProjects would.
+type ProjectStreamer interface {
+	ProjectLister
+	StreamProjects(ctx context.Context, scope Scope, found func([]Project)) (Inventory, error)
+}
+
 // Item is one metadata entry. Value is a pointer because the API
 // distinguishes an item without a value from one with an empty value.
 type Item struct {

@@ -7,20 +7,40 @@ import "sync"
 // Taking instance targets first bounds what is held in memory to the
 // instance listings of the projects under way, while letting every worker
 // help with a project that has many instances to write.
+//
+// Projects come in as the listing finds them (addProjects), while the
+// first ones are already being pruned; closeProjects says none will come.
 type workQueue struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	jobs    []func() // instance targets, first in first out
 	next    int      // the next project to start
-	n       int      // how many projects there are
+	n       int      // how many projects there are so far
+	closed  bool     // no more projects will be added
 	running int      // projects started and not done: they may add jobs
 	stopped bool     // no project starts any more
 }
 
-func newWorkQueue(projects int) *workQueue {
-	q := &workQueue{n: projects}
+func newWorkQueue() *workQueue {
+	q := &workQueue{}
 	q.cond = sync.NewCond(&q.mu)
 	return q
+}
+
+// addProjects says that n more projects can be started.
+func (q *workQueue) addProjects(n int) {
+	q.mu.Lock()
+	q.n += n
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// closeProjects says that no more projects will be added.
+func (q *workQueue) closeProjects() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
 }
 
 // take returns the next job, or else the index of the next project to
@@ -39,7 +59,7 @@ func (q *workQueue) take() (job func(), project int, ok bool) {
 			q.next++
 			q.running++
 			return nil, q.next - 1, true
-		case q.running == 0:
+		case q.running == 0 && (q.closed || q.stopped):
 			return nil, -1, false
 		}
 		q.cond.Wait()
