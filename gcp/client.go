@@ -39,8 +39,7 @@ type Options struct {
 	// QPS caps the requests per second of the whole client, retries
 	// included; 0 for no overall cap (the per-API Rates still hold).
 	QPS float64
-	// Rates are the per-API rates; a zero field takes DefaultRates'. With
-	// an Endpoint and no Rates, no per-API rate applies.
+	// Rates are the per-API rates; a zero field takes DefaultRates'.
 	Rates Rates
 	// Retry bounds the retries of 429, 5xx and transport errors.
 	Retry RetryPolicy
@@ -116,13 +115,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	// The services' own field rather than option.WithUserAgent, which is
 	// lost when an HTTP client is given (the fake, tests).
 	c.crm.UserAgent, c.usage.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent, o.UserAgent
-	rates := o.Rates
-	if o.Endpoint != "" && rates == (Rates{}) {
-		// Google's quotas are Google's: a local fake takes what it gets
-		// (SetRateQuota plays a quota when a test wants one).
-		rates = unlimitedRates
-	}
-	c.limits = newLimits(o.QPS, rates)
+	c.limits = newLimits(o.QPS, o.Rates)
 	return c, nil
 }
 

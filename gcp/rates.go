@@ -31,9 +31,6 @@ type Rates struct {
 // DefaultRates are the rates used where Options.Rates leaves one zero.
 var DefaultRates = Rates{ResourceManager: 8, ServiceUsage: 4, ComputePerProject: 20}
 
-// unlimitedRates lift the per-API rates (an endpoint that is not Google).
-var unlimitedRates = Rates{ResourceManager: 1e9, ServiceUsage: 1e9, ComputePerProject: 1e9}
-
 func (r Rates) withDefaults() Rates {
 	if r.ResourceManager <= 0 {
 		r.ResourceManager = DefaultRates.ResourceManager
@@ -106,9 +103,12 @@ func (l *limits) wait(ctx context.Context, a *adaptive) error {
 	return a.lim.Wait(ctx)
 }
 
-// adaptive is a rate limiter that halves its rate when told to slow down,
-// down to a sixteenth of its base, and climbs back by a tenth of the base
-// for every second without pushback.
+// adaptive is a rate limiter shaped like a per-minute quota: a sustained
+// rate with a burst of a minute's worth, since a quota of N a minute lets
+// N calls through at once. Told to slow down, it halves its rate, down to
+// a sixteenth of its base, and keeps a burst of one second's worth; it
+// climbs back by a tenth of the base for every second without pushback,
+// and has its minute's burst again once back at the base.
 type adaptive struct {
 	base float64
 	lim  *rate.Limiter
@@ -118,13 +118,17 @@ type adaptive struct {
 }
 
 func newAdaptive(r float64) *adaptive {
-	return &adaptive{base: r, lim: rate.NewLimiter(rate.Limit(r), max(1, int(r)))}
+	return &adaptive{base: r, lim: rate.NewLimiter(rate.Limit(r), minuteBurst(r))}
 }
+
+func minuteBurst(r float64) int { return max(1, int(min(r*60, 1<<30))) }
 
 func (a *adaptive) slowDown(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.lim.SetLimitAt(now, rate.Limit(max(a.base/16, float64(a.lim.Limit())/2)))
+	r := max(a.base/16, float64(a.lim.Limit())/2)
+	a.lim.SetLimitAt(now, rate.Limit(r))
+	a.lim.SetBurstAt(now, max(1, int(r)))
 	a.last = now
 }
 
@@ -135,7 +139,13 @@ func (a *adaptive) recover(now time.Time) {
 	if cur >= a.base || now.Sub(a.last) < time.Second {
 		return
 	}
-	a.lim.SetLimitAt(now, rate.Limit(min(a.base, cur+a.base/10)))
+	r := min(a.base, cur+a.base/10)
+	a.lim.SetLimitAt(now, rate.Limit(r))
+	if r >= a.base {
+		a.lim.SetBurstAt(now, minuteBurst(r))
+	} else {
+		a.lim.SetBurstAt(now, max(1, int(r)))
+	}
 	a.last = now
 }
 

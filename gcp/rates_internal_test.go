@@ -24,6 +24,14 @@ func TestAdaptiveRate(t *testing.T) {
 		a.recover(now.Add(time.Duration(2+i) * time.Second))
 	}
 	require.Equal(t, 16.0, a.rate(), "back to the base, never above")
+	require.Equal(t, 16*60, a.lim.Burst(), "and a minute's burst again")
+}
+
+func TestAdaptiveBurstIsAMinutesWorth(t *testing.T) {
+	a := newAdaptive(20)
+	require.Equal(t, 1200, a.lim.Burst(), "a per-minute quota lets a minute's calls through at once")
+	a.slowDown(time.Unix(0, 0))
+	require.Equal(t, 10, a.lim.Burst(), "pushed back: one second's worth")
 }
 
 func TestLimitsPerAPIAndProject(t *testing.T) {

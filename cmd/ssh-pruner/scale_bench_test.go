@@ -63,19 +63,62 @@ func BenchmarkScale(b *testing.B) {
 		for _, conc := range c.concurrency {
 			b.Run(fmt.Sprintf("projects=%d/instances=%d/concurrency=%d", c.projects, c.instances, conc), func(b *testing.B) {
 				for range b.N {
-					scaleRun(b, bin, seed(), conc, latency)
+					scaleRun(b, bin, seed(), conc, latency, scaleOptions{})
 				}
 			})
 		}
 	}
 }
 
-func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency time.Duration) {
+// BenchmarkScaleDefaults runs the organization of 10,000 projects with the
+// default flags (no --qps, no --concurrency), once as is and once against
+// a fake that refuses Compute calls past 5 a second per project (403
+// rateLimitExceeded, below the client's own 20) and Resource Manager past
+// 20 a second: the run must slow itself and end with no failure.
+//
+//	go test -run '^$' -bench ScaleDefaults -benchtime 1x -timeout 60m ./cmd/ssh-pruner
+func BenchmarkScaleDefaults(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "ssh-pruner")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		b.Fatalf("build: %v", err)
+	}
+	seed := sync.OnceValue(func() *gcpfake.Seed { return scaleSeed(10000, 0) })
+	for _, tc := range []struct {
+		name  string
+		quota func(*gcpfake.Fake)
+	}{
+		{"defaults", nil},
+		{"defaults/quota-429", func(f *gcpfake.Fake) {
+			f.SetRateQuota("compute.googleapis.com", 5)
+			f.SetRateQuota("cloudresourcemanager.googleapis.com", 20)
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for range b.N {
+				scaleRun(b, bin, seed(), pruner.DefaultConcurrency, 50*time.Millisecond, scaleOptions{defaults: true, quota: tc.quota})
+			}
+		})
+	}
+}
+
+// scaleOptions vary a scale run: defaults leaves --qps and --concurrency
+// to their defaults; quota sets the fake's rate quotas.
+type scaleOptions struct {
+	defaults bool
+	quota    func(*gcpfake.Fake)
+}
+
+func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency time.Duration, o scaleOptions) {
 	b.StopTimer()
 	n := len(seed.Projects)
 	f, err := gcpfake.New(seed)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if o.quota != nil {
+		o.quota(f)
 	}
 	// As on the real service, a write's operation is still running when
 	// the write answers, and one wait call sees it DONE.
@@ -83,9 +126,12 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency ti
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	usage := filepath.Join(b.TempDir(), "rusage.json")
-	cmd := exec.Command(os.Args[0], "--", bin, "run", "--organization", seed.Organization.ID, "--apply",
-		"--api-endpoint", srv.URL, "--qps", "0", "--concurrency", fmt.Sprint(conc),
-		"--now", demoNow, "--output", "json", "--log-level", "warn")
+	args := []string{"--", bin, "run", "--organization", seed.Organization.ID, "--apply",
+		"--api-endpoint", srv.URL, "--now", demoNow, "--output", "json", "--log-level", "warn"}
+	if !o.defaults {
+		args = append(args, "--qps", "0", "--concurrency", fmt.Sprint(conc))
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = []string{launcherEnv + "=" + usage}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -128,6 +174,8 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency ti
 	b.ReportMetric(float64(rep.Totals.Changed), "changed")
 	b.ReportMetric(float64(f.Calls("compute.instances.aggregatedList"))/float64(n), "list-calls/project")
 	b.ReportMetric(float64(f.Calls("compute.instances.setMetadata")), "instance-writes")
+	b.ReportMetric(float64(rep.Totals.APIRetries), "retries")
+	b.ReportMetric(float64(rep.Totals.APIThrottled), "throttled")
 }
 
 // scaleCheckInstances fails the run on the hard limits of instance
