@@ -16,7 +16,7 @@ import (
 
 // TestScheduleProcessAgainstGcpFake is the acceptance run, as
 // processes: the real cmd/gcp-fake server, the real ssh-pruner binary with
-// schedule --cron '@every 2s', two passes at least, then a real SIGTERM,
+// schedule --cron '@every 1s', two passes at least, then a real SIGTERM,
 // which must end the worker with exit status 0.
 func TestScheduleProcessAgainstGcpFake(t *testing.T) {
 	if testing.Short() {
@@ -44,7 +44,7 @@ func TestScheduleProcessAgainstGcpFake(t *testing.T) {
 	logFile, err := os.Create(logPath)
 	require.NoError(t, err)
 	defer logFile.Close()
-	worker := exec.Command(filepath.Join(dir, "ssh-pruner"), "schedule", "--cron", "@every 2s",
+	worker := exec.Command(filepath.Join(dir, "ssh-pruner"), "schedule", "--cron", "@every 1s",
 		"--organization", demoOrg, "--api-endpoint", url, "--apply", "--qps", "0")
 	worker.Env = []string{}
 	worker.Stdout, worker.Stderr = io.Discard, logFile

@@ -77,7 +77,7 @@ func freeAddr(t *testing.T) string {
 // TestScheduleEveryTwoSeconds runs the worker against the fake until two
 // passes are done, checks they did not overlap and that the second found
 // nothing left to do, then cancels it (what SIGTERM does) and expects exit 0.
-func TestScheduleEveryTwoSeconds(t *testing.T) {
+func TestScheduleEverySecond(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	health := freeAddr(t)
@@ -86,7 +86,7 @@ func TestScheduleEveryTwoSeconds(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"schedule", "--cron", "@every 2s", "--organization", demoOrg,
+		done <- run(ctx, []string{"schedule", "--cron", "@every 1s", "--organization", demoOrg,
 			"--api-endpoint", url, "--now", demoNow, "--qps", "0", "--apply", "--health-addr", health},
 			strings.NewReader(""), &stdout, &stderr)
 	}()
