@@ -121,3 +121,37 @@ func TestSilentServerCostsOneAttemptEach(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 5*time.Second)
 }
+
+// TestEndlessBodyAndLongRetryAfterAreBounded: a server that streams a
+// body forever costs one attempt each, and a Retry-After of an hour is
+// obeyed only up to the retry policy's cap.
+func TestEndlessBodyAndLongRetryAfterAreBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/projects/slow") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"commonInstanceMetadata": {"items": [`)
+			for r.Context().Err() == nil {
+				fmt.Fprint(w, `{"key": "k", "value": "v"},`)
+				w.(http.Flusher).Flush()
+				time.Sleep(time.Millisecond)
+			}
+			return
+		}
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, `{"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := gcp.New(context.Background(), gcp.Options{Endpoint: srv.URL,
+		Retry: gcp.RetryPolicy{MaxAttempts: 2, Base: time.Millisecond, Cap: 20 * time.Millisecond}, CallTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+
+	_, err = c.ProjectMetadata(context.Background(), "slow")
+	require.ErrorContains(t, err, "compute.projects.get: gave up after 2 attempts")
+	require.NotContains(t, err.Error(), "\n", "one line")
+
+	start := time.Now()
+	_, err = c.ProjectMetadata(context.Background(), "busy")
+	require.ErrorContains(t, err, "gave up after 2 attempts")
+	require.Less(t, time.Since(start), time.Minute, "Retry-After: 3600 was not waited out")
+}

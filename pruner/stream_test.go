@@ -2,6 +2,7 @@ package pruner_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -81,4 +82,15 @@ func TestScopeListingStoppedPartway(t *testing.T) {
 	r.Lister = streamer{Store: s, wait: func() {}, err: errors.New("list organizations/1: boom")}
 	_, err = r.Run(context.Background(), pruner.Scope{Organization: "1"})
 	require.ErrorContains(t, err, "enumerate scope")
+}
+
+// TestEmptyReportHasEmptyLists: a scope with nothing in it gives
+// "projects": [], never null, for whatever reads the JSON.
+func TestEmptyReportHasEmptyLists(t *testing.T) {
+	rep, err := reconciler(inmemory.New(), false).Run(context.Background(), pruner.Scope{Organization: "1"})
+	require.NoError(t, err)
+	data, err := json.Marshal(rep)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"projects":[]`)
+	require.Contains(t, string(data), `"folders":[]`)
 }
