@@ -7,9 +7,7 @@ import (
 	"io"
 	"time"
 
-	sshpruner "github.com/ssh-pruner/ssh-pruner"
 	"github.com/ssh-pruner/ssh-pruner/gcp"
-	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
@@ -64,15 +62,7 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		if cfg.organization != "" || len(cfg.folders) > 0 || len(cfg.projects) > 0 {
 			return usageErrorf("--demo reads the demo organization: no scope flags with it")
 		}
-		seed, err := gcpfake.ParseSeed(sshpruner.DemoOrganization)
-		if err != nil {
-			return fmt.Errorf("demo organization: %w", err)
-		}
-		fake, err := gcpfake.New(seed)
-		if err != nil {
-			return fmt.Errorf("demo organization: %w", err)
-		}
-		endpoint, stop, err := serveLocal(fake)
+		seed, endpoint, stop, err := serveDemo()
 		if err != nil {
 			return err
 		}

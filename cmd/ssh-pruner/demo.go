@@ -48,15 +48,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 
-	seed, err := gcpfake.ParseSeed(sshpruner.DemoOrganization)
-	if err != nil {
-		return fmt.Errorf("demo organization: %w", err)
-	}
-	fake, err := gcpfake.New(seed)
-	if err != nil {
-		return fmt.Errorf("demo organization: %w", err)
-	}
-	endpoint, stop, err := serveLocal(fake)
+	seed, endpoint, stop, err := serveDemo()
 	if err != nil {
 		return err
 	}
@@ -123,6 +115,24 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "Nothing left to do: the organization is clean.")
 	}
 	return nil
+}
+
+// serveDemo serves the built-in demo organization on a loopback port, with
+// the fake the tests use, until stop is called.
+func serveDemo() (seed *gcpfake.Seed, endpoint string, stop func(), err error) {
+	seed, err = gcpfake.ParseSeed(sshpruner.DemoOrganization)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("demo organization: %w", err)
+	}
+	fake, err := gcpfake.New(seed)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("demo organization: %w", err)
+	}
+	endpoint, stop, err = serveLocal(fake)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return seed, endpoint, stop, nil
 }
 
 // serveLocal serves h on a free loopback port until stop is called.
