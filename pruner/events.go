@@ -224,3 +224,23 @@ func (r *Reconciler) logScopeError(msg string) {
 		slog.String(LogRunID, r.RunID),
 	)
 }
+
+// logHeld says, at error level, that a target was not written because its
+// plan removes more than the limits allow.
+func (r *Reconciler) logHeld(log *slog.Logger, tr TargetReport) {
+	log.LogAttrs(context.Background(), slog.LevelError, "target held: "+tr.Hold,
+		slog.String(LogEvent, eventOf(tr.Target)),
+		slog.String(LogOutcome, string(OutcomeHeld)),
+		slog.String(LogReason, tr.Reason),
+		slog.Int(LogRemoved, tr.Removed),
+		slog.Bool(LogDryRun, !r.Apply),
+		slog.String(LogRunID, r.RunID),
+	)
+}
+
+func eventOf(t Target) string {
+	if t.Level() == LevelInstance {
+		return EventInstance
+	}
+	return EventProject
+}

@@ -47,9 +47,14 @@ type Reconciler struct {
 	// MaxAttempts bounds the read-plan-write rounds of a target whose
 	// metadata keeps changing under us (HTTP 412).
 	MaxAttempts int
+	// Limits bound what one run may remove (DefaultLimits, or none when
+	// zero).
+	Limits Limits
 	// WriteTimeout bounds a write that the run's interruption lets finish.
 	WriteTimeout time.Duration
 	RunID        string
+
+	spent *budget // the removals of the run under way, against Limits.PerRun
 }
 
 // Run prunes the scope. It returns an error only when the scope cannot be
@@ -59,6 +64,7 @@ type Reconciler struct {
 func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	now := r.Now()
 	rep := Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}
+	r.spent = &budget{}
 	named := make(map[string]bool, len(scope.Projects))
 	for _, id := range scope.Projects {
 		named[id] = true

@@ -14,6 +14,7 @@ const (
 	OutcomeFailed      Outcome = "failed"       // an error stopped it: see Error
 	OutcomeInterrupted Outcome = "interrupted"  // the run was stopped while it was handled
 	OutcomeNotStarted  Outcome = "not-started"  // the run was stopped before it was handled
+	OutcomeHeld        Outcome = "held"         // its plan removes more than Limits allow: not written
 )
 
 // Reasons a target is skipped.
@@ -41,6 +42,8 @@ type TargetReport struct {
 	// Guard is the item the plan set to keep the VM closed to project
 	// keys, if any.
 	Guard *Guard `json:"guard,omitempty"`
+	// Hold says, for a held target, what the limit was.
+	Hold string `json:"hold,omitempty"`
 }
 
 // ProjectReport is what happened to one project: its own metadata, then
@@ -77,6 +80,7 @@ type OutcomeCounts struct {
 	Failed      int `json:"failed"`
 	Interrupted int `json:"interrupted"`
 	NotStarted  int `json:"notStarted"` // left when the run was interrupted
+	Held        int `json:"held"`       // plans past the Limits: not written
 }
 
 func (c *OutcomeCounts) add(o Outcome) {
@@ -95,6 +99,8 @@ func (c *OutcomeCounts) add(o Outcome) {
 		c.Interrupted++
 	case OutcomeNotStarted:
 		c.NotStarted++
+	case OutcomeHeld:
+		c.Held++
 	}
 }
 
@@ -149,7 +155,7 @@ type Report struct {
 // failure, no interruption, no zone left unlisted.
 func (r Report) OK() bool {
 	t := r.Totals
-	return !r.Interrupted && r.ScopeError == "" && t.Failed == 0 && t.Interrupted == 0 &&
+	return !r.Interrupted && r.ScopeError == "" && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Interrupted == 0 &&
 		t.Instances.Failed == 0 && t.Instances.Interrupted == 0 &&
 		t.ZonesUnreachable == 0 && t.InstanceListingsFailed == 0
 }
@@ -202,7 +208,7 @@ func (r *Report) total() {
 }
 
 func (t *Totals) addKeys(tr TargetReport) {
-	if tr.Outcome == OutcomeFailed {
+	if tr.Outcome == OutcomeFailed || tr.Outcome == OutcomeHeld {
 		return // its keys are in its report, not in what was done
 	}
 	t.KeysKept += tr.Kept

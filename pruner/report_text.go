@@ -188,6 +188,9 @@ func writeCounts(b *strings.Builder, dryRun bool, c OutcomeCounts) {
 		fmt.Fprintf(b, "%d changed, ", c.Changed)
 	}
 	fmt.Fprintf(b, "%d unchanged, %d skipped, %d failed", c.Unchanged, c.Skipped, c.Failed)
+	if c.Held > 0 {
+		fmt.Fprintf(b, ", %d held", c.Held)
+	}
 	if c.Interrupted > 0 || c.NotStarted > 0 {
 		fmt.Fprintf(b, ", %d interrupted, %d not started", c.Interrupted, c.NotStarted)
 	}
@@ -199,6 +202,8 @@ func targetLine(p TargetReport) string {
 		return "skipped (" + keyparse.Printable(p.Reason) + ")"
 	case OutcomeNotStarted:
 		return "not started (the run was interrupted)"
+	case OutcomeHeld:
+		return "held, not written: " + p.Hold + " (" + p.Reason + ")"
 	case OutcomeFailed, OutcomeInterrupted:
 		if len(p.Decisions) > 0 {
 			// A write that failed: it may have landed. Show what it tried.

@@ -23,6 +23,7 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 	tr = TargetReport{Target: t, Windows: in.Windows}
 	log := r.logger().With(targetAttrs(t)...)
 	attempts := max(1, r.MaxAttempts)
+	reserved := 0 // removals of this target counted against the run
 	for tr.Attempts = 1; ; tr.Attempts++ {
 		if err := ctx.Err(); err != nil {
 			if tr.Attempts == 1 {
@@ -67,6 +68,18 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 			if d.Action != ActionKeep {
 				tr.Decisions = append(tr.Decisions, d)
 			}
+		}
+		if reserved > 0 {
+			r.spent.release(reserved) // planned again: its removals are counted anew
+			reserved = 0
+		}
+		if plan.Changed {
+			if reason, limit := r.spent.hold(r.Limits, tr.Removed, tr.Kept+tr.Removed+tr.Moved); reason != "" {
+				tr.Outcome, tr.Reason, tr.Hold = OutcomeHeld, reason, holdMessage(reason, tr.Removed, limit)
+				r.logHeld(log, tr)
+				return tr, first, final, true
+			}
+			reserved = tr.Removed
 		}
 		if !plan.Changed {
 			tr.Outcome = OutcomeUnchanged

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
@@ -77,6 +79,8 @@ type runConfig struct {
 	logLevel           levelFlag
 	log                logConfig // where entries go: logdest.go
 	logFormat          string
+	maxPerTarget       string
+	maxPerRun          int
 	now                string
 	// observer hears of the run's progress (the terminal's progress
 	// line); nil for none.
@@ -105,6 +109,8 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.Var(&c.googleManagedUsers, "google-managed-user", "`REGEX` of usernames (or google-ssh userNames) whose keys Google manages (repeatable; default ^gke-[0-9a-f]+$)")
 	fs.BoolVar(&c.keepMisplaced, "keep-misplaced-google-keys", false, "leave Google-managed keys found in ssh-keys there instead of moving them to sshKeys")
 	fs.DurationVar(&c.maxKeyLifetime, "max-key-lifetime", 0, "also remove user keys whose expiry lies further than this `DURATION` ahead (e.g. 720h); 0 for no limit")
+	fs.StringVar(&c.maxPerTarget, "max-removals-per-target", fmt.Sprint(pruner.DefaultLimits.PerTarget), "hold (do not write) a target whose plan removes more keys than `N`, or than P% of its keys (e.g. 80%); 0 for no limit")
+	fs.IntVar(&c.maxPerRun, "max-removals-per-run", pruner.DefaultLimits.PerRun, "hold every target once the run's removals would pass `N`; 0 for no limit")
 	fs.StringVar(&c.runID, "run-id", "", "identifier of this run in logs and report (default random)")
 	c.logLevel.level = slog.LevelInfo
 	fs.Var(&c.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
@@ -181,6 +187,9 @@ func (c *runConfig) check() error {
 	if _, err := c.policy(); err != nil {
 		return err
 	}
+	if _, err := c.limits(); err != nil {
+		return err
+	}
 	if err := checkEndpoint(c.apiEndpoint); err != nil {
 		return err
 	}
@@ -190,6 +199,32 @@ func (c *runConfig) check() error {
 		}
 	}
 	return nil
+}
+
+// limits reads the blast-radius flags.
+func (c *runConfig) limits() (pruner.Limits, error) {
+	l := pruner.Limits{PerRun: c.maxPerRun}
+	if c.maxPerRun < 0 {
+		return l, usageErrorf("--max-removals-per-run %d: want 0 (no limit) or more", c.maxPerRun)
+	}
+	v := c.maxPerTarget
+	if v == "" {
+		v = fmt.Sprint(pruner.DefaultLimits.PerTarget)
+	}
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		p, err := strconv.ParseFloat(pct, 64)
+		if err != nil || math.IsNaN(p) || p <= 0 || p > 100 {
+			return l, usageErrorf("--max-removals-per-target %q: want a number of keys, or a percentage above 0%% and at most 100%%", v)
+		}
+		l.PerTargetPercent = p
+		return l, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return l, usageErrorf("--max-removals-per-target %q: want a number of keys (0 for no limit) or a percentage such as 80%%", v)
+	}
+	l.PerTarget = n
+	return l, nil
 }
 
 // policy builds the pruning policy of the flags.
@@ -322,6 +357,10 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 	if err != nil {
 		return pruner.Report{}, err
 	}
+	limits, err := cfg.limits()
+	if err != nil {
+		return pruner.Report{}, err
+	}
 	now, err := cfg.clock()
 	if err != nil {
 		return pruner.Report{}, err
@@ -342,6 +381,7 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 		MaxAttempts: cfg.maxAttempts,
 		RunID:       runID,
 		Observer:    cfg.observer,
+		Limits:      limits,
 	}
 	if cfg.instances {
 		r.Instances = b

@@ -427,3 +427,25 @@ func TestReportFileIsWholeOrAbsent(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "no temporary file left behind: %v", entries)
 }
+
+// TestRunLimitsHoldWhatIsPastThem: an apply that would remove more than
+// the run's limit writes up to it, holds the rest, and exits 1; the flags
+// are checked before anything runs.
+func TestRunLimitsHoldWhatIsPastThem(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--max-removals-per-run", "5", "--concurrency", "1", "--output", "json")...)
+	require.Equal(t, 1, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Positive(t, rep.Totals.Held+rep.Totals.Instances.Held)
+	require.LessOrEqual(t, rep.Totals.KeysRemoved, 5)
+	require.Contains(t, errOut, `"message":"target held: `)
+	require.Positive(t, f.Calls(setMetadata), "what fits is written")
+
+	for _, bad := range [][]string{{"--max-removals-per-target", "lots"}, {"--max-removals-per-target", "150%"}, {"--max-removals-per-run", "-1"}} {
+		_, errOut, code := cli(t, context.Background(), nil, runArgs(url, bad...)...)
+		require.Equal(t, 2, code, errOut)
+		require.Contains(t, errOut, bad[0])
+	}
+}
