@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -174,6 +175,8 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 		folders  []string
 		err      error
 	}
+	// ancestors of each folder met, root first, for Project.Folders.
+	ancestors := map[string][]string{root: nil}
 	level := []string{root}
 	for len(level) > 0 {
 		results := make([]listing, len(level))
@@ -203,7 +206,14 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 				inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: parent, Err: r.err})
 				continue
 			}
-			batch = append(batch, r.projects...)
+			chain := append(slices.Clone(ancestors[parent]), parent)
+			for _, p := range r.projects {
+				p.Folders = chain
+				batch = append(batch, p)
+			}
+			for _, f := range r.folders {
+				ancestors[f] = chain
+			}
 			next = append(next, r.folders...)
 		}
 		add(batch)
@@ -301,5 +311,6 @@ func fromCRM(p *crm.Project) pruner.Project {
 		Number: strings.TrimPrefix(p.Name, "projects/"),
 		State:  p.State,
 		Parent: p.Parent,
+		Labels: p.Labels,
 	}
 }

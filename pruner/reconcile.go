@@ -42,6 +42,8 @@ type Reconciler struct {
 	Apply bool
 	// Exclude names project ids to leave alone, their instances included.
 	Exclude []string
+	// OptOuts leave projects and VMs alone by folder and by label.
+	OptOuts OptOuts
 	// Concurrency bounds the targets handled at once.
 	Concurrency int
 	// MaxAttempts bounds the read-plan-write rounds of a target whose
@@ -94,6 +96,8 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 				reason = SkipExcluded
 			case p.State != "" && p.State != "ACTIVE":
 				reason = skipStatePrefix + p.State
+			case r.OptOuts.project(p) != "":
+				reason = r.OptOuts.project(p)
 			default:
 				todo = append(todo, p)
 				results = append(results, &ProjectReport{})
@@ -233,6 +237,12 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	pr.Instances = make([]TargetReport, len(listing.Instances))
 	r.observer().Found(len(listing.Instances))
 	for j, in := range listing.Instances {
+		if reason := r.OptOuts.instance(in); reason != "" {
+			tr := TargetReport{Target: Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}, Windows: in.Windows, Outcome: OutcomeSkipped, Reason: reason}
+			pr.Instances[j] = tr
+			r.finished(tr)
+			continue
+		}
 		q.add(func() {
 			t := Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
 			tr, _, final, read := r.target(ctx, t, &in.Metadata, PlanInput{Level: LevelInstance, Windows: in.Windows}, now)

@@ -25,6 +25,11 @@ type Project struct {
 	Number string `json:"projectNumber,omitempty"`
 	State  string `json:"state,omitempty"`  // ACTIVE, DELETE_REQUESTED, ...
 	Parent string `json:"parent,omitempty"` // organizations/N or folders/N
+	// Folders are the resources above the project that the listing went
+	// through, the root of the scope first ("organizations/N",
+	// "folders/N", ...); empty for a project named on its own.
+	Folders []string          `json:"-"`
+	Labels  map[string]string `json:"-"`
 }
 
 // Scope says which projects a run covers. Folders and Organization are

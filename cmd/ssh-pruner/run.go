@@ -61,6 +61,9 @@ type runConfig struct {
 	organization       string
 	folders, projects  listFlag
 	exclude            listFlag
+	excludeFolders     listFlag
+	excludeLabels      listFlag
+	onlyLabels         listFlag
 	apply              bool
 	instances          bool
 	concurrency        int
@@ -98,6 +101,9 @@ func addScopeFlags(fs *flag.FlagSet, c *runConfig) {
 
 func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.Var(&c.exclude, "exclude-project", "project `ID` to leave alone (repeatable)")
+	fs.Var(&c.excludeFolders, "exclude-folder", "folder `ID` whose projects, sub-folders included, are left alone (repeatable)")
+	fs.Var(&c.excludeLabels, "exclude-label", "leave alone projects and VMs labelled `KEY=VALUE`, e.g. ssh-pruner=skip (repeatable)")
+	fs.Var(&c.onlyLabels, "only-label", "prune only the projects labelled `KEY=VALUE`, e.g. ssh-pruner=enabled, for a rollout label by label (repeatable)")
 	fs.BoolVar(&c.apply, "apply", false, "write the changes; without it nothing is written (dry run)")
 	fs.BoolVar(&c.instances, "instances", true, "also prune each instance's own metadata; --instances=false leaves instances alone")
 	fs.IntVar(&c.concurrency, "concurrency", pruner.DefaultConcurrency, "targets (projects and VMs) handled at once")
@@ -190,6 +196,9 @@ func (c *runConfig) check() error {
 	if _, err := c.limits(); err != nil {
 		return err
 	}
+	if _, err := c.optOuts(); err != nil {
+		return err
+	}
 	if err := checkEndpoint(c.apiEndpoint); err != nil {
 		return err
 	}
@@ -199,6 +208,30 @@ func (c *runConfig) check() error {
 		}
 	}
 	return nil
+}
+
+// optOuts reads the folder and label opt-outs.
+func (c *runConfig) optOuts() (pruner.OptOuts, error) {
+	o := pruner.OptOuts{Folders: c.excludeFolders}
+	for _, f := range c.excludeFolders {
+		if id := strings.TrimPrefix(f, "folders/"); id == "" || strings.Trim(id, "0123456789") != "" {
+			return o, usageErrorf("--exclude-folder %q: want a numeric folder id", f)
+		}
+	}
+	for _, set := range []struct {
+		flag string
+		in   []string
+		out  *[]pruner.Label
+	}{{"--exclude-label", c.excludeLabels, &o.Labels}, {"--only-label", c.onlyLabels, &o.OnlyLabels}} {
+		for _, v := range set.in {
+			l, err := pruner.ParseLabel(v)
+			if err != nil {
+				return o, usageErrorf("%s: %v", set.flag, err)
+			}
+			*set.out = append(*set.out, l)
+		}
+	}
+	return o, nil
 }
 
 // limits reads the blast-radius flags.
@@ -361,6 +394,10 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 	if err != nil {
 		return pruner.Report{}, err
 	}
+	optOuts, err := cfg.optOuts()
+	if err != nil {
+		return pruner.Report{}, err
+	}
 	now, err := cfg.clock()
 	if err != nil {
 		return pruner.Report{}, err
@@ -382,6 +419,7 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 		RunID:       runID,
 		Observer:    cfg.observer,
 		Limits:      limits,
+		OptOuts:     optOuts,
 	}
 	if cfg.instances {
 		r.Instances = b

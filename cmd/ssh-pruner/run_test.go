@@ -449,3 +449,45 @@ func TestRunLimitsHoldWhatIsPastThem(t *testing.T) {
 		require.Contains(t, errOut, bad[0])
 	}
 }
+
+// TestRunOptOuts: folders (sub-folders included) and labels leave their
+// projects and VMs alone, through Google's clients; every skip says why.
+func TestRunOptOuts(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--output", "json",
+		"--exclude-folder", "172058339406", "--exclude-label", "app=airflow")...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	reasons := map[string]string{}
+	for _, p := range rep.Projects {
+		reasons[p.Project] = p.Reason
+		for _, in := range p.Instances {
+			if in.Outcome == pruner.OutcomeSkipped {
+				reasons[in.Instance] = in.Reason
+			}
+		}
+	}
+	// folders/172058339406 (web) holds web-prod-us, and web-prod-eu in its sub-folder eu.
+	require.Equal(t, "excluded-folder:folders/172058339406", reasons["web-prod-eu"])
+	require.Equal(t, "excluded-folder:folders/172058339406", reasons["web-prod-us"])
+	require.Equal(t, "excluded-label:app=airflow", reasons["airflow-worker-1"])
+	require.Empty(t, reasons["api-prod-7f3a"])
+
+	out, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--output", "json", "--only-label", "env=prod")...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	for _, p := range rep.Projects {
+		switch p.Project {
+		case "data-staging-41c2":
+			require.Equal(t, pruner.SkipNotOptedIn, p.Reason)
+		case "api-prod-7f3a":
+			require.NotEqual(t, pruner.OutcomeSkipped, p.Outcome, "labelled env=prod: opted in")
+		}
+	}
+
+	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--exclude-label", "nolabel")...)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--exclude-label")
+}

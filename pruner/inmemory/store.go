@@ -95,6 +95,13 @@ func (s *Store) SetState(id, state string) {
 	s.byID[id].State = state
 }
 
+// SetPlace sets the folders a project was listed under and its labels.
+func (s *Store) SetPlace(id string, folders []string, labels map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byID[id].Folders, s.byID[id].Labels = folders, labels
+}
+
 // AddInstance adds an instance to a project.
 func (s *Store) AddInstance(in pruner.Instance, items []pruner.Item) {
 	s.mu.Lock()

@@ -1,0 +1,62 @@
+package pruner_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
+)
+
+func TestOptOuts(t *testing.T) {
+	build := func() *inmemory.Store {
+		s := org()
+		s.SetPlace(projectID, []string{"organizations/1", "folders/10", "folders/11"}, map[string]string{"team": "web"})
+		s.AddProject("opted-in", inmemory.Items("ssh-keys", erinPerm))
+		s.SetPlace("opted-in", []string{"organizations/1", "folders/20"}, map[string]string{"ssh-pruner": "enabled"})
+		s.AddInstance(pruner.Instance{Project: projectID, Zone: zoneB, Name: "pet", Labels: map[string]string{"ssh-pruner": "skip"}}, inmemory.Items("ssh-keys", erinPerm))
+		return s
+	}
+	skip := pruner.Label{Key: "ssh-pruner", Value: "skip"}
+	enabled := pruner.Label{Key: "ssh-pruner", Value: "enabled"}
+	tests := []struct {
+		name    string
+		optOuts pruner.OptOuts
+		want    map[string]string // target -> skip reason; others not skipped
+	}{
+		{"none", pruner.OptOuts{}, map[string]string{}},
+		{"a folder above, sub-folders included", pruner.OptOuts{Folders: []string{"10"}}, map[string]string{projectID: "excluded-folder:folders/10"}},
+		{"instance label", pruner.OptOuts{Labels: []pruner.Label{skip}}, map[string]string{"pet": "excluded-label:ssh-pruner=skip"}},
+		{"project label", pruner.OptOuts{Labels: []pruner.Label{{Key: "team", Value: "web"}}}, map[string]string{projectID: "excluded-label:team=web"}},
+		{"opt-in", pruner.OptOuts{OnlyLabels: []pruner.Label{enabled}}, map[string]string{projectID: pruner.SkipNotOptedIn}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := build()
+			r := reconciler(s, true)
+			r.OptOuts = tc.optOuts
+			rep, err := r.Run(context.Background(), pruner.Scope{Organization: "1"})
+			require.NoError(t, err)
+			got := map[string]string{}
+			for _, p := range rep.Projects {
+				if p.Outcome == pruner.OutcomeSkipped {
+					got[p.Project] = p.Reason
+					require.Empty(t, p.Instances, "a project left alone leaves its VMs alone")
+				}
+				for _, in := range p.Instances {
+					if in.Outcome == pruner.OutcomeSkipped {
+						got[in.Instance] = in.Reason
+					}
+				}
+			}
+			require.Equal(t, tc.want, got)
+			items := s.Get(pruner.Target{Project: projectID, Zone: zoneB, Instance: "pet"})
+			v, _ := value(items, "ssh-keys")
+			if _, left := tc.want["pet"]; left {
+				require.Equal(t, erinPerm, v, "a VM left alone is not written")
+			}
+		})
+	}
+}
