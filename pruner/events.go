@@ -24,7 +24,7 @@ func targetAttrs(t Target) []any {
 func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 	for _, d := range plan.Decisions {
 		level := slog.LevelInfo
-		if d.Action == ActionKeep && d.Reason != ReasonGoogleManaged {
+		if d.Action == ActionKeep && d.Reason != ReasonGoogleManaged && d.Reason != ReasonProtected && d.Reason != ReasonReportOnly {
 			level = slog.LevelDebug
 		}
 		if !log.Enabled(context.Background(), level) {
@@ -41,6 +41,7 @@ func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 			slog.String(LogFingerprint, d.Fingerprint),
 			slog.String(LogGoogleUserName, d.GoogleUserName),
 			slog.String(LogExpireOn, d.ExpireOn),
+			slog.String(LogRule, d.Rule),
 			slog.Bool(LogDryRun, !r.Apply),
 			slog.String(LogRunID, r.RunID),
 		)

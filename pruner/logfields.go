@@ -28,6 +28,7 @@ const (
 	LogRemoved        = "removed"
 	LogMoved          = "moved"
 	LogIdentity       = "identity"
+	LogRule           = "rule"     // the protection that kept a key
 	LogKeyLevel       = "keyLevel" // project or instance: where the key line lives
 	LogNoExpiry       = "noExpiry" // "true" for a key that never expires
 )

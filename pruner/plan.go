@@ -23,6 +23,8 @@ type Decision struct {
 	// ExpireOn is the key's expiry in UTC (keyparse.FormatTime); "" when
 	// the key has none.
 	ExpireOn string `json:"expireOn,omitempty"`
+	// Rule names the protection that kept the key, if one did.
+	Rule string `json:"rule,omitempty"`
 }
 
 // Plan is what pruning one target's metadata would change.
@@ -96,7 +98,10 @@ func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
 				continue
 			}
 			action, reason := policy.decide(in.Level, it.Key, l, now)
-			plan.Decisions = append(plan.Decisions, decision(it.Key, l, action, reason))
+			action, reason, rule := policy.protect(in.Level, it.Key, l, action, reason)
+			d := decision(it.Key, l, action, reason)
+			d.Rule = rule
+			plan.Decisions = append(plan.Decisions, d)
 			switch action {
 			case ActionKeep:
 				kept[i] = append(kept[i], l)

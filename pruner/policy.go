@@ -30,6 +30,8 @@ type Policy struct {
 	// MaxLifetime, when set, removes a user key whose expiry lies further
 	// than this after now: an expireOn in year 9999 is a permanent key.
 	MaxLifetime time.Duration
+	// Protected keys are never removed or moved (protect.go).
+	Protected []Protection
 }
 
 // NewPolicy compiles the Google-managed user patterns. With none given, it

@@ -88,6 +88,9 @@ func decisionLines(indent string, tr TargetReport) []textLine {
 			user += " (" + d.GoogleUserName + ")"
 		}
 		reason := d.Reason
+		if d.Rule != "" {
+			reason += " (rule " + keyparse.Printable(d.Rule) + ")"
+		}
 		if d.ExpireOn != "" {
 			reason += " " + d.ExpireOn
 		}

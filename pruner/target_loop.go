@@ -65,7 +65,8 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 		tr.Guard = plan.Guard
 		tr.Decisions = tr.Decisions[:0]
 		for _, d := range plan.Decisions {
-			if d.Action != ActionKeep {
+			// Report-only keys are listed too: seeing them is their point.
+			if d.Action != ActionKeep || d.Reason == ReasonReportOnly {
 				tr.Decisions = append(tr.Decisions, d)
 			}
 		}
