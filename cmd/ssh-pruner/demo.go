@@ -41,7 +41,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	// and its report already says what the warnings would.
 	cfg.logLevel.level = slog.LevelError
 	fs.Lookup("log-level").DefValue = cfg.logLevel.String()
-	if err := parseFlagsOnly(fs, args); err != nil {
+	if err := parseRunFlags(fs, cfg, args); err != nil {
 		return err
 	}
 	if err := cfg.check(); err != nil {

@@ -23,6 +23,7 @@ Commands:
   access     who can reach which VM through metadata SSH keys, until when (read-only)
   demo       run against a built-in fake organization: no Google account needed
   inspect    show how Google's guest agent reads each line of an ssh-keys value
+  policy     check a --policy file and print the policy it gives
   version    print the version
   help       show this help
 
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdDemo(ctx, rest, stdin, stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, rest, stdin, stdout, stderr)
+	case "policy":
+		return cmdPolicy(ctx, rest, stdin, stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(ctx, rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -84,6 +84,8 @@ type runConfig struct {
 	logFormat          string
 	maxPerTarget       string
 	maxPerRun          int
+	policyFile         string
+	protected          []pruner.Protection // from --policy
 	now                string
 	// observer hears of the run's progress (the terminal's progress
 	// line); nil for none.
@@ -100,6 +102,7 @@ func addScopeFlags(fs *flag.FlagSet, c *runConfig) {
 }
 
 func addRunFlags(fs *flag.FlagSet, c *runConfig) {
+	fs.StringVar(&c.policyFile, "policy", "", "policy `FILE` (YAML): every policy setting of the flags, and protected keys; flags override it (ssh-pruner policy check FILE)")
 	fs.Var(&c.exclude, "exclude-project", "project `ID` to leave alone (repeatable)")
 	fs.Var(&c.excludeFolders, "exclude-folder", "folder `ID` whose projects, sub-folders included, are left alone (repeatable)")
 	fs.Var(&c.excludeLabels, "exclude-label", "leave alone projects and VMs labelled `KEY=VALUE`, e.g. ssh-pruner=skip (repeatable)")
@@ -122,6 +125,18 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.Var(&c.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
 	fs.StringVar(&c.logFormat, "log-format", "auto", "stderr log lines: json, text, or auto (text with a progress line on a terminal, json elsewhere)")
 	fs.StringVar(&c.now, "now", "", "(hidden) fix the clock, RFC 3339, for tests and demos")
+}
+
+// parseRunFlags parses the flags of a pass (run, schedule, demo), then
+// takes from --policy every setting that no flag and no environment
+// variable gave.
+func parseRunFlags(fs *flag.FlagSet, c *runConfig, args []string) error {
+	if err := parseFlagsOnly(fs, args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return c.applyPolicyFile(func(name string) bool { return given[name] || os.Getenv(envName(name)) != "" })
 }
 
 // scope checks the scope flags.
@@ -267,6 +282,7 @@ func (c *runConfig) policy() (pruner.Policy, error) {
 		return policy, usageErrorf("--google-managed-user: %v", err)
 	}
 	policy.MaxLifetime = c.maxKeyLifetime
+	policy.Protected = c.protected
 	return policy, nil
 }
 
@@ -341,7 +357,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	addScopeFlags(fs, cfg)
 	addRunFlags(fs, cfg)
 	addLogFlags(fs, &cfg.log)
-	if err := parseFlagsOnly(fs, args); err != nil {
+	if err := parseRunFlags(fs, cfg, args); err != nil {
 		return err
 	}
 	scope, err := cfg.prepare()

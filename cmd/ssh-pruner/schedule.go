@@ -49,7 +49,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	addScopeFlags(fs, cfg)
 	addRunFlags(fs, cfg)
 	addLogFlags(fs, &cfg.log)
-	if err := parseFlagsOnly(fs, args); err != nil {
+	if err := parseRunFlags(fs, cfg, args); err != nil {
 		return err
 	}
 	if spec == "" {

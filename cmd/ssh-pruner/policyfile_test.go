@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+func TestPolicyFileErrorsNameFileLineAndField(t *testing.T) {
+	clearEnv(t)
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown field", "googleManagedUsers: [x]\npolcy: 1\n", "p.yaml: line 2: field polcy not found"},
+		{"bad regex", "googleManagedUsers:\n  - '^ok$'\n  - '('\n", "p.yaml:3: googleManagedUsers: error parsing regexp"},
+		{"bad duration", "maxKeyLifetime: forever\n", `p.yaml:1: maxKeyLifetime: "forever"`},
+		{"bad percent", "limits:\n  perTarget: 150%\n", "p.yaml:2: limits.perTarget"},
+		{"bad level", "protected:\n  - username: x\n    level: vm\n", `p.yaml:3: protected[0].level: "vm"`},
+		{"rule matching nothing", "protected:\n  - name: empty\n", "protected[0]: give username, googleUserName or fingerprint"},
+		{"bad fingerprint", "protected:\n  - fingerprint: MD5:aa\n", "p.yaml:2: protected[0].fingerprint"},
+		{"bad label", "exclude:\n  labels: [nolabel]\n", "p.yaml:2: labels"},
+		{"not YAML", "protected: [\n", "p.yaml: yaml:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "p.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(tc.body), 0o644))
+			for _, args := range [][]string{{"policy", "check", path}, {"run", "--project", "p", "--api-endpoint", "http://127.0.0.1:1", "--policy", path}} {
+				out, errOut, code := cli(t, context.Background(), nil, args...)
+				require.Equal(t, 2, code, errOut)
+				require.Contains(t, errOut, tc.want)
+				require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+				require.Empty(t, out)
+			}
+		})
+	}
+}
+
+func TestPolicyCheckPrintsTheExample(t *testing.T) {
+	clearEnv(t)
+	out, errOut, code := cli(t, context.Background(), nil, "policy", "check", "../../testdata/policy-example.yaml")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "name: airflow-ssh-hook")
+	require.Contains(t, out, "maxKeyLifetime: 720h0m0s")
+}
+
+// TestRunWithPolicyFile: the file's protected keys are kept and its
+// settings apply, flags override it.
+func TestRunWithPolicyFile(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	path := filepath.Join(t.TempDir(), "p.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+exclude:
+  projects: [api-prod-7f3a]
+protected:
+  - name: bob-for-now
+    username: '^bob$'
+    reportOnly: true
+  - name: airflow
+    username: '^airflow$'
+    level: instance
+`), 0o644))
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--policy", path, "--output", "json")...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	rules := map[string]string{}
+	for _, p := range rep.Projects {
+		if p.Project == "api-prod-7f3a" {
+			require.Equal(t, pruner.SkipExcluded, p.Reason, "exclude.projects applies")
+		}
+		for _, tr := range append([]pruner.TargetReport{p.TargetReport}, p.Instances...) {
+			for _, d := range tr.Decisions {
+				if d.Rule != "" {
+					rules[d.Username] = d.Reason + " " + d.Rule
+					require.Equal(t, pruner.ActionKeep, d.Action)
+				}
+			}
+			if tr.Instance == "airflow-worker-1" {
+				require.Equal(t, pruner.OutcomeUnchanged, tr.Outcome, "the airflow key is protected")
+			}
+		}
+	}
+	require.Equal(t, "report-only bob-for-now", rules["bob"])
+	require.Contains(t, errOut, `"rule":"airflow"`, "protected keys are logged at info with their rule")
+
+	// A flag overrides the file.
+	out, _, _ = cli(t, context.Background(), nil, runArgs(url, "--policy", path, "--output", "json", "--exclude-project", "hr-payroll")...)
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	for _, p := range rep.Projects {
+		if p.Project == "api-prod-7f3a" {
+			require.NotEqual(t, pruner.SkipExcluded, p.Reason, "--exclude-project replaced the file's list")
+		}
+	}
+}
+
+// FuzzPolicyFile: no input makes the parser panic; what it accepts, it
+// accepts again.
+//
+//	go test -run '^$' -fuzz FuzzPolicyFile -fuzztime 30s ./cmd/ssh-pruner
+func FuzzPolicyFile(f *testing.F) {
+	example, err := os.ReadFile("../../testdata/policy-example.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	f.Add([]byte("protected:\n  - username: '('\n"))
+	f.Add([]byte("limits: {perTarget: 80%, perRun: -1}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pf, _, err := parsePolicyFile("f.yaml", data)
+		if err != nil {
+			require.NotContains(t, err.Error(), "\n", "one line")
+			return
+		}
+		require.NotNil(t, pf)
+		_, _, err = parsePolicyFile("f.yaml", data)
+		require.NoError(t, err)
+	})
+}
