@@ -242,6 +242,17 @@ func checkArgs(t *testing.T, c corev1.Container, cm corev1.ConfigMap) {
 		}
 	}
 	require.Equal(t, "both", argAfter(args, "--log-destination"))
+	// --policy names a file of the ConfigMap, mounted read-only.
+	policy := argAfter(args, "--policy")
+	require.NotEmpty(t, policy, "the CronJob runs with the policy of deploy/base/policy.yaml")
+	require.Contains(t, cm.Data, "policy.yaml")
+	mounted := false
+	for _, vm := range c.VolumeMounts {
+		if strings.HasPrefix(policy, vm.MountPath+"/") && vm.ReadOnly {
+			mounted = true
+		}
+	}
+	require.True(t, mounted, "--policy %s lies in a read-only mount", policy)
 	org := argAfter(args, "--organization")
 	require.NotEmpty(t, org, "the CronJob prunes an organization")
 	if m := envRef.FindStringSubmatch(org); m != nil {

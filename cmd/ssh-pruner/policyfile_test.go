@@ -46,6 +46,11 @@ func TestPolicyCheckPrintsTheExample(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "name: airflow-ssh-hook")
 	require.Contains(t, out, "maxKeyLifetime: 720h0m0s")
+
+	// The CronJob's own policy (deploy/base) is valid too.
+	out, errOut, code = cli(t, context.Background(), nil, "policy", "check", "../../deploy/base/policy.yaml")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "name: airflow-ssh-hook")
 }
 
 // TestRunWithPolicyFile: the file's protected keys are kept and its
