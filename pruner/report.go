@@ -15,6 +15,7 @@ const (
 	OutcomeInterrupted Outcome = "interrupted"  // the run was stopped while it was handled
 	OutcomeNotStarted  Outcome = "not-started"  // the run was stopped before it was handled
 	OutcomeHeld        Outcome = "held"         // its plan removes more than Limits allow: not written
+	OutcomeStale       Outcome = "stale"        // a reviewed plan no longer fits the metadata: left alone
 )
 
 // Reasons a target is skipped.
@@ -44,6 +45,8 @@ type TargetReport struct {
 	Guard *Guard `json:"guard,omitempty"`
 	// Hold says, for a held target, what the limit was.
 	Hold string `json:"hold,omitempty"`
+	// PlannedFrom is the metadata fingerprint the last plan was made from.
+	PlannedFrom string `json:"plannedFrom,omitempty"`
 }
 
 // ProjectReport is what happened to one project: its own metadata, then
@@ -81,6 +84,7 @@ type OutcomeCounts struct {
 	Interrupted int `json:"interrupted"`
 	NotStarted  int `json:"notStarted"` // left when the run was interrupted
 	Held        int `json:"held"`       // plans past the Limits: not written
+	Stale       int `json:"stale"`      // reviewed plans that no longer fit: not written
 }
 
 func (c *OutcomeCounts) add(o Outcome) {
@@ -101,6 +105,8 @@ func (c *OutcomeCounts) add(o Outcome) {
 		c.NotStarted++
 	case OutcomeHeld:
 		c.Held++
+	case OutcomeStale:
+		c.Stale++
 	}
 }
 
@@ -155,7 +161,7 @@ type Report struct {
 // failure, no interruption, no zone left unlisted.
 func (r Report) OK() bool {
 	t := r.Totals
-	return !r.Interrupted && r.ScopeError == "" && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Interrupted == 0 &&
+	return !r.Interrupted && r.ScopeError == "" && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Stale == 0 && t.Instances.Stale == 0 && t.Interrupted == 0 &&
 		t.Instances.Failed == 0 && t.Instances.Interrupted == 0 &&
 		t.ZonesUnreachable == 0 && t.InstanceListingsFailed == 0
 }

@@ -60,6 +60,7 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 		final = md
 
 		in.Metadata = md
+		tr.PlannedFrom = md.Fingerprint
 		plan := PlanTarget(in, r.Policy, now)
 		tr.Kept, tr.Removed, tr.Moved = plan.Count(ActionKeep), plan.Count(ActionRemove), plan.Count(ActionMove)
 		tr.Guard = plan.Guard

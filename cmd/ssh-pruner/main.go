@@ -19,6 +19,7 @@ Usage:
 
 Commands:
   run        prune the SSH keys of an organization, folders or projects (dry run unless --apply)
+  apply      write a plan that run --plan-out made and someone reviewed
   schedule   run on a cron schedule, as a long-running worker
   access     who can reach which VM through metadata SSH keys, until when (read-only)
   demo       run against a built-in fake organization: no Google account needed
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "run":
 		return cmdRun(ctx, rest, stdin, stdout, stderr)
+	case "apply":
+		return cmdApply(ctx, rest, stdin, stdout, stderr)
 	case "schedule":
 		return cmdSchedule(ctx, rest, stdin, stdout, stderr)
 	case "access":

@@ -85,6 +85,7 @@ type runConfig struct {
 	maxPerTarget       string
 	maxPerRun          int
 	policyFile         string
+	planOut            string
 	protected          []pruner.Protection // from --policy
 	now                string
 	// observer hears of the run's progress (the terminal's progress
@@ -114,6 +115,7 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.IntVar(&c.maxAttempts, "max-attempts", pruner.DefaultMaxAttempts, "read-plan-write rounds per project when its metadata keeps changing under us")
 	fs.StringVar(&c.output, "output", "text", "report format on stdout: text or json")
 	fs.StringVar(&c.reportFile, "report", "", "also write the JSON report to `FILE`")
+	fs.StringVar(&c.planOut, "plan-out", "", "write the dry run's plan to `FILE`, for review and 'ssh-pruner apply FILE'")
 	fs.BoolVar(&c.exitOnChanges, "exit-code-on-changes", false, "exit 3 when a dry run finds changes")
 	fs.Var(&c.googleManagedUsers, "google-managed-user", "`REGEX` of usernames (or google-ssh userNames) whose keys Google manages (repeatable; default ^gke-[0-9a-f]+$)")
 	fs.BoolVar(&c.keepMisplaced, "keep-misplaced-google-keys", false, "leave Google-managed keys found in ssh-keys there instead of moving them to sshKeys")
@@ -220,6 +222,14 @@ func (c *runConfig) check() error {
 	if c.reportFile != "" {
 		if err := checkWritableDir(c.reportFile); err != nil {
 			return usageErrorf("--report %s: %v", c.reportFile, err)
+		}
+	}
+	if c.planOut != "" {
+		if c.apply {
+			return usageErrorf("%v", errPlanOutApply)
+		}
+		if err := checkWritableDir(c.planOut); err != nil {
+			return usageErrorf("--plan-out %s: %v", c.planOut, err)
 		}
 	}
 	return nil
@@ -375,6 +385,12 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	if cfg.planOut != "" {
+		policy, _ := cfg.policy() // checked before the run
+		if err := writePlanFile(cfg.planOut, rep, policy); err != nil {
+			return err
+		}
+	}
 	return finish(cfg, rep, stdout)
 }
 
@@ -470,17 +486,32 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 	return nil
 }
 
-// writeReportFile writes the report to path whole or not at all: streamed
-// into a temporary file in the same directory, then renamed over path. A
-// reader never sees half a report, and a failed write leaves no stale one
-// in its place.
+// writeReportFile writes the report to path whole or not at all.
 func writeReportFile(path string, rep pruner.Report) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-report-*")
-	if err != nil {
+	if err := writeAtomic(path, func(w io.Writer) error { return writeReportJSON(w, rep) }); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
+	return nil
+}
+
+// writeFileAtomic writes data to path whole or not at all.
+func writeFileAtomic(path string, data []byte) error {
+	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeAtomic streams into a temporary file in path's directory, then
+// renames it over path. A reader never sees half a file, and a failed
+// write leaves no stale one in its place.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-*")
+	if err != nil {
+		return err
+	}
 	tmp := f.Name()
-	err = writeReportJSON(f, rep)
+	err = write(f)
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
@@ -492,7 +523,6 @@ func writeReportFile(path string, rep pruner.Report) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write report %s: %w", path, err)
 	}
-	return nil
+	return err
 }

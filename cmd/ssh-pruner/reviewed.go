@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+const applyUsage = `Usage: ssh-pruner apply [flags] PLAN
+
+Writes exactly a plan that 'ssh-pruner run --plan-out PLAN' made (a dry
+run) and someone reviewed. For each target it reads the metadata again
+and writes only if the fingerprint is the one the plan was made from and
+planning again, with the plan's policy and clock, gives the same
+decisions; a target that changed meanwhile is reported stale and left
+alone. A plan older than --max-plan-age, or made by another version of
+ssh-pruner, is refused.
+
+Examples:
+  ssh-pruner run --organization 123456789012 --plan-out plan.json
+  ssh-pruner apply plan.json
+
+Exit status: 0 every target written; 1 a target failed or was stale; 2
+usage error, or a plan refused.
+`
+
+// planKind marks a reviewed plan file.
+const planKind = "ssh-pruner-plan"
+
+// planFile is what run --plan-out writes and apply reads. It carries no
+// value of any metadata item other than what the decisions say of keys
+// (user, type, fingerprint, expiry), and no key blob.
+type planFile struct {
+	Kind      string                  `json:"kind"`
+	Version   string                  `json:"version"`
+	CreatedAt time.Time               `json:"createdAt"`
+	Clock     time.Time               `json:"clock"`
+	RunID     string                  `json:"runId"`
+	Policy    planPolicy              `json:"policy"`
+	Targets   []pruner.ReviewedTarget `json:"targets"`
+}
+
+type planPolicy struct {
+	GoogleManagedUsers      []string   `json:"googleManagedUsers"`
+	KeepMisplacedGoogleKeys bool       `json:"keepMisplacedGoogleKeys"`
+	MaxKeyLifetime          string     `json:"maxKeyLifetime"`
+	Protected               []planRule `json:"protected,omitempty"`
+}
+
+type planRule struct {
+	Name           string `json:"name"`
+	Username       string `json:"username,omitempty"`
+	GoogleUserName string `json:"googleUserName,omitempty"`
+	Fingerprint    string `json:"fingerprint,omitempty"`
+	Level          string `json:"level,omitempty"`
+	Item           string `json:"item,omitempty"`
+	ReportOnly     bool   `json:"reportOnly,omitempty"`
+}
+
+func toPlanPolicy(p pruner.Policy) planPolicy {
+	pp := planPolicy{KeepMisplacedGoogleKeys: p.KeepMisplacedGoogleKeys, MaxKeyLifetime: p.MaxLifetime.String()}
+	for _, re := range p.GoogleManagedUsers {
+		pp.GoogleManagedUsers = append(pp.GoogleManagedUsers, re.String())
+	}
+	for _, r := range p.Protected {
+		pr := planRule{Name: r.Name, Fingerprint: r.Fingerprint, Level: string(r.Level), Item: r.Item, ReportOnly: r.ReportOnly}
+		if r.Username != nil {
+			pr.Username = r.Username.String()
+		}
+		if r.GoogleUserName != nil {
+			pr.GoogleUserName = r.GoogleUserName.String()
+		}
+		pp.Protected = append(pp.Protected, pr)
+	}
+	return pp
+}
+
+func (pp planPolicy) policy() (pruner.Policy, error) {
+	p, err := pruner.NewPolicy(pp.GoogleManagedUsers, pp.KeepMisplacedGoogleKeys)
+	if err != nil {
+		return p, err
+	}
+	if p.MaxLifetime, err = time.ParseDuration(pp.MaxKeyLifetime); err != nil {
+		return p, fmt.Errorf("maxKeyLifetime: %w", err)
+	}
+	for _, r := range pp.Protected {
+		rule := pruner.Protection{Name: r.Name, Fingerprint: r.Fingerprint, Level: pruner.Level(r.Level), Item: r.Item, ReportOnly: r.ReportOnly}
+		for _, re := range []struct {
+			s   string
+			out **regexp.Regexp
+		}{{r.Username, &rule.Username}, {r.GoogleUserName, &rule.GoogleUserName}} {
+			if re.s != "" {
+				if *re.out, err = regexp.Compile(re.s); err != nil {
+					return p, fmt.Errorf("protected %s: %w", r.Name, err)
+				}
+			}
+		}
+		p.Protected = append(p.Protected, rule)
+	}
+	return p, nil
+}
+
+// writePlanFile writes the reviewed plan of a dry run, whole or not at all.
+func writePlanFile(path string, rep pruner.Report, policy pruner.Policy) error {
+	pf := planFile{Kind: planKind, Version: version(), CreatedAt: time.Now().UTC(), Clock: rep.Now, RunID: rep.RunID,
+		Policy: toPlanPolicy(policy), Targets: rep.ReviewedTargets()}
+	if pf.Targets == nil {
+		pf.Targets = []pruner.ReviewedTarget{}
+	}
+	data, err := json.MarshalIndent(pf, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	return writeFileAtomic(path, append(data, '\n'))
+}
+
+func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	cfg := &runConfig{instances: true, maxAttempts: 1, concurrency: pruner.DefaultConcurrency}
+	fs := newFlagSet("apply", applyUsage, stdout)
+	fs.StringVar(&cfg.apiEndpoint, "api-endpoint", "", "base `URL` of all Google APIs, e.g. a local gcp-fake; no credentials are used then")
+	fs.StringVar(&cfg.impersonate, "impersonate-service-account", "", "act as this service account `EMAIL`")
+	fs.StringVar(&cfg.quotaProject, "quota-project", "", "project `ID` charged for API quota")
+	fs.StringVar(&cfg.output, "output", "text", "report format on stdout: text or json")
+	maxAge := fs.Duration("max-plan-age", 24*time.Hour, "refuse a plan made longer ago than this `DURATION`")
+	cfg.logLevel.level = 0
+	fs.Var(&cfg.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error")
+	addLogFlags(fs, &cfg.log)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("apply: want one PLAN file (see 'ssh-pruner apply --help')")
+	}
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usageErrorf("apply: %v", err)
+	}
+	var pf planFile
+	if err := json.Unmarshal(data, &pf); err != nil || pf.Kind != planKind {
+		return usageErrorf("apply: %s: not a plan of ssh-pruner run --plan-out", path)
+	}
+	switch age := time.Since(pf.CreatedAt); {
+	case pf.Version != version():
+		return usageErrorf("apply: %s was made by ssh-pruner %s, this is %s: make the plan again", path, pf.Version, version())
+	case age > *maxAge || age < -time.Minute:
+		return usageErrorf("apply: %s was made %s ago, past --max-plan-age %s: make the plan again", path, age.Round(time.Second), *maxAge)
+	}
+	policy, err := pf.Policy.policy()
+	if err != nil {
+		return usageErrorf("apply: %s: policy: %v", path, err)
+	}
+	client, logger, closeLog, err := cfg.connect(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	r := &pruner.Reconciler{Lister: client, Store: client, Instances: client, Policy: policy, Logger: logger,
+		Apply: true, RunID: pf.RunID + "-apply"}
+	rep := r.ApplyReviewed(ctx, pf.Targets, pf.Clock)
+	return finish(cfg, rep, stdout)
+}
+
+var errPlanOutApply = errors.New("--plan-out makes a plan for review: it is a dry run, without --apply")

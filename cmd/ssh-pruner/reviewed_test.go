@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+// TestReviewedPlan: a dry run writes its plan; apply writes exactly that
+// plan, through Google's clients; a target that changed meanwhile is
+// stale and left alone; the plan holds no key blob and no other item.
+func TestReviewedPlan(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", plan)...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	require.Zero(t, f.Calls(setMetadata), "making a plan writes nothing")
+	data, err := os.ReadFile(plan)
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "AAAA", "no key blob in a plan")
+	require.NotContains(t, string(data), "prometheus-node-exporter", "no value of another item (a startup script)")
+
+	// Someone adds a key to web-prod-us after the review.
+	items, _, _ := f.ProjectMetadata("web-prod-us")
+	v := "zoe:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII/daCfIs7zq+Irwgs4Rxe1jF1Bw1oVuotWJJJg2HTv+ zoe"
+	items = append(items, gcpfake.Item{Key: "extra", Value: &v})
+	f.SetProjectMetadata("web-prod-us", items)
+
+	out, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", plan)
+	require.Equal(t, 1, code, "a stale target fails the apply: %s", errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	outcomes := map[string]pruner.Outcome{}
+	for _, p := range rep.Projects {
+		outcomes[p.Project] = p.Outcome
+	}
+	require.Equal(t, pruner.OutcomeStale, outcomes["web-prod-us"])
+	require.Equal(t, pruner.OutcomeChanged, outcomes["web-prod-eu"])
+	after, _, _ := f.ProjectMetadata("web-prod-us")
+	require.Equal(t, items, after, "the stale target is left alone")
+
+	// Applied once, the plan is stale everywhere it wrote.
+	out, _, code = cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", plan)
+	require.Equal(t, 1, code)
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Zero(t, rep.Totals.Changed+rep.Totals.Instances.Changed, "nothing written twice")
+}
+
+func TestReviewedPlanRefused(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.json")
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", plan)...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	var pf planFile
+	data, err := os.ReadFile(plan)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &pf))
+
+	write := func(name string, edit func(*planFile)) string {
+		p := pf
+		edit(&p)
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, b, 0o644))
+		return path
+	}
+	for _, tc := range []struct{ path, want string }{
+		{write("old.json", func(p *planFile) { p.CreatedAt = time.Now().Add(-25 * time.Hour) }), "past --max-plan-age"},
+		{write("other.json", func(p *planFile) { p.Version = "v0.0.0-other" }), "made by ssh-pruner v0.0.0-other"},
+		{write("not.json", func(p *planFile) { p.Kind = "report" }), "not a plan"},
+	} {
+		_, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, tc.path)
+		require.Equal(t, 2, code, errOut)
+		require.Contains(t, errOut, tc.want)
+	}
+	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--apply", "--plan-out", plan)...)
+	require.Equal(t, 2, code)
+	require.True(t, strings.Contains(errOut, "--plan-out"), errOut)
+}
