@@ -21,16 +21,14 @@ Example:
   ssh-pruner policy check testdata/policy-example.yaml
 `
 
-// effectivePolicy is what policy check prints.
+// effectivePolicy is what policy check prints: the policy as a reviewed
+// plan records it (planPolicy), and the settings that choose targets.
 type effectivePolicy struct {
-	GoogleManagedUsers      []string            `yaml:"googleManagedUsers"`
-	KeepMisplacedGoogleKeys bool                `yaml:"keepMisplacedGoogleKeys"`
-	MaxKeyLifetime          string              `yaml:"maxKeyLifetime"`
-	Instances               bool                `yaml:"instances"`
-	Limits                  map[string]string   `yaml:"limits"`
-	Exclude                 map[string][]string `yaml:"exclude"`
-	OnlyLabels              []string            `yaml:"onlyLabels"`
-	Protected               []map[string]any    `yaml:"protected"`
+	planPolicy `yaml:",inline"`
+	Instances  bool                `yaml:"instances"`
+	Limits     map[string]string   `yaml:"limits"`
+	Exclude    map[string][]string `yaml:"exclude"`
+	OnlyLabels []string            `yaml:"onlyLabels"`
 }
 
 func cmdPolicy(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
@@ -54,33 +52,11 @@ func cmdPolicy(_ context.Context, args []string, _ io.Reader, stdout, _ io.Write
 		return err
 	}
 	out := effectivePolicy{
-		KeepMisplacedGoogleKeys: p.KeepMisplacedGoogleKeys,
-		MaxKeyLifetime:          p.MaxLifetime.String(),
-		Instances:               cfg.instances,
-		Limits:                  map[string]string{"perTarget": cfg.maxPerTarget, "perRun": fmt.Sprint(cfg.maxPerRun)},
-		Exclude:                 map[string][]string{"projects": cfg.exclude, "folders": cfg.excludeFolders, "labels": cfg.excludeLabels},
-		OnlyLabels:              cfg.onlyLabels,
-	}
-	for _, re := range p.GoogleManagedUsers {
-		out.GoogleManagedUsers = append(out.GoogleManagedUsers, re.String())
-	}
-	for _, r := range p.Protected {
-		m := map[string]any{"name": r.Name}
-		if r.Username != nil {
-			m["username"] = r.Username.String()
-		}
-		if r.GoogleUserName != nil {
-			m["googleUserName"] = r.GoogleUserName.String()
-		}
-		for k, v := range map[string]string{"fingerprint": r.Fingerprint, "level": string(r.Level), "item": r.Item} {
-			if v != "" {
-				m[k] = v
-			}
-		}
-		if r.ReportOnly {
-			m["reportOnly"] = true
-		}
-		out.Protected = append(out.Protected, m)
+		planPolicy: toPlanPolicy(p),
+		Instances:  cfg.instances,
+		Limits:     map[string]string{"perTarget": cfg.maxPerTarget, "perRun": fmt.Sprint(cfg.maxPerRun)},
+		Exclude:    map[string][]string{"projects": cfg.exclude, "folders": cfg.excludeFolders, "labels": cfg.excludeLabels},
+		OnlyLabels: cfg.onlyLabels,
 	}
 	data, err := yaml.Marshal(out)
 	if err != nil {

@@ -38,30 +38,30 @@ const planKind = "ssh-pruner-plan"
 // value of any metadata item other than what the decisions say of keys
 // (user, type, fingerprint, expiry), and no key blob.
 type planFile struct {
-	Kind      string                  `json:"kind"`
-	Version   string                  `json:"version"`
-	CreatedAt time.Time               `json:"createdAt"`
-	Clock     time.Time               `json:"clock"`
-	RunID     string                  `json:"runId"`
-	Policy    planPolicy              `json:"policy"`
-	Targets   []pruner.ReviewedTarget `json:"targets"`
+	Kind      string                  `json:"kind" yaml:"kind"`
+	Version   string                  `json:"version" yaml:"version"`
+	CreatedAt time.Time               `json:"createdAt" yaml:"createdAt"`
+	Clock     time.Time               `json:"clock" yaml:"clock"`
+	RunID     string                  `json:"runId" yaml:"runId"`
+	Policy    planPolicy              `json:"policy" yaml:"policy"`
+	Targets   []pruner.ReviewedTarget `json:"targets" yaml:"targets"`
 }
 
 type planPolicy struct {
-	GoogleManagedUsers      []string   `json:"googleManagedUsers"`
-	KeepMisplacedGoogleKeys bool       `json:"keepMisplacedGoogleKeys"`
-	MaxKeyLifetime          string     `json:"maxKeyLifetime"`
-	Protected               []planRule `json:"protected,omitempty"`
+	GoogleManagedUsers      []string   `json:"googleManagedUsers" yaml:"googleManagedUsers"`
+	KeepMisplacedGoogleKeys bool       `json:"keepMisplacedGoogleKeys" yaml:"keepMisplacedGoogleKeys"`
+	MaxKeyLifetime          string     `json:"maxKeyLifetime" yaml:"maxKeyLifetime"`
+	Protected               []planRule `json:"protected,omitempty" yaml:"protected,omitempty"`
 }
 
 type planRule struct {
-	Name           string `json:"name"`
-	Username       string `json:"username,omitempty"`
-	GoogleUserName string `json:"googleUserName,omitempty"`
-	Fingerprint    string `json:"fingerprint,omitempty"`
-	Level          string `json:"level,omitempty"`
-	Item           string `json:"item,omitempty"`
-	ReportOnly     bool   `json:"reportOnly,omitempty"`
+	Name           string `json:"name" yaml:"name"`
+	Username       string `json:"username,omitempty" yaml:"username,omitempty"`
+	GoogleUserName string `json:"googleUserName,omitempty" yaml:"googleUserName,omitempty"`
+	Fingerprint    string `json:"fingerprint,omitempty" yaml:"fingerprint,omitempty"`
+	Level          string `json:"level,omitempty" yaml:"level,omitempty"`
+	Item           string `json:"item,omitempty" yaml:"item,omitempty"`
+	ReportOnly     bool   `json:"reportOnly,omitempty" yaml:"reportOnly,omitempty"`
 }
 
 func toPlanPolicy(p pruner.Policy) planPolicy {
