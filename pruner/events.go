@@ -24,13 +24,17 @@ func targetAttrs(t Target) []any {
 func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 	for _, d := range plan.Decisions {
 		level := slog.LevelInfo
-		if d.Action == ActionKeep && d.Reason != ReasonGoogleManaged && d.Reason != ReasonProtected && d.Reason != ReasonReportOnly {
+		if d.Action == ActionKeep && d.Reason != ReasonGoogleManaged && d.Reason != ReasonProtected && d.Reason != ReasonReportOnly && d.Reason != ReasonGrace {
 			level = slog.LevelDebug
 		}
 		if !log.Enabled(context.Background(), level) {
 			continue
 		}
-		log.LogAttrs(context.Background(), level, decisionMessage(d.Action, !r.Apply),
+		msg := decisionMessage(d.Action, !r.Apply)
+		if d.Reason == ReasonGrace {
+			msg = "key kept until its grace ends"
+		}
+		log.LogAttrs(context.Background(), level, msg,
 			slog.String(LogEvent, EventKey),
 			slog.String(LogMetadataKey, d.MetadataKey),
 			slog.Int(LogLine, d.Line),
@@ -42,6 +46,8 @@ func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 			slog.String(LogGoogleUserName, d.GoogleUserName),
 			slog.String(LogExpireOn, d.ExpireOn),
 			slog.String(LogRule, d.Rule),
+			slog.String(LogFirstSeen, d.FirstSeen),
+			slog.String(LogGraceEnds, d.GraceEnds),
 			slog.Bool(LogDryRun, !r.Apply),
 			slog.String(LogRunID, r.RunID),
 		)

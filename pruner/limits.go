@@ -67,8 +67,9 @@ func (b *budget) release(n int) {
 }
 
 func holdMessage(reason string, removed, limit int) string {
+	keys := plural(removed, "key", "keys")
 	if reason == HoldRunLimit {
-		return fmt.Sprintf("would remove %d keys, past what the run may still remove (%d)", removed, limit)
+		return fmt.Sprintf("would remove %d %s, past what the run may still remove (%d)", removed, keys, limit)
 	}
-	return fmt.Sprintf("would remove %d keys, more than a target may (%d)", removed, limit)
+	return fmt.Sprintf("would remove %d %s, more than a target may (%d)", removed, keys, limit)
 }

@@ -28,9 +28,13 @@ const (
 	LogRemoved        = "removed"
 	LogMoved          = "moved"
 	LogIdentity       = "identity"
-	LogRule           = "rule"     // the protection that kept a key
-	LogKeyLevel       = "keyLevel" // project or instance: where the key line lives
-	LogNoExpiry       = "noExpiry" // "true" for a key that never expires
+	LogRule           = "rule"      // the protection that kept a key
+	LogKeyLevel       = "keyLevel"  // project or instance: where the key line lives
+	LogNoExpiry       = "noExpiry"  // "true" for a key that never expires
+	LogFirstSeen      = "firstSeen" // when the state first saw the key on the target; "" without state
+	LogGraceEnds      = "graceEnds" // when a key kept by the grace is removed
+	LogState          = "state"     // where the state lives: a file, gs://BUCKET/OBJECT
+	LogKeys           = "keys"      // keys the saved state remembers
 )
 
 // Attribute keys of the summary entry (EventSummary): the run's totals.
@@ -67,4 +71,5 @@ const (
 	EventAccess   = "access"   // a key that opens a VM as the run leaves it
 	EventScope    = "scope"    // the listing of the scope stopped partway
 	EventSummary  = "summary"  // the run's totals
+	EventState    = "state"    // the run's state: none yet, saved, or not saved
 )

@@ -25,6 +25,17 @@ type Decision struct {
 	ExpireOn string `json:"expireOn,omitempty"`
 	// Rule names the protection that kept the key, if one did.
 	Rule string `json:"rule,omitempty"`
+	// Otherwise is, for a key kept only by a protection, a report-only
+	// rule or the grace, the reason the policy would have removed or
+	// moved it for: what a reviewer must see.
+	Otherwise string `json:"otherwise,omitempty"`
+	// FirstSeen is when the pruner first saw the key on this target, as
+	// the state remembers it (keyparse.FormatTime); "" when the run keeps
+	// no state.
+	FirstSeen string `json:"firstSeen,omitempty"`
+	// GraceEnds is, for a key kept by the grace, when the grace ends: the
+	// first run after it removes the key.
+	GraceEnds string `json:"graceEnds,omitempty"`
 }
 
 // Plan is what pruning one target's metadata would change.
@@ -42,6 +53,18 @@ type Plan struct {
 	Guard *Guard `json:"guard,omitempty"`
 	// Changed is false when Items equals the input: nothing is to be written.
 	Changed bool `json:"changed"`
+}
+
+// listedDecisions appends to dst the decisions a report lists: what is
+// removed or moved, and what only a protection, a report-only rule or the
+// grace keeps, which a reviewer must see.
+func listedDecisions(dst, ds []Decision) []Decision {
+	for _, d := range ds {
+		if d.Action != ActionKeep || d.Otherwise != "" {
+			dst = append(dst, d)
+		}
+	}
+	return dst
 }
 
 // Count returns how many decisions took action a.
@@ -62,6 +85,10 @@ type PlanInput struct {
 	// agent reads keys by other rules (EffectiveAccess).
 	Windows  bool
 	Metadata Metadata
+	// FirstSeen tells, by fingerprint, when each key was first seen on
+	// the target (Sightings); a key it does not list is first seen now.
+	// nil when the run keeps no state.
+	FirstSeen map[string]time.Time
 }
 
 // PlanMetadata plans a project's commonInstanceMetadata.
@@ -97,12 +124,9 @@ func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
 			if l.Invalid == keyparse.ReasonBlank {
 				continue
 			}
-			action, reason := policy.decide(in.Level, it.Key, l, now)
-			action, reason, rule := policy.protect(in.Level, it.Key, l, action, reason)
-			d := decision(it.Key, l, action, reason)
-			d.Rule = rule
+			d := policy.lineDecision(in, it.Key, l, now)
 			plan.Decisions = append(plan.Decisions, d)
-			switch action {
+			switch d.Action {
 			case ActionKeep:
 				kept[i] = append(kept[i], l)
 			case ActionMove:
@@ -148,6 +172,28 @@ func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
 	plan.Items, plan.Guard = guardBlock(in, plan.Items)
 	plan.Changed = !sameItems(md.Items, plan.Items)
 	return plan
+}
+
+// lineDecision is the whole policy for one line of item key: the rules
+// of decide, then the grace, then the protections, which have the last
+// word.
+func (p Policy) lineDecision(in PlanInput, key string, l keyparse.Line, now time.Time) Decision {
+	decided, why := p.decide(in.Level, key, l, now)
+	first := firstSeen(in.FirstSeen, l, now)
+	action, reason, graceEnds := p.grace(decided, why, first, now)
+	action, reason, rule := p.protect(in.Level, key, l, action, reason)
+	d := decision(key, l, action, reason)
+	d.Rule = rule
+	if action == ActionKeep && decided != ActionKeep {
+		d.Otherwise = why
+	}
+	if in.FirstSeen != nil && l.Fingerprint != "" {
+		d.FirstSeen = keyparse.FormatTime(first)
+	}
+	if reason == ReasonGrace {
+		d.GraceEnds = keyparse.FormatTime(graceEnds)
+	}
+	return d
 }
 
 func value(it Item) string {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +23,19 @@ type planInput struct {
 		GoogleManagedUsers      []string `json:"googleManagedUsers"`
 		KeepMisplacedGoogleKeys bool     `json:"keepMisplacedGoogleKeys"`
 		MaxLifetime             string   `json:"maxLifetime"` // a time.Duration
+		Grace                   string   `json:"grace"`       // a time.Duration
+		Protected               []struct {
+			Name, Username, GoogleUserName, Fingerprint, Item string
+			Level                                             Level
+			ReportOnly                                        bool
+		} `json:"protected"`
 	} `json:"policy"`
-	Level    Level    `json:"level,omitempty"` // project when empty
-	Windows  bool     `json:"windows,omitempty"`
-	Metadata Metadata `json:"metadata"`
+	Level   Level `json:"level,omitempty"` // project when empty
+	Windows bool  `json:"windows,omitempty"`
+	// FirstSeen is what the state remembers of the target's keys; a run
+	// with a state but no memory of the target has {}.
+	FirstSeen map[string]time.Time `json:"firstSeen,omitempty"`
+	Metadata  Metadata             `json:"metadata"`
 }
 
 func (in planInput) plan() PlanInput {
@@ -33,7 +43,7 @@ func (in planInput) plan() PlanInput {
 	if level == "" {
 		level = LevelProject
 	}
-	return PlanInput{Level: level, Windows: in.Windows, Metadata: in.Metadata}
+	return PlanInput{Level: level, Windows: in.Windows, Metadata: in.Metadata, FirstSeen: in.FirstSeen}
 }
 
 func loadPlanInput(t *testing.T, path string) (planInput, Policy) {
@@ -53,6 +63,20 @@ func loadPlanInputF(t testing.TB, path string) (planInput, Policy) {
 	if in.Policy.MaxLifetime != "" {
 		policy.MaxLifetime, err = time.ParseDuration(in.Policy.MaxLifetime)
 		require.NoError(t, err, path)
+	}
+	if in.Policy.Grace != "" {
+		policy.Grace, err = time.ParseDuration(in.Policy.Grace)
+		require.NoError(t, err, path)
+	}
+	for _, r := range in.Policy.Protected {
+		p := Protection{Name: r.Name, Fingerprint: r.Fingerprint, Item: r.Item, Level: r.Level, ReportOnly: r.ReportOnly}
+		if r.Username != "" {
+			p.Username = regexp.MustCompile(r.Username)
+		}
+		if r.GoogleUserName != "" {
+			p.GoogleUserName = regexp.MustCompile(r.GoogleUserName)
+		}
+		policy.Protected = append(policy.Protected, p)
 	}
 	return in, policy
 }
@@ -127,7 +151,7 @@ func checkPlanInvariants(t testing.TB, in PlanInput, policy Policy, now time.Tim
 			if l.Invalid == keyparse.ReasonBlank {
 				continue
 			}
-			if a, _ := policy.decide(in.Level, it.Key, l, now); a == ActionKeep {
+			if policy.lineDecision(in, it.Key, l, now).Action == ActionKeep {
 				keptTexts = append(keptTexts, l.Text)
 			}
 		}
@@ -149,13 +173,13 @@ func checkPlanInvariants(t testing.TB, in PlanInput, policy Policy, now time.Tim
 			if l.Invalid == keyparse.ReasonBlank {
 				continue
 			}
-			a, _ := policy.decide(in.Level, it.Key, l, now)
+			a := policy.lineDecision(in, it.Key, l, now).Action
 			require.True(t, a == ActionKeep || moved[l.Fingerprint+"\x00"+l.DisplayUser()],
 				"%s holds a line the plan neither kept nor moved: %q", it.Key, l.Text)
 		}
 	}
 	// Planning the result again changes nothing: one pass is enough.
-	again := PlanTarget(PlanInput{Level: in.Level, Windows: in.Windows, Metadata: Metadata{Items: plan.Items}}, policy, now)
+	again := PlanTarget(PlanInput{Level: in.Level, Windows: in.Windows, Metadata: Metadata{Items: plan.Items}, FirstSeen: in.FirstSeen}, policy, now)
 	require.False(t, again.Changed, "second plan must find nothing to do")
 	require.Zero(t, again.Count(ActionRemove)+again.Count(ActionMove))
 	// Nothing written when nothing changes.

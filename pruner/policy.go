@@ -32,6 +32,9 @@ type Policy struct {
 	MaxLifetime time.Duration
 	// Protected keys are never removed or moved (protect.go).
 	Protected []Protection
+	// Grace keeps a key without expiry until it has been seen for longer
+	// than this (grace.go); 0 removes it at once.
+	Grace time.Duration
 }
 
 // NewPolicy compiles the Google-managed user patterns. With none given, it
@@ -84,6 +87,7 @@ const (
 	ReasonUserKeyInSSHKeys   = "user-key-in-sshKeys"
 	ReasonGoogleKeyMisplaced = "google-key-misplaced"
 	ReasonExpiryTooFar       = "expiry-too-far"
+	ReasonGrace              = "grace"
 	reasonInvalidPrefix      = "invalid:"
 )
 
@@ -97,7 +101,7 @@ const (
 //	project   sshKeys   any other key                 remove  user-key-in-sshKeys
 //	any       ssh-keys  expiry before now             remove  expired
 //	instance  sshKeys   expiry before now             remove  expired
-//	...       ...       no google-ssh expiry          remove  no-expiry
+//	...       ...       no google-ssh expiry          remove  no-expiry (keep, grace, while seen for no longer than Grace: grace.go)
 //	...       ...       expiry after now+MaxLifetime  remove  expiry-too-far (with MaxLifetime)
 //	...       ...       expiry after now              keep    unexpired
 //

@@ -52,6 +52,9 @@ type Reconciler struct {
 	// Limits bound what one run may remove (DefaultLimits, or none when
 	// zero).
 	Limits Limits
+	// Seen is the run's memory of when each key was first seen, which the
+	// grace of Policy needs; nil when the run keeps no state.
+	Seen *Sightings
 	// WriteTimeout bounds a write that the run's interruption lets finish.
 	WriteTimeout time.Duration
 	RunID        string

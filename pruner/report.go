@@ -38,7 +38,9 @@ type TargetReport struct {
 	Removed  int     `json:"removed"`
 	Moved    int     `json:"moved"`
 	// Decisions lists the keys removed or moved (for a failed write, the
-	// ones it tried to remove or move); kept keys are only counted.
+	// ones it tried to remove or move), and the keys that only a
+	// protection, a report-only rule or the grace keeps (Otherwise); other
+	// kept keys are only counted.
 	Decisions []Decision `json:"decisions"`
 	// Guard is the item the plan set to keep the VM closed to project
 	// keys, if any.
@@ -127,6 +129,9 @@ type Totals struct {
 	KeysKept               int `json:"keysKept"`
 	KeysRemoved            int `json:"keysRemoved"`
 	KeysMoved              int `json:"keysMoved"`
+	// KeysInGrace counts the kept keys that the grace alone keeps: each
+	// goes once its grace ends.
+	KeysInGrace int `json:"keysInGrace"`
 	// Posture adds up the projects' postures.
 	Posture Posture `json:"posture"`
 	// APIRetries counts the calls made again after a transient error, and
@@ -155,13 +160,32 @@ type Report struct {
 	Projects   []ProjectReport `json:"projects"`
 	Folders    []FolderReport  `json:"folders"`
 	Totals     Totals          `json:"totals"`
+	// State says what became of the run's memory of first-seen times;
+	// nil when the run keeps none.
+	State *StateReport `json:"state,omitempty"`
+}
+
+// StateReport is what a run did with its state.
+type StateReport struct {
+	// Location is where the state lives: a file, or gs://BUCKET/OBJECT.
+	Location string `json:"location"`
+	// FirstRun tells that there was no state yet: every key's clock
+	// started in this run, so nothing without expiry was removed.
+	FirstRun bool `json:"firstRun,omitempty"`
+	// Grace is the policy's grace (a Go duration); "" for none.
+	Grace string `json:"grace,omitempty"`
+	// Keys counts the keys the saved state remembers.
+	Keys int `json:"keys"`
+	// Saved tells that the state was written; Error says why not.
+	Saved bool   `json:"saved"`
+	Error string `json:"error,omitempty"`
 }
 
 // OK tells whether every target was handled and every VM seen: no
 // failure, no interruption, no zone left unlisted.
 func (r Report) OK() bool {
 	t := r.Totals
-	return !r.Interrupted && r.ScopeError == "" && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Stale == 0 && t.Instances.Stale == 0 && t.Interrupted == 0 &&
+	return !r.Interrupted && r.ScopeError == "" && (r.State == nil || r.State.Error == "") && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Stale == 0 && t.Instances.Stale == 0 && t.Interrupted == 0 &&
 		t.Instances.Failed == 0 && t.Instances.Interrupted == 0 &&
 		t.ZonesUnreachable == 0 && t.InstanceListingsFailed == 0
 }
@@ -220,4 +244,9 @@ func (t *Totals) addKeys(tr TargetReport) {
 	t.KeysKept += tr.Kept
 	t.KeysRemoved += tr.Removed
 	t.KeysMoved += tr.Moved
+	for _, d := range tr.Decisions {
+		if d.Reason == ReasonGrace {
+			t.KeysInGrace++
+		}
+	}
 }

@@ -24,8 +24,8 @@ func (r Report) WriteText(w io.Writer) error {
 	var out []textLine
 	for _, p := range r.Projects {
 		out = append(out, textLine{text: keyparse.Printable(p.Project) + ": " + targetLine(p.TargetReport)})
-		out = append(out, decisionLines("  ", p.TargetReport)...)
-		out = append(out, instanceLines(p)...)
+		out = append(out, decisionLines("  ", p.TargetReport, r.Now)...)
+		out = append(out, instanceLines(p, r.Now)...)
 	}
 	for _, f := range r.Folders {
 		why := f.Reason
@@ -50,10 +50,53 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.Totals.Posture.VMs > 0 {
 		fmt.Fprintf(ew, "Posture, as found: %s\n", r.Totals.Posture)
 	}
+	if r.State != nil {
+		fmt.Fprintf(ew, "State: %s\n", r.State.line(r.Now))
+	}
 	return ew.err
 }
 
-func instanceLines(p ProjectReport) []textLine {
+// line says in a sentence what the run did with its state.
+func (s StateReport) line(now time.Time) string {
+	where := keyparse.Printable(s.Location)
+	var b strings.Builder
+	switch {
+	case s.Error != "":
+		fmt.Fprintf(&b, "%s not saved: %s", where, keyparse.Printable(s.Error))
+	default:
+		fmt.Fprintf(&b, "%s saved, %d %s remembered", where, s.Keys, plural(s.Keys, "key", "keys"))
+	}
+	if s.FirstRun {
+		b.WriteString("; first run: there was no state, every key's clock started now")
+		if g, err := time.ParseDuration(s.Grace); err == nil && g > 0 {
+			fmt.Fprintf(&b, ", and no key without expiry is removed before %s", keyparse.FormatTime(now.Add(g)))
+		}
+	}
+	return b.String()
+}
+
+// keyAge says for how long a key has been seen, from its first-seen time
+// in the report: 45m, 5h, 3d. "" when the time is unknown, or the key was
+// first seen in this run: on a first run every key is, and saying so on
+// every line would hide the keys that are old.
+func keyAge(firstSeen string, now time.Time) string {
+	t, err := time.Parse(time.RFC3339Nano, firstSeen)
+	if err != nil || !t.Before(now) {
+		return ""
+	}
+	switch d := now.Sub(t); {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	default:
+		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	}
+}
+
+func instanceLines(p ProjectReport, now time.Time) []textLine {
 	var out []textLine
 	clean := 0
 	for _, in := range p.Instances {
@@ -63,7 +106,7 @@ func instanceLines(p ProjectReport) []textLine {
 		}
 		name := keyparse.Printable(in.Zone) + "/" + keyparse.Printable(in.Instance)
 		out = append(out, textLine{text: "  instance " + name + ": " + targetLine(in)})
-		out = append(out, decisionLines("    ", in)...)
+		out = append(out, decisionLines("    ", in, now)...)
 	}
 	if clean > 0 {
 		out = append(out, textLine{text: fmt.Sprintf("  %d %s with nothing to do", clean, plural(clean, "instance", "instances"))})
@@ -80,7 +123,7 @@ func instanceLines(p ProjectReport) []textLine {
 	return out
 }
 
-func decisionLines(indent string, tr TargetReport) []textLine {
+func decisionLines(indent string, tr TargetReport, now time.Time) []textLine {
 	var out []textLine
 	for _, d := range tr.Decisions {
 		user := d.Username
@@ -88,11 +131,20 @@ func decisionLines(indent string, tr TargetReport) []textLine {
 			user += " (" + d.GoogleUserName + ")"
 		}
 		reason := d.Reason
-		if d.Rule != "" {
+		switch {
+		case d.Rule != "" && d.Otherwise != "":
+			reason += " (rule " + keyparse.Printable(d.Rule) + ", otherwise " + d.Otherwise + ")"
+		case d.Rule != "":
 			reason += " (rule " + keyparse.Printable(d.Rule) + ")"
 		}
 		if d.ExpireOn != "" {
 			reason += " " + d.ExpireOn
+		}
+		if d.GraceEnds != "" {
+			reason += " until " + d.GraceEnds
+		}
+		if age := keyAge(d.FirstSeen, now); age != "" {
+			reason += " (seen for " + age + ")"
 		}
 		out = append(out, textLine{cells: []string{
 			indent + string(d.Action), fmt.Sprintf("%s:%d", d.MetadataKey, d.Line), orDash(user), orDash(d.KeyType), orDash(d.Fingerprint), reason,
@@ -168,6 +220,9 @@ func (r Report) Summary() string {
 		removed, moved = "to remove", "to move"
 	}
 	fmt.Fprintf(&b, "; keys: %d %s, %d %s, %d kept", t.KeysRemoved, removed, t.KeysMoved, moved, t.KeysKept)
+	if t.KeysInGrace > 0 {
+		fmt.Fprintf(&b, " (%d in grace)", t.KeysInGrace)
+	}
 	if t.APIRetries > 0 || t.APIThrottled > 0 {
 		fmt.Fprintf(&b, "; API calls retried: %d (%d throttled)", t.APIRetries, t.APIThrottled)
 	}

@@ -82,13 +82,9 @@ func (r *Reconciler) applyReviewed(ctx context.Context, rt ReviewedTarget, clock
 		return failed(tr, fmt.Errorf("read metadata: %w", err))
 	}
 	level := rt.Level()
-	plan := PlanTarget(PlanInput{Level: level, Windows: rt.Windows, Metadata: md}, r.Policy, clock)
-	var decisions []Decision
-	for _, d := range plan.Decisions {
-		if d.Action != ActionKeep || d.Reason == ReasonReportOnly {
-			decisions = append(decisions, d)
-		}
-	}
+	in := PlanInput{Level: level, Windows: rt.Windows, Metadata: md, FirstSeen: plannedFirstSeen(rt.Decisions)}
+	plan := PlanTarget(in, r.Policy, clock)
+	decisions := listedDecisions(nil, plan.Decisions)
 	tr.Kept, tr.Removed, tr.Moved = plan.Count(ActionKeep), plan.Count(ActionRemove), plan.Count(ActionMove)
 	switch {
 	case md.Fingerprint != rt.PlannedFrom:
@@ -111,6 +107,27 @@ func (r *Reconciler) applyReviewed(ctx context.Context, rt ReviewedTarget, clock
 		tr = writeFailed(tr, fmt.Errorf("write metadata: %w", err))
 	}
 	return tr
+}
+
+// plannedFirstSeen gives back the first-seen times a plan was made with:
+// its listed decisions carry them, and only a listed key's decision
+// depends on its age. nil when the plan was made without a state.
+func plannedFirstSeen(ds []Decision) map[string]time.Time {
+	var out map[string]time.Time
+	for _, d := range ds {
+		if d.FirstSeen == "" || d.Fingerprint == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, d.FirstSeen)
+		if err != nil {
+			continue // not as written: planning again differs, and the target is stale
+		}
+		if out == nil {
+			out = map[string]time.Time{}
+		}
+		out[d.Fingerprint] = t
+	}
+	return out
 }
 
 func sameGuard(a, b *Guard) bool {

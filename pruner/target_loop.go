@@ -61,16 +61,16 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 
 		in.Metadata = md
 		tr.PlannedFrom = md.Fingerprint
+		if r.Seen != nil {
+			in.FirstSeen = r.Seen.firstSeen(t)
+		}
 		plan := PlanTarget(in, r.Policy, now)
+		if r.Seen != nil {
+			r.Seen.record(t, plan.Decisions, now)
+		}
 		tr.Kept, tr.Removed, tr.Moved = plan.Count(ActionKeep), plan.Count(ActionRemove), plan.Count(ActionMove)
 		tr.Guard = plan.Guard
-		tr.Decisions = tr.Decisions[:0]
-		for _, d := range plan.Decisions {
-			// Report-only keys are listed too: seeing them is their point.
-			if d.Action != ActionKeep || d.Reason == ReasonReportOnly {
-				tr.Decisions = append(tr.Decisions, d)
-			}
-		}
+		tr.Decisions = listedDecisions(tr.Decisions[:0], plan.Decisions)
 		if reserved > 0 {
 			r.spent.release(reserved) // planned again: its removals are counted anew
 			reserved = 0

@@ -1,0 +1,107 @@
+package pruner
+
+import (
+	"sync"
+	"time"
+)
+
+// StateRetention is how long the state remembers a target that no run
+// reads any more (a project deleted, or out of every scope since).
+const StateRetention = 30 * 24 * time.Hour
+
+// Sightings is the memory of a run: the State it started from and what it
+// sees. A target read in the run is remembered as seen then: its keys
+// keep their first-seen time, new keys start their clock now, and keys no
+// longer on it are forgotten, so that a key removed and later added again
+// has a grace of its own, like any new key. A target the run did not read
+// keeps what the state had. Safe for concurrent use.
+type Sightings struct {
+	mu     sync.Mutex
+	before map[string]map[string]Seen
+	seen   map[string]map[string]Seen // targets read in this run
+}
+
+// NewSightings starts a run's memory from the state it read.
+func NewSightings(s State) *Sightings {
+	return &Sightings{before: s.Targets, seen: map[string]map[string]Seen{}}
+}
+
+// firstSeen tells when each key known on t was first seen, as planning
+// takes it; a key it does not list is first seen now. Once the run has
+// read t, only the keys of that read are known: a key gone and back
+// between two reads of one run starts a new clock.
+func (s *Sightings) firstSeen(t Target) map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := t.String()
+	keys, read := s.seen[name]
+	if !read {
+		keys = s.before[name]
+	}
+	out := make(map[string]time.Time, len(keys))
+	for fp, seen := range keys {
+		out[fp] = seen.First
+	}
+	return out
+}
+
+// record notes the keys of the decisions as on t at now.
+func (s *Sightings) record(t Target, ds []Decision, now time.Time) {
+	now = now.UTC()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := t.String()
+	keys := s.seen[name]
+	if keys == nil {
+		keys = make(map[string]Seen, len(ds))
+		s.seen[name] = keys
+	}
+	before := s.before[name]
+	for _, d := range ds {
+		if d.Fingerprint == "" {
+			continue // a line that is no key: nothing to remember
+		}
+		seen, ok := keys[d.Fingerprint]
+		if !ok {
+			seen, ok = before[d.Fingerprint]
+		}
+		if !ok {
+			seen.First = now
+		}
+		seen.Last = now
+		keys[d.Fingerprint] = seen
+	}
+	// What the state had of the target is in seen now, but for the keys
+	// gone from it, which are forgotten: a state of 500,000 keys is not
+	// held twice.
+	delete(s.before, name)
+}
+
+// State is what to save at the end of the run, at now: the targets read
+// in the run as they were seen, and the others as the state had them,
+// unless no run has seen them for StateRetention.
+func (s *Sightings) State(now time.Time) State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := State{Targets: make(map[string]map[string]Seen, len(s.before)+len(s.seen))}
+	for name, keys := range s.before {
+		if recent(keys, now) {
+			out.Targets[name] = keys
+		}
+	}
+	for name, keys := range s.seen {
+		if len(keys) > 0 {
+			out.Targets[name] = keys
+		}
+	}
+	return out
+}
+
+func recent(keys map[string]Seen, now time.Time) bool {
+	for _, seen := range keys {
+		if now.Sub(seen.Last) < StateRetention {
+			return true
+		}
+	}
+	return false
+}

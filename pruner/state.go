@@ -1,0 +1,200 @@
+package pruner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+)
+
+// Seen is when the pruner first and last saw a key on a target.
+type Seen struct {
+	First time.Time `json:"firstSeen"`
+	Last  time.Time `json:"lastSeen"`
+}
+
+// State is what the pruner remembers from one run to the next: for each
+// target, by name (Target.String), the keys it saw, by fingerprint, and
+// when. It holds no key material and nothing else of the metadata. It is
+// kept apart from the metadata on purpose: whoever can add a key to a
+// project could write there that the key is new.
+type State struct {
+	Targets map[string]map[string]Seen
+}
+
+// Keys counts the keys the state remembers over all targets.
+func (s State) Keys() int {
+	n := 0
+	for _, keys := range s.Targets {
+		n += len(keys)
+	}
+	return n
+}
+
+// The state's file format.
+const (
+	stateKind    = "ssh-pruner-state"
+	stateVersion = 1
+	// MaxStateSize bounds a state file: 10,000 projects with 10 VMs of 5
+	// keys each take about 60 MB.
+	MaxStateSize = 256 << 20
+	// stateClockSkew is how far in the future a time of the state may lie
+	// (another machine's clock) before the state is taken for corrupt: a
+	// first-seen time in the future would hold a key without expiry past
+	// its grace.
+	stateClockSkew = time.Hour
+)
+
+type stateFile struct {
+	Kind    string                     `json:"kind"`
+	Version int                        `json:"version"`
+	Written time.Time                  `json:"written"`
+	Targets map[string]map[string]Seen `json:"targets"`
+}
+
+// EncodeState gives the bytes of a state, written at written. The same
+// state gives the same bytes (targets and keys in order).
+func EncodeState(s State, written time.Time) ([]byte, error) {
+	f := stateFile{Kind: stateKind, Version: stateVersion, Written: written.UTC(), Targets: s.Targets}
+	if f.Targets == nil {
+		f.Targets = map[string]map[string]Seen{}
+	}
+	// Compact: 550,000 keys take 60 MB so, against 90 MB indented.
+	data, err := json.Marshal(f)
+	if err != nil {
+		// Only a time past year 9999 fails: a clock that far ahead.
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// DecodeState reads a state and checks all of it: a state that is not
+// whole and right is refused, never half used. Errors say where the
+// fault is, with every string of the input escaped.
+func DecodeState(data []byte, now time.Time) (State, error) {
+	if len(data) > MaxStateSize {
+		return State{}, fmt.Errorf("%d bytes, more than the %d a state may have", len(data), MaxStateSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f stateFile
+	if err := dec.Decode(&f); err != nil {
+		return State{}, fmt.Errorf("not a state: %s", jsonError(data, err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return State{}, errors.New("not a state: data after its end")
+	}
+	switch {
+	case f.Kind != stateKind:
+		return State{}, fmt.Errorf(`kind "%s", want "%s"`, keyparse.Printable(f.Kind), stateKind)
+	case f.Version != stateVersion:
+		return State{}, fmt.Errorf("version %d, this ssh-pruner reads version %d", f.Version, stateVersion)
+	case f.Targets == nil:
+		return State{}, errors.New("no targets")
+	}
+	latest := now.Add(stateClockSkew)
+	for name, keys := range f.Targets {
+		if err := checkTargetName(name); err != nil {
+			return State{}, fmt.Errorf(`target "%s": %v`, keyparse.Printable(name), err)
+		}
+		if keys == nil {
+			return State{}, fmt.Errorf(`target "%s": no keys`, keyparse.Printable(name))
+		}
+		for fp, seen := range keys {
+			where := fmt.Sprintf(`target "%s", key "%s"`, keyparse.Printable(name), keyparse.Printable(fp))
+			switch {
+			case !validFingerprint(fp):
+				return State{}, fmt.Errorf("%s: not a SHA256 fingerprint", where)
+			case seen.First.IsZero() || seen.Last.IsZero():
+				return State{}, fmt.Errorf("%s: firstSeen and lastSeen are both needed", where)
+			case seen.Last.Before(seen.First):
+				return State{}, fmt.Errorf("%s: lastSeen %s is before firstSeen %s", where, keyparse.FormatTime(seen.Last), keyparse.FormatTime(seen.First))
+			case seen.Last.After(latest):
+				return State{}, fmt.Errorf("%s: lastSeen %s is in the future", where, keyparse.FormatTime(seen.Last))
+			}
+			keys[fp] = Seen{First: seen.First.UTC(), Last: seen.Last.UTC()}
+		}
+	}
+	return State{Targets: f.Targets}, nil
+}
+
+// jsonError places a decoding error in the input by line.
+func jsonError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	off := int64(-1)
+	switch {
+	case errors.As(err, &syn):
+		off = syn.Offset
+	case errors.As(err, &typ):
+		off = typ.Offset
+	}
+	msg := errorText(err.Error())
+	if off < 0 || off > int64(len(data)) {
+		return msg
+	}
+	return fmt.Sprintf("line %d: %s", bytes.Count(data[:off], []byte("\n"))+1, msg)
+}
+
+// errorText makes a decoder's message safe to print: it quotes the
+// input's bytes (a time that does not parse), which may hold terminal
+// escapes, and a value of any length.
+func errorText(s string) string {
+	const max = 300
+	var b strings.Builder
+	for i, r := range s {
+		if b.Len() >= max {
+			fmt.Fprintf(&b, "…(+%d bytes)", len(s)-i)
+			break
+		}
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
+}
+
+// checkTargetName accepts the names Target.String gives.
+func checkTargetName(name string) error {
+	rest, ok := strings.CutPrefix(name, "projects/")
+	if !ok {
+		return errors.New("want projects/P or projects/P/zones/Z/instances/I")
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 1 && parts[0] != "":
+		return nil
+	case len(parts) == 5 && parts[0] != "" && parts[1] == "zones" && parts[2] != "" && parts[3] == "instances" && parts[4] != "":
+		return nil
+	}
+	return errors.New("want projects/P or projects/P/zones/Z/instances/I")
+}
+
+// validFingerprint accepts what keyparse gives: SHA256: and 43 characters
+// of unpadded base64.
+func validFingerprint(fp string) bool {
+	b64, ok := strings.CutPrefix(fp, "SHA256:")
+	if !ok || len(b64) != 43 {
+		return false
+	}
+	for _, c := range b64 {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
