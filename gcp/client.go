@@ -30,6 +30,10 @@ type Options struct {
 	// (http://127.0.0.1:8085). With it, no credentials are looked up, as
 	// with Google's own emulators.
 	Endpoint string
+	// StorageEndpoint is the base URL of a fake Cloud Storage (such as
+	// fake-gcs-server) for a state kept there (NewStateObject); no
+	// credentials are looked up for it.
+	StorageEndpoint string
 	// ImpersonateServiceAccount makes every call as this service account.
 	ImpersonateServiceAccount string
 	// QuotaProject is charged for the API quota of the calls.
@@ -69,6 +73,42 @@ type Client struct {
 // New makes a Client. Without Options.Endpoint it uses Application Default
 // Credentials, impersonating a service account when asked.
 func New(ctx context.Context, o Options) (*Client, error) {
+	common, err := credentials(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := func(path string) []option.ClientOption {
+		if o.Endpoint == "" {
+			return common
+		}
+		base := strings.TrimSuffix(o.Endpoint, "/")
+		return append(append([]option.ClientOption{}, common...), option.WithEndpoint(base+path))
+	}
+
+	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize, listConcurrency: o.ListConcurrency, callTimeout: o.CallTimeout}
+	if c.listConcurrency <= 0 {
+		c.listConcurrency = 8
+	}
+	if c.crm, err = crm.NewService(ctx, endpoint("/")...); err != nil {
+		return nil, fmt.Errorf("resource manager client: %w", err)
+	}
+	if c.usage, err = serviceusage.NewService(ctx, endpoint("/")...); err != nil {
+		return nil, fmt.Errorf("service usage client: %w", err)
+	}
+	if c.compute, err = compute.NewService(ctx, endpoint("/compute/v1/")...); err != nil {
+		return nil, fmt.Errorf("compute client: %w", err)
+	}
+	// The services' own field rather than option.WithUserAgent, which is
+	// lost when an HTTP client is given (the fake, tests).
+	c.crm.UserAgent, c.usage.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent, o.UserAgent
+	c.limits = newLimits(o.QPS, o.Rates)
+	return c, nil
+}
+
+// credentials are the client options every client of the options shares:
+// the HTTP client given, none against a local endpoint, else Application
+// Default Credentials, impersonating a service account when asked.
+func credentials(ctx context.Context, o Options) ([]option.ClientOption, error) {
 	common := []option.ClientOption{}
 	switch {
 	case o.HTTPClient != nil:
@@ -90,33 +130,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 			common = append(common, option.WithTokenSource(ts))
 		}
 	}
-	endpoint := func(path string) []option.ClientOption {
-		if o.Endpoint == "" {
-			return common
-		}
-		base := strings.TrimSuffix(o.Endpoint, "/")
-		return append(append([]option.ClientOption{}, common...), option.WithEndpoint(base+path))
-	}
-
-	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize, listConcurrency: o.ListConcurrency, callTimeout: o.CallTimeout}
-	if c.listConcurrency <= 0 {
-		c.listConcurrency = 8
-	}
-	var err error
-	if c.crm, err = crm.NewService(ctx, endpoint("/")...); err != nil {
-		return nil, fmt.Errorf("resource manager client: %w", err)
-	}
-	if c.usage, err = serviceusage.NewService(ctx, endpoint("/")...); err != nil {
-		return nil, fmt.Errorf("service usage client: %w", err)
-	}
-	if c.compute, err = compute.NewService(ctx, endpoint("/compute/v1/")...); err != nil {
-		return nil, fmt.Errorf("compute client: %w", err)
-	}
-	// The services' own field rather than option.WithUserAgent, which is
-	// lost when an HTTP client is given (the fake, tests).
-	c.crm.UserAgent, c.usage.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent, o.UserAgent
-	c.limits = newLimits(o.QPS, o.Rates)
-	return c, nil
+	return common, nil
 }
 
 var _ pruner.CallCounter = (*Client)(nil)

@@ -1,0 +1,215 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
+	"google.golang.org/api/option"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+var _ pruner.StateStore = (*StateObject)(nil)
+
+// StateObject keeps the pruner's state in one Cloud Storage object. Its
+// generation is the version: Save writes under an ifGenerationMatch
+// precondition (ifGenerationMatch=0 for an object that must not exist
+// yet), so two runs never overwrite each other's state.
+type StateObject struct {
+	obj    *storage.ObjectHandle
+	url    string
+	client *storage.Client // closed by Close, when the StateObject made it
+}
+
+// NewStateObject opens gs://BUCKET/OBJECT with the credentials of the
+// options. Against a fake (Options.Endpoint) it needs the fake's Cloud
+// Storage too (Options.StorageEndpoint): the state of a fake organization
+// does not belong in a real bucket.
+func NewStateObject(ctx context.Context, o Options, url string) (*StateObject, error) {
+	bucket, object, err := ParseGSURL(url)
+	if err != nil {
+		return nil, err
+	}
+	var opts []option.ClientOption
+	switch {
+	case o.StorageEndpoint != "":
+		hc := o.HTTPClient
+		if hc == nil {
+			hc = localHTTPClient()
+		}
+		opts = []option.ClientOption{option.WithoutAuthentication(), option.WithHTTPClient(hc),
+			option.WithEndpoint(strings.TrimSuffix(o.StorageEndpoint, "/") + "/storage/v1/")}
+	case o.Endpoint != "":
+		return nil, fmt.Errorf("state %s: the APIs are at %s, but no Cloud Storage endpoint is given for the state", url, o.Endpoint)
+	default:
+		if opts, err = credentials(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	// JSON reads: the generation read comes in the same answer as the
+	// data, and one API serves both reads and writes.
+	opts = append(opts, storage.WithJSONReads())
+	if o.UserAgent != "" {
+		opts = append(opts, option.WithUserAgent(o.UserAgent))
+	}
+	client, err := storage.NewClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cloud storage client: %w", err)
+	}
+	s := NewStateObjectOf(client, bucket, object)
+	s.client = client
+	return s, nil
+}
+
+// NewStateObjectOf keeps the state in bucket/object through a client
+// made elsewhere.
+func NewStateObjectOf(client *storage.Client, bucket, object string) *StateObject {
+	return &StateObject{obj: client.Bucket(bucket).Object(object), url: "gs://" + bucket + "/" + object}
+}
+
+// Close releases the client NewStateObject made.
+func (s *StateObject) Close() error {
+	if s.client == nil {
+		return nil
+	}
+	return s.client.Close()
+}
+
+func (s *StateObject) String() string { return s.url }
+
+// Load reads the object and its generation.
+func (s *StateObject) Load(ctx context.Context) ([]byte, string, error) {
+	r, err := s.obj.NewReader(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return nil, "", fmt.Errorf("%s: %w", s.url, pruner.ErrNoState)
+	}
+	if err != nil {
+		return nil, "", storageError(err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, pruner.MaxStateSize+1))
+	if err != nil {
+		return nil, "", storageError(err)
+	}
+	if len(data) > pruner.MaxStateSize {
+		return nil, "", fmt.Errorf("more than %d bytes: not a state", pruner.MaxStateSize)
+	}
+	return data, strconv.FormatInt(r.Attrs.Generation, 10), nil
+}
+
+// Save writes the object if its generation is still version.
+func (s *StateObject) Save(ctx context.Context, data []byte, version string) (string, error) {
+	cond := storage.Conditions{DoesNotExist: true}
+	if version != "" {
+		gen, err := strconv.ParseInt(version, 10, 64)
+		if err != nil || gen <= 0 {
+			return "", fmt.Errorf("generation %q: not one that Load gives", version)
+		}
+		cond = storage.Conditions{GenerationMatch: gen}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a write not closed is abandoned, not half made
+	w := s.obj.If(cond).NewWriter(ctx)
+	w.ContentType = "application/json"
+	if _, err := w.Write(data); err != nil {
+		return "", saveError(err, version)
+	}
+	if err := w.Close(); err != nil {
+		return "", saveError(err, version)
+	}
+	return strconv.FormatInt(w.Attrs().Generation, 10), nil
+}
+
+func saveError(err error, version string) error {
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) && gerr.Code == http.StatusPreconditionFailed {
+		if version == "" {
+			return fmt.Errorf("%w: it was created after this run found none", pruner.ErrStateConflict)
+		}
+		return fmt.Errorf("%w: its generation is no longer %s", pruner.ErrStateConflict, version)
+	}
+	return storageError(err)
+}
+
+// storageError keeps one line of Google's answer: its code and message.
+func storageError(err error) error {
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) {
+		msg := gerr.Message
+		if msg == "" {
+			msg = http.StatusText(gerr.Code)
+		}
+		if gerr.Code == http.StatusForbidden || gerr.Code == http.StatusUnauthorized {
+			return fmt.Errorf("%w: %s (HTTP %d)", pruner.ErrForbidden, oneLine(msg), gerr.Code)
+		}
+		return fmt.Errorf("HTTP %d: %s", gerr.Code, oneLine(msg))
+	}
+	return err
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+// ParseGSURL splits gs://BUCKET/OBJECT, checking the names as Cloud
+// Storage would.
+func ParseGSURL(url string) (bucket, object string, err error) {
+	rest, ok := strings.CutPrefix(url, "gs://")
+	if !ok {
+		return "", "", fmt.Errorf("%q: want gs://BUCKET/OBJECT", url)
+	}
+	bucket, object, ok = strings.Cut(rest, "/")
+	if !ok || object == "" {
+		return "", "", fmt.Errorf("%q: want gs://BUCKET/OBJECT, with an object name", url)
+	}
+	if err := checkBucketName(bucket); err != nil {
+		return "", "", fmt.Errorf("%q: bucket: %v", url, err)
+	}
+	switch {
+	case len(object) > 1024:
+		return "", "", fmt.Errorf("%q: object name longer than 1024 bytes", url)
+	case !utf8.ValidString(object) || strings.ContainsAny(object, "\r\n"):
+		return "", "", fmt.Errorf("%q: object name must be UTF-8 text on one line", url)
+	case object == "." || object == ".." || strings.HasPrefix(object, ".well-known/acme-challenge/"):
+		return "", "", fmt.Errorf("%q: object name not allowed by Cloud Storage", url)
+	}
+	return bucket, object, nil
+}
+
+func checkBucketName(b string) error {
+	if len(b) < 3 || len(b) > 222 {
+		return errors.New("3 to 222 characters")
+	}
+	for _, c := range b {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("%q: only lowercase letters, digits, '-', '_' and '.'", c)
+		}
+	}
+	first, last := b[0], b[len(b)-1]
+	if !isAlnum(first) || !isAlnum(last) {
+		return errors.New("must start and end with a letter or digit")
+	}
+	for _, part := range strings.Split(b, ".") {
+		if len(part) > 63 {
+			return errors.New("each dot-separated part at most 63 characters")
+		}
+	}
+	if !strings.Contains(b, ".") && len(b) > 63 {
+		return errors.New("at most 63 characters without dots")
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
