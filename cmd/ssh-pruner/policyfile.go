@@ -23,6 +23,7 @@ type policyFile struct {
 	GoogleManagedUsers      []at[string]         `yaml:"googleManagedUsers"`
 	KeepMisplacedGoogleKeys *bool                `yaml:"keepMisplacedGoogleKeys"`
 	MaxKeyLifetime          *at[string]          `yaml:"maxKeyLifetime"`
+	Grace                   *at[string]          `yaml:"grace"`
 	Instances               *bool                `yaml:"instances"`
 	Limits                  policyLimits         `yaml:"limits"`
 	Exclude                 policyExclude        `yaml:"exclude"`
@@ -107,6 +108,11 @@ func parsePolicyFile(name string, data []byte) (*policyFile, []pruner.Protection
 	if d := pf.MaxKeyLifetime; d != nil {
 		if v, err := time.ParseDuration(d.V); err != nil || v < 0 {
 			return nil, nil, policyError(name, d.Line, "maxKeyLifetime", "%q: want a duration such as 720h", d.V)
+		}
+	}
+	if d := pf.Grace; d != nil {
+		if v, err := time.ParseDuration(d.V); err != nil || v < 0 {
+			return nil, nil, policyError(name, d.Line, "grace", "%q: want a duration such as 24h", d.V)
 		}
 	}
 	for _, l := range append(append([]at[string]{}, pf.Exclude.Labels...), pf.OnlyLabels...) {
@@ -197,6 +203,9 @@ func (c *runConfig) applyPolicyFile(given func(flag string) bool) error {
 	}
 	if !given("max-key-lifetime") && pf.MaxKeyLifetime != nil {
 		c.maxKeyLifetime, _ = time.ParseDuration(pf.MaxKeyLifetime.V) // checked when read
+	}
+	if !given("grace") && pf.Grace != nil {
+		c.grace, _ = time.ParseDuration(pf.Grace.V) // checked when read
 	}
 	if !given("instances") && pf.Instances != nil {
 		c.instances = *pf.Instances

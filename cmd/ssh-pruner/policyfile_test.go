@@ -20,6 +20,8 @@ func TestPolicyFileErrorsNameFileLineAndField(t *testing.T) {
 		{"bad regex", "googleManagedUsers:\n  - '^ok$'\n  - '('\n", "p.yaml:3: googleManagedUsers: error parsing regexp"},
 		{"bad duration", "maxKeyLifetime: forever\n", `p.yaml:1: maxKeyLifetime: "forever"`},
 		{"bad percent", "limits:\n  perTarget: 150%\n", "p.yaml:2: limits.perTarget"},
+		{"bad grace", "instances: true\ngrace: a day\n", `p.yaml:2: grace: "a day"`},
+		{"negative grace", "grace: -1h\n", `p.yaml:1: grace: "-1h"`},
 		{"bad level", "protected:\n  - username: x\n    level: vm\n", `p.yaml:3: protected[0].level: "vm"`},
 		{"rule matching nothing", "protected:\n  - name: empty\n", "protected[0]: give username, googleUserName or fingerprint"},
 		{"bad fingerprint", "protected:\n  - fingerprint: MD5:aa\n", "p.yaml:2: protected[0].fingerprint"},
@@ -46,11 +48,17 @@ func TestPolicyCheckPrintsTheExample(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "name: airflow-ssh-hook")
 	require.Contains(t, out, "maxKeyLifetime: 720h0m0s")
+	require.Contains(t, out, "grace: 24h0m0s")
 
 	// The CronJob's own policy (deploy/base) is valid too.
 	out, errOut, code = cli(t, context.Background(), nil, "policy", "check", "../../deploy/base/policy.yaml")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "name: airflow-ssh-hook")
+
+	// A grace from the file needs a state, as the flag does.
+	_, errOut, code = cli(t, context.Background(), nil, "run", "--project", "p", "--api-endpoint", "http://127.0.0.1:1", "--policy", "../../testdata/policy-example.yaml")
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "grace 24h0m0s (--grace, or grace: of --policy) needs --state")
 }
 
 // TestRunWithPolicyFile: the file's protected keys are kept and its

@@ -55,6 +55,9 @@ var coveredElsewhere = []struct {
 }{
 	{"go test -race ./...", ".ci/run", "\ngo test -race ./...\n"},
 	{"go test -run '^$' -fuzz FuzzParse", ".ci/run", "-fuzz FuzzParse"},
+	{"go test -run '^$' -fuzz FuzzDecodeState", ".ci/run", "-fuzz FuzzDecodeState"},
+	// Its seed corpus runs with the tests; slow to fuzz, it is left out of CI.
+	{"go test -run '^$' -fuzz FuzzPolicyFile", "cmd/ssh-pruner/policyfile_test.go", "func FuzzPolicyFile("},
 	{"go run ./cmd/gcp-fake --listen", "cmd/gcp-fake/run_test.go", "func TestRunServesAndStops("},
 	{"gcloud compute project-info describe --format=json", "cmd/gcp-fake/gcloud_test.go", `"project-info", "describe"`},
 }
@@ -210,7 +213,7 @@ func TestPolicyIsToldTheSameEverywhere(t *testing.T) {
 	policy = policy[strings.Index(policy, "## The policy"):]
 	policy = policy[:strings.Index(policy, "\n## Run it against an organization")]
 	reasons := []string{pruner.ReasonUnexpired, pruner.ReasonGoogleManaged, pruner.ReasonExpired, pruner.ReasonNoExpiry,
-		pruner.ReasonUserKeyInSSHKeys, pruner.ReasonGoogleKeyMisplaced, pruner.ReasonExpiryTooFar, "invalid:<why>"}
+		pruner.ReasonUserKeyInSSHKeys, pruner.ReasonGoogleKeyMisplaced, pruner.ReasonExpiryTooFar, pruner.ReasonGrace, "invalid:<why>"}
 	for _, r := range reasons {
 		require.Contains(t, doc, r, "policy.go's table names %s", r)
 		require.Contains(t, policy, "`"+r+"`", "the README's policy names %s", r)

@@ -51,6 +51,7 @@ type planPolicy struct {
 	GoogleManagedUsers      []string   `json:"googleManagedUsers" yaml:"googleManagedUsers"`
 	KeepMisplacedGoogleKeys bool       `json:"keepMisplacedGoogleKeys" yaml:"keepMisplacedGoogleKeys"`
 	MaxKeyLifetime          string     `json:"maxKeyLifetime" yaml:"maxKeyLifetime"`
+	Grace                   string     `json:"grace,omitempty" yaml:"grace,omitempty"`
 	Protected               []planRule `json:"protected,omitempty" yaml:"protected,omitempty"`
 }
 
@@ -66,6 +67,9 @@ type planRule struct {
 
 func toPlanPolicy(p pruner.Policy) planPolicy {
 	pp := planPolicy{KeepMisplacedGoogleKeys: p.KeepMisplacedGoogleKeys, MaxKeyLifetime: p.MaxLifetime.String()}
+	if p.Grace > 0 {
+		pp.Grace = p.Grace.String()
+	}
 	for _, re := range p.GoogleManagedUsers {
 		pp.GoogleManagedUsers = append(pp.GoogleManagedUsers, re.String())
 	}
@@ -89,6 +93,11 @@ func (pp planPolicy) policy() (pruner.Policy, error) {
 	}
 	if p.MaxLifetime, err = time.ParseDuration(pp.MaxKeyLifetime); err != nil {
 		return p, fmt.Errorf("maxKeyLifetime: %w", err)
+	}
+	if pp.Grace != "" {
+		if p.Grace, err = time.ParseDuration(pp.Grace); err != nil || p.Grace < 0 {
+			return p, fmt.Errorf("grace %q: not a duration of 0 or more", pp.Grace)
+		}
 	}
 	for _, r := range pp.Protected {
 		rule := pruner.Protection{Name: r.Name, Fingerprint: r.Fingerprint, Level: pruner.Level(r.Level), Item: r.Item, ReportOnly: r.ReportOnly}

@@ -90,3 +90,51 @@ func TestReviewedPlanRefused(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.True(t, strings.Contains(errOut, "--plan-out"), errOut)
 }
+
+// TestReviewedPlanWithGrace: a plan made with a grace carries the
+// first-seen times it was made with, and apply plans again with them: the
+// keys past their grace go, the key still in its grace stays, and nothing
+// is stale.
+func TestReviewedPlanWithGrace(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	dir := t.TempDir()
+	state, plan := filepath.Join(dir, "state.json"), filepath.Join(dir, "plan.json")
+	grace := func(now string, extra ...string) []string {
+		return append(runArgs(url, "--now", now, "--grace", "24h", "--state", state), extra...)
+	}
+	_, errOut, code := cli(t, context.Background(), nil, grace(demoNow)...)
+	require.Equal(t, 0, code, errOut)
+
+	// Twelve hours later someone adds a key without expiry, and a run sees it.
+	zed := "zed:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGYGcInSdADTXpwaAMHqH8eYZtTqY9yJ0CBc8KUFQ1QA zed@laptop"
+	items, _, _ := f.ProjectMetadata("web-prod-eu")
+	for i, it := range items {
+		if it.Key == "ssh-keys" {
+			v := *it.Value + "\n" + zed
+			items[i].Value = &v
+		}
+	}
+	f.SetProjectMetadata("web-prod-eu", items)
+	_, errOut, code = cli(t, context.Background(), nil, grace("2026-11-24T00:00:00Z")...)
+	require.Equal(t, 0, code, errOut)
+
+	// A day after the first run, the plan: bob's key (first seen then)
+	// goes, zed's stays until 2026-11-25T00:00:00Z.
+	_, errOut, code = cli(t, context.Background(), nil, grace("2026-11-24T12:00:01Z", "--plan-out", plan)...)
+	require.Equal(t, 0, code, errOut)
+	data, err := os.ReadFile(plan)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"grace": "24h0m0s"`)
+	require.Contains(t, string(data), `"graceEnds": "2026-11-25T00:00:00Z"`)
+
+	out, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", plan)
+	require.Equal(t, 0, code, "nothing stale: %s", errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Zero(t, rep.Totals.Stale+rep.Totals.Instances.Stale)
+	after, _, _ := f.ProjectMetadata("web-prod-eu")
+	v, _ := itemValue(after, "ssh-keys")
+	require.Contains(t, v, zed, "still in its grace")
+	require.NotContains(t, v, "bob:", "past its grace")
+}

@@ -31,7 +31,9 @@ Policy (README, "The policy", has the full table): a user key stays only
 while its google-ssh expireOn lies in the future (reason unexpired); keys
 without expiry (no-expiry), expired keys (expired) and lines the guest
 agent rejects (invalid:<why>) are removed, and with --max-key-lifetime
-keys that expire too far ahead (expiry-too-far). Google-managed keys (user
+keys that expire too far ahead (expiry-too-far). With --grace and --state,
+a key without expiry stays until it has been seen for longer than the
+grace (grace). Google-managed keys (user
 gke-<hex>) are never removed (google-managed): found in a project's ssh-keys they move to
 its sshKeys (google-key-misplaced); in a project's sshKeys only they stay
 (else user-key-in-sshKeys); on a VM they stay where they are. A VM whose
@@ -50,10 +52,14 @@ Examples:
   # CI check: exit 3 when a project has keys to prune
   ssh-pruner run --project my-project --exit-code-on-changes
 
+  # Give keys without expiry a day, remembering when each was first seen
+  ssh-pruner run --organization 123456789012 --apply --grace 24h \
+      --state gs://my-security-project-ssh-pruner-state/state.json
+
 Exit status: 0 every project and VM handled; 1 a project or VM failed, a
-zone could not be listed, or the run was interrupted; 2 usage or
-configuration error; 3 with --exit-code-on-changes, a dry run found
-changes.
+zone could not be listed, the state could not be read or saved, or the
+run was interrupted; 2 usage or configuration error, or a --state that is
+not a state; 3 with --exit-code-on-changes, a dry run found changes.
 `
 
 // runConfig holds the flags shared by run, demo and schedule.
@@ -75,6 +81,9 @@ type runConfig struct {
 	googleManagedUsers patternFlag
 	keepMisplaced      bool
 	maxKeyLifetime     time.Duration
+	grace              time.Duration
+	state              string // --state: a file or gs://BUCKET/OBJECT
+	stateEndpoint      string
 	apiEndpoint        string
 	impersonate        string
 	quotaProject       string
@@ -120,6 +129,9 @@ func addRunFlags(fs *flag.FlagSet, c *runConfig) {
 	fs.Var(&c.googleManagedUsers, "google-managed-user", "`REGEX` of usernames (or google-ssh userNames) whose keys Google manages (repeatable; default ^gke-[0-9a-f]+$)")
 	fs.BoolVar(&c.keepMisplaced, "keep-misplaced-google-keys", false, "leave Google-managed keys found in ssh-keys there instead of moving them to sshKeys")
 	fs.DurationVar(&c.maxKeyLifetime, "max-key-lifetime", 0, "also remove user keys whose expiry lies further than this `DURATION` ahead (e.g. 720h); 0 for no limit")
+	fs.DurationVar(&c.grace, "grace", 0, "keep a key without expiry until it has been seen for longer than this `DURATION` (e.g. 24h), so that a key just added by gcloud or a script lasts a while; needs --state; 0 removes it at once")
+	fs.StringVar(&c.state, "state", "", "where the pruner remembers when it first saw each key: a `FILE`, or gs://BUCKET/OBJECT; read at the start, written at the end")
+	fs.StringVar(&c.stateEndpoint, "state-endpoint", "", "(hidden) base URL of a fake Cloud Storage for a gs:// --state, for tests")
 	fs.StringVar(&c.maxPerTarget, "max-removals-per-target", fmt.Sprint(pruner.DefaultLimits.PerTarget), "hold (do not write) a target whose plan removes more keys than `N`, or than P% of its keys (e.g. 80%); 0 for no limit")
 	fs.IntVar(&c.maxPerRun, "max-removals-per-run", pruner.DefaultLimits.PerRun, "hold every target once the run's removals would pass `N`; 0 for no limit")
 	fs.StringVar(&c.runID, "run-id", "", "identifier of this run in logs and report (default random)")
@@ -219,6 +231,9 @@ func (c *runConfig) check() error {
 	if err := checkEndpoint(c.apiEndpoint); err != nil {
 		return err
 	}
+	if err := c.checkState(); err != nil {
+		return err
+	}
 	if c.reportFile != "" {
 		if err := checkWritableDir(c.reportFile); err != nil {
 			return usageErrorf("--report %s: %v", c.reportFile, err)
@@ -292,6 +307,7 @@ func (c *runConfig) policy() (pruner.Policy, error) {
 		return policy, usageErrorf("--google-managed-user: %v", err)
 	}
 	policy.MaxLifetime = c.maxKeyLifetime
+	policy.Grace = c.grace
 	policy.Protected = c.protected
 	return policy, nil
 }
@@ -456,7 +472,22 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 	if cfg.instances {
 		r.Instances = b
 	}
-	return r.Run(ctx, scope)
+	var st *passState
+	if cfg.state != "" {
+		if st, err = openState(ctx, cfg, now(), logger); err != nil {
+			return pruner.Report{}, err
+		}
+		r.Seen = st.seen
+	}
+	rep, err := r.Run(ctx, scope)
+	if st != nil {
+		if err != nil {
+			st.close() // nothing was read: the state stays as it was
+			return rep, err
+		}
+		st.save(ctx, &rep)
+	}
+	return rep, err
 }
 
 // finish prints the report, writes the --report file, and turns the

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+)
+
+const setInstanceMetadata = "compute.instances.setMetadata"
+
+func readState(t *testing.T, data []byte, now string) pruner.State {
+	t.Helper()
+	s, err := pruner.DecodeState(data, mustTime(t, now))
+	require.NoError(t, err)
+	return s
+}
+
+func decisionsByReason(rep pruner.Report, reason string) []pruner.Decision {
+	var out []pruner.Decision
+	add := func(tr pruner.TargetReport) {
+		for _, d := range tr.Decisions {
+			if d.Reason == reason {
+				out = append(out, d)
+			}
+		}
+	}
+	for _, p := range rep.Projects {
+		add(p.TargetReport)
+		for _, in := range p.Instances {
+			add(in)
+		}
+	}
+	return out
+}
+
+// TestRunGraceRemembers: with --grace and a state file, a key without
+// expiry stays until it has been seen for longer than the grace, across
+// runs, through Google's clients against the fake; the first run starts
+// every clock and says so; the state holds no key material.
+func TestRunGraceRemembers(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := func(now string, extra ...string) []string {
+		return append(runArgs(url, "--now", now, "--grace", "24h", "--state", state, "--output", "json"), extra...)
+	}
+
+	// First run, a dry run: no state yet.
+	out, errOut, code := cli(t, context.Background(), nil, args(demoNow)...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.NotNil(t, rep.State)
+	require.True(t, rep.State.FirstRun)
+	require.True(t, rep.State.Saved, rep.State.Error)
+	require.Empty(t, decisionsByReason(rep, pruner.ReasonNoExpiry), "nothing without expiry goes before its grace")
+	inGrace := decisionsByReason(rep, pruner.ReasonGrace)
+	require.NotEmpty(t, inGrace)
+	require.Equal(t, len(inGrace), rep.Totals.KeysInGrace)
+	for _, d := range inGrace {
+		require.Equal(t, "2026-11-24T12:00:00Z", d.GraceEnds, d.Username)
+		require.Equal(t, demoNow, d.FirstSeen)
+	}
+	require.Contains(t, errOut, "no state yet: first run")
+	data, err := os.ReadFile(state)
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "AAAA", "no key material in the state")
+	first := readState(t, data, demoNow)
+	require.Equal(t, rep.State.Keys, first.Keys())
+
+	// Text says so too.
+	text, _, _ := cli(t, context.Background(), nil, runArgs(url, "--now", demoNow, "--grace", "24h", "--state", state)...)
+	require.NotContains(t, text, "(seen for", "seen at the same instant: no age to tell")
+	require.Contains(t, text, "grace until 2026-11-24T12:00:00Z")
+	require.Contains(t, text, "State: "+state+" saved")
+
+	// An hour later, an apply: the keys in grace stay, and their age shows.
+	later := "2026-11-23T13:00:00Z"
+	out, errOut, code = cli(t, context.Background(), nil, args(later, "--apply")...)
+	require.Equal(t, 0, code, errOut)
+	rep = pruner.Report{}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.False(t, rep.State.FirstRun)
+	require.Len(t, decisionsByReason(rep, pruner.ReasonGrace), len(inGrace))
+	require.Empty(t, decisionsByReason(rep, pruner.ReasonNoExpiry))
+	require.Contains(t, errOut, `"firstSeen":"`+demoNow+`"`, "the log carries firstSeen")
+	text, _, _ = cli(t, context.Background(), nil, runArgs(url, "--now", later, "--grace", "24h", "--state", state)...)
+	require.Contains(t, text, "grace until 2026-11-24T12:00:00Z (seen for 1h)")
+
+	// Past the grace: they go, and the state forgets them.
+	past := "2026-11-24T12:00:01Z"
+	writes := f.Calls(setMetadata) + f.Calls(setInstanceMetadata)
+	out, errOut, code = cli(t, context.Background(), nil, args(past, "--apply")...)
+	require.Equal(t, 0, code, errOut)
+	rep = pruner.Report{}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Empty(t, decisionsByReason(rep, pruner.ReasonGrace))
+	removed := decisionsByReason(rep, pruner.ReasonNoExpiry)
+	require.Len(t, removed, len(inGrace), "each key that waited is removed once its grace is over")
+	require.Greater(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), writes)
+
+	_, errOut, code = cli(t, context.Background(), nil, args("2026-11-24T13:00:00Z")...)
+	require.Equal(t, 0, code, errOut)
+	data, err = os.ReadFile(state)
+	require.NoError(t, err)
+	st := readState(t, data, "2026-11-24T13:00:00Z")
+	for _, d := range removed {
+		for _, keys := range st.Targets {
+			if seen, ok := keys[d.Fingerprint]; ok {
+				// The same key may be elsewhere still: kept there for
+				// another reason, with its own clock.
+				require.NotEqual(t, mustTime(t, past), seen.Last)
+			}
+		}
+	}
+}
+
+// TestRunRefusesABadState: a state that is not whole and right stops the
+// run before anything is written: one line naming it, exit 2, metadata and
+// state untouched.
+func TestRunRefusesABadState(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, data, want string }{
+		{"garbage", "not json\n", "not a state"},
+		{"truncated", `{"kind":"ssh-pruner-state","version":1,"targets":{"projects/web-prod-eu":{`, "not a state"},
+		{"from the future", `{"kind":"ssh-pruner-state","version":1,"targets":{"projects/web-prod-eu":{"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AMY":{"firstSeen":"2030-01-01T00:00:00Z","lastSeen":"2030-01-01T00:00:00Z"}}}}`, "in the future"},
+		{"hostile", `{"kind":"\u001b]0;pwned\u0007","version":1,"targets":{}}`, `kind "\x1b]0;pwned\a"`},
+		{"raw escape", "{\"kind\":\"\x1b]0;pwned\x07\"}", `invalid character '\x1b'`},
+		{"raw C1 in a time", "{\"kind\":\"ssh-pruner-state\",\"version\":1,\"targets\":{\"projects/p\":{\"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AMY\":{\"firstSeen\":\"\u009b31m\",\"lastSeen\":\"x\"}}}}", `\xc2\x9b31m`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state := filepath.Join(dir, tc.name+".json")
+			require.NoError(t, os.WriteFile(state, []byte(tc.data), 0o644))
+			_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h", "--state", state)...)
+			require.Equal(t, 2, code, errOut)
+			require.Contains(t, errOut, "state "+state+": ")
+			require.Contains(t, errOut, tc.want)
+			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+			for _, r := range strings.TrimSuffix(errOut, "\n") {
+				require.False(t, r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0), "control %U in %q", r, errOut)
+			}
+			require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
+			data, err := os.ReadFile(state)
+			require.NoError(t, err)
+			require.Equal(t, tc.data, string(data), "the state is left as it was")
+		})
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--grace", "24h"}, "grace 24h0m0s (--grace, or grace: of --policy) needs --state"},
+		{[]string{"--grace", "-1h", "--state", filepath.Join(dir, "s")}, "--grace -1h0m0s"},
+		{[]string{"--state", "gs://bucket"}, "with an object name"},
+		{[]string{"--state", "gs://bucket/o"}, "needs a fake Cloud Storage too (--state-endpoint)"},
+		{[]string{"--state", "s3://bucket/o"}, "want a file or gs://BUCKET/OBJECT"},
+		{[]string{"--state", filepath.Join(dir, "no-such-dir", "s")}, "--state "},
+		{[]string{"--state", dir}, "not a regular file"},
+		{[]string{"--state-endpoint", "http://127.0.0.1:1"}, "--state-endpoint is for a --state gs://"},
+	} {
+		_, errOut, code := cli(t, context.Background(), nil, runArgs(url, tc.args...)...)
+		require.Equal(t, 2, code, errOut)
+		require.Contains(t, errOut, tc.want)
+	}
+	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata))
+}
+
+// TestRunStateRaceOnGCS: two runs race on one state object in Cloud
+// Storage, through cloud.google.com/go/storage against fake-gcs-server.
+// An apply reads the state, then, before it goes on, a dry run reads the
+// same generation, runs and saves. The apply's save then fails under the
+// generation precondition: it exits 1 with a clear error, its metadata
+// writes stand, and the object holds the dry run's state, in which no
+// first-seen time of the state before them is lost.
+func TestRunStateRaceOnGCS(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	gcs, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
+	require.NoError(t, err)
+	t.Cleanup(gcs.Stop)
+	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "pruner-state"})
+	const object = "gs://pruner-state/org-123456789012.json"
+	args := func(endpoint, now string, extra ...string) []string {
+		return append(runArgs(endpoint, "--now", now, "--grace", "24h", "--state", object, "--state-endpoint", gcs.URL(), "--output", "json"), extra...)
+	}
+
+	// A first run makes the state.
+	_, errOut, code := cli(t, context.Background(), nil, args(url, demoNow)...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	before := readState(t, gcsObject(t, gcs), demoNow)
+	require.Positive(t, before.Keys())
+
+	// The apply goes through a proxy that lets the dry run run whole at
+	// its first call, after the apply has read the state.
+	later := "2026-11-23T13:00:00Z"
+	var once sync.Once
+	var dry struct {
+		out, errOut string
+		code        int
+	}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() {
+			dry.out, dry.errOut, dry.code = cli(t, context.Background(), nil, args(url, later, "--run-id", "laptop")...)
+		})
+		f.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	out, errOut, code := cli(t, context.Background(), nil, args(proxy.URL, later, "--apply", "--run-id", "cronjob")...)
+
+	require.Contains(t, []int{0, 3}, dry.code, dry.errOut)
+	require.Equal(t, 1, code, "the run whose state is not saved fails: %s", errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.False(t, rep.State.Saved)
+	require.Contains(t, rep.State.Error, "another run saved it after this run read it")
+	require.Contains(t, errOut, `"message":"state not saved"`)
+	require.Positive(t, rep.Totals.Changed+rep.Totals.Instances.Changed, "its metadata writes stand")
+	require.Positive(t, f.Calls(setMetadata))
+
+	var dryRep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(dry.out), &dryRep))
+	require.True(t, dryRep.State.Saved, dryRep.State.Error)
+	after := readState(t, gcsObject(t, gcs), later)
+	require.Equal(t, dryRep.State.Keys, after.Keys(), "the object holds the state of the run that saved")
+	for target, keys := range before.Targets {
+		for fp, seen := range keys {
+			got, ok := after.Targets[target][fp]
+			require.True(t, ok, "%s %s lost", target, fp)
+			require.Equal(t, seen.First, got.First, "%s %s: first-seen time changed", target, fp)
+		}
+	}
+}
+
+func gcsObject(t *testing.T, gcs *fakestorage.Server) []byte {
+	t.Helper()
+	obj, err := gcs.GetObject("pruner-state", "org-123456789012.json")
+	require.NoError(t, err)
+	return obj.Content
+}
+
+// TestRunInterruptedSavesTheState: an interrupted run still saves what it
+// saw, after the write under way finished; targets it never read keep what
+// the state had.
+func TestRunInterruptedSavesTheState(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	state := filepath.Join(t.TempDir(), "state.json")
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--grace", "24h", "--state", state)...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	data, err := os.ReadFile(state)
+	require.NoError(t, err)
+	before := readState(t, data, demoNow)
+
+	const first = "api-prod-7f3a" // the first project to write, walking breadth first
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.OnMetadataReadBeforeWrite(first, func(*gcpfake.Fake) { cancel() })
+	later := "2026-11-23T13:00:00Z"
+	out, errOut, code := cli(t, ctx, nil, runArgs(url, "--now", later, "--apply", "--concurrency", "1", "--grace", "24h", "--state", state, "--output", "json")...)
+	require.Equal(t, 1, code, errOut)
+	var rep pruner.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.True(t, rep.Interrupted)
+	require.True(t, rep.State.Saved, rep.State.Error)
+
+	data, err = os.ReadFile(state)
+	require.NoError(t, err)
+	after := readState(t, data, later)
+	require.Equal(t, mustTime(t, later), after.Targets["projects/"+first][fpOf(t, after, first)].Last, "what the run saw is saved")
+	for target, keys := range before.Targets {
+		for fp, seen := range keys {
+			require.Equal(t, seen.First, after.Targets[target][fp].First, "%s %s", target, fp)
+		}
+	}
+}
+
+// fpOf is a fingerprint the state remembers on a project.
+func fpOf(t *testing.T, s pruner.State, project string) string {
+	t.Helper()
+	for fp := range s.Targets["projects/"+project] {
+		return fp
+	}
+	t.Fatalf("the state remembers no key of %s", project)
+	return ""
+}
