@@ -213,6 +213,11 @@ func TestSetupScript(t *testing.T) {
 			" --role=roles/iam.workloadIdentityUser --member=serviceAccount:" + project + ".svc.id.goog[" +
 			m.namespace.Name + "/" + m.serviceAccount.Name + "]",
 		"monitoring dashboards create --project=" + project + " --config-from-file=",
+		// The state's bucket, as config.env names it, and the role on it alone.
+		"storage buckets create gs://" + stateBucket(t, m) + " --project=" + project,
+		"--uniform-bucket-level-access --public-access-prevention",
+		"iam roles create sshPrunerState --project=" + project + " --file=" + filepath.Join(here, "iam", "role-state.yaml"),
+		"storage buckets add-iam-policy-binding gs://" + stateBucket(t, m) + " " + member + " --role=projects/" + project + "/roles/sshPrunerState",
 	} {
 		require.Contains(t, calls, want)
 	}

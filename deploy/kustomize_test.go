@@ -263,6 +263,23 @@ func checkArgs(t *testing.T, c corev1.Container, cm corev1.ConfigMap) {
 	}
 	require.Regexp(t, `^[0-9]+$`, org, "organization id")
 	require.Contains(t, env, "SSH_PRUNER_LOG_PROJECT", "Cloud Logging needs a project")
+
+	// The grace of the policy needs the state, which lives in Cloud
+	// Storage: a pod's files do not outlive the run.
+	require.Contains(t, cm.Data["policy.yaml"], "\ngrace: ", "the CronJob's policy gives keys without expiry a grace")
+	ref := env["SSH_PRUNER_STATE"].ValueFrom
+	require.NotNil(t, ref, "the CronJob keeps its state (SSH_PRUNER_STATE from the ConfigMap)")
+	require.NotNil(t, ref.ConfigMapKeyRef)
+	require.Regexp(t, `^gs://[a-z0-9][a-z0-9._-]+[a-z0-9]/.+$`, cm.Data[ref.ConfigMapKeyRef.Key], "the state is an object in Cloud Storage")
+}
+
+// stateBucket is the bucket of the CronJob's state, from config.env.
+func stateBucket(t *testing.T, m manifests) string {
+	t.Helper()
+	url := m.configMap.Data["SSH_PRUNER_STATE"]
+	bucket, _, ok := strings.Cut(strings.TrimPrefix(url, "gs://"), "/")
+	require.True(t, ok, "SSH_PRUNER_STATE %q", url)
+	return bucket
 }
 
 // argAfter is the value of flag in args, given as "--flag value" or "--flag=value".

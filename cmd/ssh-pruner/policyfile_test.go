@@ -54,6 +54,7 @@ func TestPolicyCheckPrintsTheExample(t *testing.T) {
 	out, errOut, code = cli(t, context.Background(), nil, "policy", "check", "../../deploy/base/policy.yaml")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "name: airflow-ssh-hook")
+	require.Contains(t, out, "grace: 24h0m0s")
 
 	// A grace from the file needs a state, as the flag does.
 	_, errOut, code = cli(t, context.Background(), nil, "run", "--project", "p", "--api-endpoint", "http://127.0.0.1:1", "--policy", "../../testdata/policy-example.yaml")
