@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
@@ -151,23 +153,21 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	path := fs.Arg(0)
-	data, err := os.ReadFile(path)
+	pf, err := readPlanFile(path)
 	if err != nil {
-		return usageErrorf("apply: %v", err)
-	}
-	var pf planFile
-	if err := json.Unmarshal(data, &pf); err != nil || pf.Kind != planKind {
-		return usageErrorf("apply: %s: not a plan of ssh-pruner run --plan-out", path)
+		return usageErrorf("apply: %s: %v", path, err)
 	}
 	switch age := time.Since(pf.CreatedAt); {
 	case pf.Version != version():
-		return usageErrorf("apply: %s was made by ssh-pruner %s, this is %s: make the plan again", path, pf.Version, version())
-	case age > *maxAge || age < -time.Minute:
+		return usageErrorf("apply: %s was made by ssh-pruner %s, this is %s: make the plan again", path, keyparse.Printable(pf.Version), version())
+	case age > *maxAge:
 		return usageErrorf("apply: %s was made %s ago, past --max-plan-age %s: make the plan again", path, age.Round(time.Second), *maxAge)
+	case age < -time.Minute:
+		return usageErrorf("apply: %s says it was made at %s, in the future: make the plan again", path, pf.CreatedAt.Format(time.RFC3339))
 	}
 	policy, err := pf.Policy.policy()
 	if err != nil {
-		return usageErrorf("apply: %s: policy: %v", path, err)
+		return usageErrorf("apply: %s: policy: %s", path, keyparse.Printable(err.Error()))
 	}
 	client, logger, closeLog, err := cfg.connect(ctx, stderr)
 	if err != nil {
@@ -178,6 +178,64 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Apply: true, RunID: pf.RunID + "-apply"}
 	rep := r.ApplyReviewed(ctx, pf.Targets, pf.Clock)
 	return finish(cfg, rep, stdout)
+}
+
+// maxPlanSize bounds a plan file: a plan of every target of a large
+// organization takes a few tens of megabytes.
+const maxPlanSize = 512 << 20
+
+// readPlanFile reads a plan strictly: a file that is not whole and right
+// is refused, never half applied.
+func readPlanFile(path string) (planFile, error) {
+	var pf planFile
+	f, err := os.Open(path)
+	if err != nil {
+		return pf, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPlanSize+1))
+	switch {
+	case err != nil:
+		return pf, err
+	case len(data) > maxPlanSize:
+		return pf, fmt.Errorf("more than %d bytes: not a plan", maxPlanSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pf); err != nil {
+		return pf, fmt.Errorf("not a plan of ssh-pruner run --plan-out (%s)", keyparse.Printable(err.Error()))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return pf, errors.New("not a plan of ssh-pruner run --plan-out (data after its end)")
+	}
+	switch {
+	case pf.Kind != planKind:
+		return pf, fmt.Errorf(`kind "%s": not a plan of ssh-pruner run --plan-out`, keyparse.Printable(pf.Kind))
+	case pf.CreatedAt.IsZero() || pf.Clock.IsZero():
+		return pf, errors.New("no createdAt or clock: not a plan of ssh-pruner run --plan-out")
+	}
+	for i, t := range pf.Targets {
+		if err := checkReviewedTarget(t); err != nil {
+			return pf, fmt.Errorf("targets[%d]: %v", i, err)
+		}
+	}
+	return pf, nil
+}
+
+// checkReviewedTarget refuses a target that run --plan-out cannot have
+// written: apply would read and write a target someone typed in.
+func checkReviewedTarget(t pruner.ReviewedTarget) error {
+	if t.Project == "" || (t.Instance == "") != (t.Zone == "") {
+		return errors.New("want a project, and a zone with an instance")
+	}
+	for j, d := range t.Decisions {
+		switch d.Action {
+		case pruner.ActionKeep, pruner.ActionRemove, pruner.ActionMove:
+		default:
+			return fmt.Errorf(`decisions[%d]: action "%s"`, j, keyparse.Printable(string(d.Action)))
+		}
+	}
+	return nil
 }
 
 var errPlanOutApply = errors.New("--plan-out makes a plan for review: it is a dry run, without --apply")

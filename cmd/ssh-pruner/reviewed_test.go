@@ -58,7 +58,7 @@ func TestReviewedPlan(t *testing.T) {
 
 func TestReviewedPlanRefused(t *testing.T) {
 	clearEnv(t)
-	_, url := demoFake(t)
+	f, url := demoFake(t)
 	dir := t.TempDir()
 	plan := filepath.Join(dir, "plan.json")
 	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", plan)...)
@@ -77,15 +77,42 @@ func TestReviewedPlanRefused(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, b, 0o644))
 		return path
 	}
+	raw := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+		return path
+	}
+	valid := string(data)
 	for _, tc := range []struct{ path, want string }{
 		{write("old.json", func(p *planFile) { p.CreatedAt = time.Now().Add(-25 * time.Hour) }), "past --max-plan-age"},
+		{write("future.json", func(p *planFile) { p.CreatedAt = time.Now().Add(time.Hour) }), "in the future"},
 		{write("other.json", func(p *planFile) { p.Version = "v0.0.0-other" }), "made by ssh-pruner v0.0.0-other"},
-		{write("not.json", func(p *planFile) { p.Kind = "report" }), "not a plan"},
+		{write("not.json", func(p *planFile) { p.Kind = "report" }), `kind "report": not a plan`},
+		{write("hostile.json", func(p *planFile) { p.Kind = "\x1b]0;pwned\a" }), `kind "\x1b]0;pwned\a"`},
+		{write("bad-regex.json", func(p *planFile) { p.Policy.GoogleManagedUsers = []string{"("} }), "policy: "},
+		{write("no-project.json", func(p *planFile) { p.Targets = append(p.Targets, pruner.ReviewedTarget{}) }), "want a project"},
+		{write("bad-action.json", func(p *planFile) {
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"}, Decisions: []pruner.Decision{{Action: "grant"}}})
+		}), `action "grant"`},
+		{raw("garbage.json", "hello\n"), "not a plan of ssh-pruner run --plan-out"},
+		{raw("truncated.json", valid[:len(valid)/2]), "not a plan of ssh-pruner run --plan-out"},
+		{raw("unknown-field.json", strings.Replace(valid, `"kind"`, `"extra": 1, "kind"`, 1)), `unknown field "extra"`},
+		{raw("two.json", valid+valid), "data after its end"},
+		{raw("report.json", `{"runId":"x","dryRun":true,"projects":[]}`), "not a plan"},
+		{filepath.Join(dir, "missing.json"), "no such file"},
 	} {
-		_, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, tc.path)
-		require.Equal(t, 2, code, errOut)
-		require.Contains(t, errOut, tc.want)
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			_, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, tc.path)
+			require.Equal(t, 2, code, errOut)
+			require.Contains(t, errOut, tc.want)
+			require.Contains(t, errOut, tc.path, "the error names the plan")
+			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+			for _, r := range strings.TrimSuffix(errOut, "\n") {
+				require.False(t, r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0), "control %U in %q", r, errOut)
+			}
+		})
 	}
+	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "a refused plan writes nothing")
 	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--apply", "--plan-out", plan)...)
 	require.Equal(t, 2, code)
 	require.True(t, strings.Contains(errOut, "--plan-out"), errOut)

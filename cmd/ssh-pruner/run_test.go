@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
@@ -434,11 +435,30 @@ func TestReportFileIsWholeOrAbsent(t *testing.T) {
 func TestRunLimitsHoldWhatIsPastThem(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
+	before := takeSnapshot(t, f)
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--max-removals-per-run", "5", "--concurrency", "1", "--output", "json")...)
 	require.Equal(t, 1, code, errOut)
 	var rep pruner.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Positive(t, rep.Totals.Held+rep.Totals.Instances.Held)
+	after := takeSnapshot(t, f)
+	for _, p := range rep.Projects {
+		if p.Outcome == pruner.OutcomeHeld {
+			require.Equal(t, before[p.Project], after[p.Project], "held project %s is not written", p.Project)
+		}
+		for _, in := range p.Instances {
+			if in.Outcome == pruner.OutcomeHeld {
+				items, _, ok := f.InstanceMetadata(p.Project, in.Zone, in.Instance)
+				require.True(t, ok)
+				require.NotEmpty(t, in.Decisions, "a held target shows what it would have removed")
+				for _, d := range in.Decisions {
+					if d.Fingerprint != "" {
+						require.Contains(t, lineFingerprints(items), d.Fingerprint, "held instance %s keeps its keys", in.Instance)
+					}
+				}
+			}
+		}
+	}
 	require.LessOrEqual(t, rep.Totals.KeysRemoved, 5)
 	require.Contains(t, errOut, `"message":"target held: `)
 	require.Positive(t, f.Calls(setMetadata), "what fits is written")
@@ -490,4 +510,18 @@ func TestRunOptOuts(t *testing.T) {
 	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--exclude-label", "nolabel")...)
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--exclude-label")
+}
+
+// lineFingerprints are the fingerprints of the key lines of both key items.
+func lineFingerprints(items []gcpfake.Item) []string {
+	var out []string
+	for _, key := range []string{"ssh-keys", "sshKeys"} {
+		v, _ := itemValue(items, key)
+		for _, l := range keyparse.Parse(v) {
+			if l.Fingerprint != "" {
+				out = append(out, l.Fingerprint)
+			}
+		}
+	}
+	return out
 }
