@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
 
 // checkNeverWiden plans the project's and the instance's metadata of vm
@@ -12,13 +14,22 @@ import (
 // the other lands) lets in a key the VM did not take before.
 func checkNeverWiden(t testing.TB, vm VM, now time.Time) {
 	t.Helper()
-	for _, keepMisplaced := range []bool{false, true} {
-		policy, err := NewPolicy(nil, keepMisplaced)
+	for _, variant := range []struct {
+		keepMisplaced bool
+		grace         time.Duration
+	}{{false, 0}, {true, 0}, {false, 24 * time.Hour}, {true, 24 * time.Hour}} {
+		policy, err := NewPolicy(nil, variant.keepMisplaced)
 		if err != nil {
 			t.Fatal(err)
 		}
-		project := PlanTarget(PlanInput{Level: LevelProject, Metadata: Metadata{Items: vm.Project}}, policy, now)
-		instance := PlanTarget(PlanInput{Level: LevelInstance, Windows: vm.Windows, Metadata: Metadata{Items: vm.Instance}}, policy, now)
+		// With a grace, about half the keys were first seen long ago (past
+		// their grace) and the others are new.
+		var projectSeen, instanceSeen map[string]time.Time
+		if policy.Grace = variant.grace; policy.Grace > 0 {
+			projectSeen, instanceSeen = halfOld(vm.Project, now), halfOld(vm.Instance, now)
+		}
+		project := PlanTarget(PlanInput{Level: LevelProject, Metadata: Metadata{Items: vm.Project}, FirstSeen: projectSeen}, policy, now)
+		instance := PlanTarget(PlanInput{Level: LevelInstance, Windows: vm.Windows, Metadata: Metadata{Items: vm.Instance}, FirstSeen: instanceSeen}, policy, now)
 		before := EffectiveAccess(vm, now).ActiveGrants()
 		for _, p := range [][]Item{vm.Project, project.Items} {
 			for _, in := range [][]Item{vm.Instance, instance.Items} {
@@ -33,6 +44,20 @@ func checkNeverWiden(t testing.TB, vm VM, now time.Time) {
 			}
 		}
 	}
+}
+
+// halfOld makes the keys of items whose fingerprint ends in the first
+// half of the alphabet first seen 48 hours before now.
+func halfOld(items []Item, now time.Time) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, it := range items {
+		for _, l := range keyparse.Parse(value(it)) {
+			if fp := l.Fingerprint; fp != "" && fp[len(fp)-1] < 'a' {
+				out[fp] = now.Add(-48 * time.Hour)
+			}
+		}
+	}
+	return out
 }
 
 func dump(items []Item) []string {
