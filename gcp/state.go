@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -95,12 +96,10 @@ func (s *StateObject) Load(ctx context.Context) ([]byte, string, error) {
 		return nil, "", storageError(err)
 	}
 	defer r.Close()
+	// One byte past the limit is enough for DecodeState to refuse it.
 	data, err := io.ReadAll(io.LimitReader(r, pruner.MaxStateSize+1))
 	if err != nil {
 		return nil, "", storageError(err)
-	}
-	if len(data) > pruner.MaxStateSize {
-		return nil, "", fmt.Errorf("more than %d bytes: not a state", pruner.MaxStateSize)
 	}
 	return data, strconv.FormatInt(r.Attrs.Generation, 10), nil
 }
@@ -119,24 +118,27 @@ func (s *StateObject) Save(ctx context.Context, data []byte, version string) (st
 	defer cancel() // a write not closed is abandoned, not half made
 	w := s.obj.If(cond).NewWriter(ctx)
 	w.ContentType = "application/json"
-	if _, err := w.Write(data); err != nil {
-		return "", saveError(err, version)
+	_, err := w.Write(data)
+	if err == nil {
+		err = w.Close()
 	}
-	if err := w.Close(); err != nil {
-		return "", saveError(err, version)
+	if err == nil {
+		return strconv.FormatInt(w.Attrs().Generation, 10), nil
 	}
-	return strconv.FormatInt(w.Attrs().Generation, 10), nil
-}
-
-func saveError(err error, version string) error {
 	var gerr *googleapi.Error
-	if errors.As(err, &gerr) && gerr.Code == http.StatusPreconditionFailed {
-		if version == "" {
-			return fmt.Errorf("%w: it was created after this run found none", pruner.ErrStateConflict)
-		}
-		return fmt.Errorf("%w: its generation is no longer %s", pruner.ErrStateConflict, version)
+	if !errors.As(err, &gerr) || gerr.Code != http.StatusPreconditionFailed {
+		return "", storageError(err)
 	}
-	return storageError(err)
+	// The client retries a conditional write: when an answer was lost,
+	// the retry meets the generation its own first attempt made. The
+	// object then holds exactly these bytes.
+	if got, gen, lerr := s.Load(ctx); lerr == nil && bytes.Equal(got, data) {
+		return gen, nil
+	}
+	if version == "" {
+		return "", fmt.Errorf("%w: it was created after this run found none", pruner.ErrStateConflict)
+	}
+	return "", fmt.Errorf("%w: its generation is no longer %s", pruner.ErrStateConflict, version)
 }
 
 // storageError keeps one line of Google's answer: its code and message.

@@ -24,10 +24,24 @@ func (p Policy) grace(a Action, reason string, first, now time.Time) (Action, st
 }
 
 // firstSeen is when the key of a line was first seen: as the run's memory
-// has it, or now for a key it does not know.
+// has it, or now for a key it does not know. A time after now (another
+// machine's clock ahead) is now: a key is never younger than what is
+// seen of it, and no clock can hold it past its grace.
 func firstSeen(known map[string]time.Time, l keyparse.Line, now time.Time) time.Time {
-	if t, ok := known[l.Fingerprint]; ok && l.Fingerprint != "" {
+	if t, ok := known[l.Fingerprint]; ok && l.Fingerprint != "" && !t.After(now) {
 		return t
 	}
 	return now
+}
+
+// stayed are the decisions whose keys a written plan leaves on the target:
+// kept where they are, or moved to its sshKeys.
+func stayed(ds []Decision) []Decision {
+	var out []Decision
+	for _, d := range ds {
+		if d.Action != ActionRemove {
+			out = append(out, d)
+		}
+	}
+	return out
 }

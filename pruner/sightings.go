@@ -45,35 +45,45 @@ func (s *Sightings) firstSeen(t Target) map[string]time.Time {
 	return out
 }
 
-// record notes the keys of the decisions as on t at now.
+// record notes the keys of the decisions as on t at now: what the target
+// holds, as the run read it or, after a write, as the run left it. It
+// replaces what an earlier read of the run noted: a key gone between two
+// reads is forgotten, and a key the run removed is not remembered, so
+// that added again later it has a grace of its own.
 func (s *Sightings) record(t Target, ds []Decision, now time.Time) {
 	now = now.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	name := t.String()
-	keys := s.seen[name]
-	if keys == nil {
-		keys = make(map[string]Seen, len(ds))
-		s.seen[name] = keys
+	known, read := s.seen[name]
+	if !read {
+		known = s.before[name]
 	}
-	before := s.before[name]
+	keys := make(map[string]Seen, len(ds))
 	for _, d := range ds {
 		if d.Fingerprint == "" {
 			continue // a line that is no key: nothing to remember
 		}
 		seen, ok := keys[d.Fingerprint]
 		if !ok {
-			seen, ok = before[d.Fingerprint]
+			seen, ok = known[d.Fingerprint]
 		}
 		if !ok {
 			seen.First = now
 		}
-		seen.Last = now
+		// Seen now, so first seen no later than now, whatever another
+		// machine's clock wrote; and the state stays one that decodes.
+		if seen.First.After(now) {
+			seen.First = now
+		}
+		if seen.Last.Before(now) {
+			seen.Last = now
+		}
 		keys[d.Fingerprint] = seen
 	}
-	// What the state had of the target is in seen now, but for the keys
-	// gone from it, which are forgotten: a state of 500,000 keys is not
-	// held twice.
+	s.seen[name] = keys
+	// The state's keys of the target are in seen now, but for those gone
+	// from it: a state of 500,000 keys is not held twice.
 	delete(s.before, name)
 }
 

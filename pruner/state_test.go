@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
 
 const (
@@ -123,11 +125,38 @@ func TestSightings(t *testing.T) {
 	require.Equal(t, map[string]time.Time{fpA: old, fpC: stateNow}, s.firstSeen(p1), "once read, the target's keys are those of the read")
 	s.record(vm, nil, stateNow) // read, no keys
 
+	// Read with A and B, then, after a write that removed B, left with A:
+	// B is not remembered, so that added again it starts a clock of its own.
+	vm2 := Target{Project: "p1", Zone: "z", Instance: "vm2"}
+	s.record(vm2, []Decision{{Fingerprint: fpA}, {Fingerprint: fpB}}, stateNow)
+	s.record(vm2, []Decision{{Fingerprint: fpA}}, stateNow)
+
 	got := s.State(later)
 	require.Equal(t, map[string]map[string]Seen{
-		p1.String(): {fpA: {First: old, Last: later}, fpC: {First: stateNow, Last: later}},
-		p2.String(): {fpA: {First: old, Last: old}}, // not read in this run: as it was
+		p1.String():  {fpA: {First: old, Last: later}, fpC: {First: stateNow, Last: later}},
+		p2.String():  {fpA: {First: old, Last: old}}, // not read in this run: as it was
+		vm2.String(): {fpA: {First: stateNow, Last: stateNow}},
 	}, got.Targets, "B forgotten with its key, vm has none, the deleted project is past retention")
+}
+
+// TestSightingsClockAhead: a state written by a clock ahead of this run's
+// (within the hour DecodeState allows) holds no key past its grace, and
+// the state saved still decodes.
+func TestSightingsClockAhead(t *testing.T) {
+	p := Target{Project: "p"}
+	ahead := stateNow.Add(30 * time.Minute)
+	s := NewSightings(State{Targets: map[string]map[string]Seen{p.String(): {fpA: {First: ahead, Last: ahead}}}})
+	first := s.firstSeen(p)[fpA]
+	require.Equal(t, ahead, first)
+	l := keyparse.Line{Fingerprint: fpA}
+	require.Equal(t, stateNow, firstSeen(map[string]time.Time{fpA: first}, l, stateNow), "never younger than seen now")
+
+	s.record(p, []Decision{{Fingerprint: fpA}}, stateNow)
+	data, err := EncodeState(s.State(stateNow), stateNow)
+	require.NoError(t, err)
+	got, err := DecodeState(data, stateNow)
+	require.NoError(t, err, "the state saved decodes")
+	require.Equal(t, Seen{First: stateNow, Last: ahead}, got.Targets[p.String()][fpA])
 }
 
 func TestGraceBoundaries(t *testing.T) {

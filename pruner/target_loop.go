@@ -103,6 +103,9 @@ func (r *Reconciler) target(ctx context.Context, t Target, listed *Metadata, in 
 		case err == nil:
 			final = Metadata{Items: plan.Items}
 			tr.Outcome = OutcomeChanged
+			if r.Seen != nil {
+				r.Seen.record(t, stayed(plan.Decisions), now)
+			}
 			r.logDecisions(log, plan)
 			return tr, first, final, true
 		case errors.Is(err, ErrConflict) && tr.Attempts < attempts:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,26 +32,34 @@ protected:
     reportOnly: true
 `), 0o644))
 	state := filepath.Join(dir, "state.json")
+	grace := []string{"--grace", "24h", "--state", state}
 
 	for _, tc := range []struct {
 		golden string
 		args   []string
 		code   int
+		// prior runs the same dry run first at each of these clocks.
+		prior []string
 	}{
-		{"plans/protected.txt", []string{"--policy", policy}, 3},
-		{"plans/held.txt", []string{"--max-removals-per-target", "50%", "--max-removals-per-run", "6", "--concurrency", "1"}, 1},
-		{"plans/opt-in.txt", []string{"--only-label", "env=prod"}, 3},
-		{"plans/opt-out.txt", []string{"--exclude-folder", "172058339406", "--exclude-label", "app=airflow", "--exclude-project", "analytics-staging"}, 3},
+		{"plans/protected.txt", []string{"--policy", policy}, 3, nil},
+		{"plans/held.txt", []string{"--max-removals-per-target", "50%", "--max-removals-per-run", "6", "--concurrency", "1"}, 1, nil},
+		{"plans/opt-in.txt", []string{"--only-label", "env=prod"}, 3, nil},
+		{"plans/opt-out.txt", []string{"--exclude-folder", "172058339406", "--exclude-label", "app=airflow", "--exclude-project", "analytics-staging"}, 3, nil},
 		// The first run with a state starts every clock; an hour later
 		// the keys without expiry are still in their grace; a second
 		// after it ends, they go.
-		{"plans/grace-first-run.txt", []string{"--grace", "24h", "--state", state}, 3},
-		{"plans/grace-before-end.txt", []string{"--grace", "24h", "--state", state, "--now", "2026-11-23T13:00:00Z"}, 3},
-		{"plans/grace-after-end.txt", []string{"--grace", "24h", "--state", state, "--now", "2026-11-24T12:00:01Z"}, 3},
+		{"plans/grace-first-run.txt", grace, 3, nil},
+		{"plans/grace-before-end.txt", slices.Concat(grace, []string{"--now", "2026-11-23T13:00:00Z"}), 3, []string{demoNow}},
+		{"plans/grace-after-end.txt", slices.Concat(grace, []string{"--now", "2026-11-24T12:00:01Z"}), 3, []string{demoNow, "2026-11-23T13:00:00Z"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
+			require.NoError(t, os.RemoveAll(state))
 			f, url := demoFake(t)
 			args := append(runArgs(url, "--exit-code-on-changes"), tc.args...)
+			for _, now := range tc.prior {
+				_, errOut, code := cli(t, context.Background(), nil, slices.Concat(args, []string{"--now", now})...)
+				require.Equal(t, 3, code, errOut)
+			}
 			out, errOut, code := cli(t, context.Background(), nil, args...)
 			require.Equal(t, tc.code, code, errOut)
 			require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "a dry run writes no metadata")

@@ -546,6 +546,11 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
+	if err == nil {
+		// On disk before the rename: a crash must not leave an empty file
+		// where the state (or the report) was.
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

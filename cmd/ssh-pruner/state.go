@@ -93,11 +93,25 @@ func openState(ctx context.Context, c *runConfig, now time.Time, log *slog.Logge
 	}
 
 	lctx, cancel := context.WithTimeout(ctx, stateTimeout)
+	defer cancel()
 	data, version, err := ps.store.Load(lctx)
-	cancel()
 	var st pruner.State
+	if errors.Is(err, pruner.ErrNoState) {
+		// Made now, empty, rather than at the end: a bucket that does not
+		// exist or a write that is not allowed stops the run before it
+		// writes metadata, instead of every run passing for a first one.
+		var empty []byte
+		if empty, err = pruner.EncodeState(st, time.Now()); err == nil {
+			version, err = ps.store.Save(lctx, empty, "")
+		}
+		if err != nil {
+			ps.close()
+			return nil, fmt.Errorf("create state %s: %w", ps.store, err)
+		}
+		err = errNoStateYet
+	}
 	switch {
-	case errors.Is(err, pruner.ErrNoState):
+	case errors.Is(err, errNoStateYet):
 		ps.report.FirstRun = true
 		attrs := []slog.Attr{slog.String(pruner.LogEvent, pruner.EventState), slog.String(pruner.LogState, ps.store.String())}
 		if c.grace > 0 {
@@ -117,6 +131,8 @@ func openState(ctx context.Context, c *runConfig, now time.Time, log *slog.Logge
 	ps.seen = pruner.NewSightings(st)
 	return ps, nil
 }
+
+var errNoStateYet = errors.New("no state yet")
 
 // save writes the pass's memory at its end, an interrupted end too: the
 // write is let finish. A state another run wrote meanwhile is left as it

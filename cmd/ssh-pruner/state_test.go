@@ -111,20 +111,53 @@ func TestRunGraceRemembers(t *testing.T) {
 	require.Len(t, removed, len(inGrace), "each key that waited is removed once its grace is over")
 	require.Greater(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), writes)
 
-	_, errOut, code = cli(t, context.Background(), nil, args("2026-11-24T13:00:00Z")...)
-	require.Equal(t, 0, code, errOut)
+	// The keys removed are forgotten at once: bob's, added again by his
+	// next gcloud compute ssh, has a grace of its own.
 	data, err = os.ReadFile(state)
 	require.NoError(t, err)
-	st := readState(t, data, "2026-11-24T13:00:00Z")
-	for _, d := range removed {
-		for _, keys := range st.Targets {
-			if seen, ok := keys[d.Fingerprint]; ok {
-				// The same key may be elsewhere still: kept there for
-				// another reason, with its own clock.
-				require.NotEqual(t, mustTime(t, past), seen.Last)
-			}
+	st := readState(t, data, past)
+	for key := range removedKeys(rep) {
+		target, fp, _ := strings.Cut(key, " ")
+		require.NotContains(t, st.Targets[target], fp, "%s: a key the run removed is not remembered", key)
+	}
+	bobLine := ""
+	for line := range lineTexts(demoItems(t, "web-prod-eu"), "ssh-keys") {
+		if strings.HasPrefix(line, "bob:") {
+			bobLine = line
 		}
 	}
+	require.NotEmpty(t, bobLine)
+	items, _, _ := f.ProjectMetadata("web-prod-eu")
+	for i, it := range items {
+		if it.Key == "ssh-keys" {
+			v := *it.Value + "\n" + bobLine
+			items[i].Value = &v
+		}
+	}
+	f.SetProjectMetadata("web-prod-eu", items)
+	again := "2026-11-24T13:00:00Z"
+	out, errOut, code = cli(t, context.Background(), nil, args(again)...)
+	require.Equal(t, 0, code, errOut)
+	rep = pruner.Report{}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	var bob []pruner.Decision
+	for _, d := range decisionsByReason(rep, pruner.ReasonGrace) {
+		if d.Username == "bob" {
+			bob = append(bob, d)
+		}
+	}
+	require.Len(t, bob, 1, "bob's key, back, is in a grace of its own")
+	require.Equal(t, again, bob[0].FirstSeen)
+	require.Equal(t, "2026-11-25T13:00:00Z", bob[0].GraceEnds)
+}
+
+// demoItems is a project's metadata as the demo organization seeds it.
+func demoItems(t *testing.T, project string) []gcpfake.Item {
+	t.Helper()
+	f, _ := demoFake(t)
+	items, _, ok := f.ProjectMetadata(project)
+	require.True(t, ok, project)
+	return items
 }
 
 // TestRunRefusesABadState: a state that is not whole and right stops the
@@ -282,11 +315,47 @@ func TestRunInterruptedSavesTheState(t *testing.T) {
 	require.NoError(t, err)
 	after := readState(t, data, later)
 	require.Equal(t, mustTime(t, later), after.Targets["projects/"+first][fpOf(t, after, first)].Last, "what the run saw is saved")
+	removed := removedKeys(rep)
+	require.NotEmpty(t, removed)
 	for target, keys := range before.Targets {
 		for fp, seen := range keys {
-			require.Equal(t, seen.First, after.Targets[target][fp].First, "%s %s", target, fp)
+			got, ok := after.Targets[target][fp]
+			if !ok {
+				require.True(t, removed[target+" "+fp], "%s %s: forgotten, but not removed", target, fp)
+				continue
+			}
+			require.Equal(t, seen.First, got.First, "%s %s", target, fp)
 		}
 	}
+}
+
+// removedKeys are "target fingerprint" of the keys the run removed from
+// targets it wrote, and no longer has there.
+func removedKeys(rep pruner.Report) map[string]bool {
+	out := map[string]bool{}
+	add := func(tr pruner.TargetReport) {
+		if tr.Outcome != pruner.OutcomeChanged {
+			return
+		}
+		stays := map[string]bool{}
+		for _, d := range tr.Decisions {
+			if d.Action != pruner.ActionRemove {
+				stays[d.Fingerprint] = true
+			}
+		}
+		for _, d := range tr.Decisions {
+			if d.Action == pruner.ActionRemove && !stays[d.Fingerprint] {
+				out[tr.Target.String()+" "+d.Fingerprint] = true
+			}
+		}
+	}
+	for _, p := range rep.Projects {
+		add(p.TargetReport)
+		for _, in := range p.Instances {
+			add(in)
+		}
+	}
+	return out
 }
 
 // fpOf is a fingerprint the state remembers on a project.
@@ -297,4 +366,59 @@ func fpOf(t *testing.T, s pruner.State, project string) string {
 	}
 	t.Fatalf("the state remembers no key of %s", project)
 	return ""
+}
+
+// TestRunStateInAMissingBucket: a state in a bucket that does not exist
+// stops the run before it writes metadata, instead of every run passing
+// for a first one.
+func TestRunStateInAMissingBucket(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	gcs, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
+	require.NoError(t, err)
+	t.Cleanup(gcs.Stop)
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h",
+		"--state", "gs://no-such-bucket/state.json", "--state-endpoint", gcs.URL())...)
+	require.Equal(t, 1, code, errOut)
+	require.Contains(t, errOut, "create state gs://no-such-bucket/state.json: ")
+	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
+}
+
+// TestFileState: the local file's version is its content; a save at a
+// version that is no longer the file's, or while another run holds the
+// lock, writes nothing.
+func TestFileState(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := fileState{path: path}
+	_, _, err := s.Load(ctx)
+	require.ErrorIs(t, err, pruner.ErrNoState)
+
+	v1, err := s.Save(ctx, []byte("one"), "")
+	require.NoError(t, err)
+	data, v, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "one", string(data))
+	require.Equal(t, v1, v)
+	_, err = s.Save(ctx, []byte("two"), "")
+	require.ErrorIs(t, err, pruner.ErrStateConflict, "created since this run found none")
+
+	// Another run saved since v1 was read.
+	v2, err := s.Save(ctx, []byte("two"), v1)
+	require.NoError(t, err)
+	_, err = s.Save(ctx, []byte("three"), v1)
+	require.ErrorIs(t, err, pruner.ErrStateConflict)
+
+	// A lock left behind: refused, said so, nothing written.
+	require.NoError(t, os.WriteFile(path+".lock", nil, 0o600))
+	_, err = s.Save(ctx, []byte("four"), v2)
+	require.ErrorContains(t, err, path+".lock exists")
+	require.NotErrorIs(t, err, pruner.ErrStateConflict)
+	data, _, err = s.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "two", string(data))
+	require.NoError(t, os.Remove(path+".lock"))
+	_, err = s.Save(ctx, []byte("four"), v2)
+	require.NoError(t, err)
+	require.NoFileExists(t, path+".lock", "the lock goes with the save")
 }

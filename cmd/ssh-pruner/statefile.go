@@ -48,7 +48,7 @@ func (f fileState) Save(ctx context.Context, data []byte, version string) (strin
 	lock := f.path + ".lock"
 	l, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return "", fmt.Errorf("%w: %s exists, another run is saving it (remove the lock if no run is)", pruner.ErrStateConflict, lock)
+		return "", fmt.Errorf("%s exists: another run is saving the state, or one stopped while saving it (remove the lock if no run is)", lock)
 	}
 	if err != nil {
 		return "", fmt.Errorf("lock: %w", err)
