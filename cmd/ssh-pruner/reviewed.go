@@ -10,6 +10,8 @@ import (
 	"os"
 	"regexp"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
@@ -215,7 +217,7 @@ func readPlanFile(path string) (planFile, error) {
 		return pf, errors.New("no createdAt or clock: not a plan of ssh-pruner run --plan-out")
 	}
 	for i, t := range pf.Targets {
-		if err := checkReviewedTarget(t); err != nil {
+		if err := checkReviewedTarget(t, pf.Clock); err != nil {
 			return pf, fmt.Errorf("targets[%d]: %v", i, err)
 		}
 	}
@@ -223,16 +225,70 @@ func readPlanFile(path string) (planFile, error) {
 }
 
 // checkReviewedTarget refuses a target that run --plan-out cannot have
-// written: apply would read and write a target someone typed in.
-func checkReviewedTarget(t pruner.ReviewedTarget) error {
+// written: apply would read and write a target someone typed in, and its
+// report prints the plan's strings, which run --plan-out wrote escaped.
+func checkReviewedTarget(t pruner.ReviewedTarget, clock time.Time) error {
 	if t.Project == "" || (t.Instance == "") != (t.Zone == "") {
 		return errors.New("want a project, and a zone with an instance")
 	}
+	if err := printableFields(map[string]string{"project": t.Project, "zone": t.Zone, "instance": t.Instance, "plannedFrom": t.PlannedFrom}); err != nil {
+		return err
+	}
+	if g := t.Guard; g != nil {
+		if err := printableFields(map[string]string{"guard.key": g.Key, "guard.value": g.Value, "guard.reason": g.Reason}); err != nil {
+			return err
+		}
+	}
 	for j, d := range t.Decisions {
+		where := fmt.Sprintf("decisions[%d]", j)
 		switch d.Action {
 		case pruner.ActionKeep, pruner.ActionRemove, pruner.ActionMove:
 		default:
-			return fmt.Errorf(`decisions[%d]: action "%s"`, j, keyparse.Printable(string(d.Action)))
+			return fmt.Errorf(`%s: action "%s"`, where, keyparse.Printable(string(d.Action)))
+		}
+		switch {
+		case d.MetadataKey != pruner.KeySSHKeys && d.MetadataKey != pruner.KeyLegacySSHKeys:
+			return fmt.Errorf(`%s: metadataKey "%s"`, where, keyparse.Printable(d.MetadataKey))
+		case d.Fingerprint != "" && !fingerprintRE.MatchString(d.Fingerprint):
+			return fmt.Errorf(`%s: fingerprint "%s"`, where, keyparse.Printable(d.Fingerprint))
+		}
+		if err := printableFields(map[string]string{"username": d.Username, "keyType": d.KeyType, "googleUserName": d.GoogleUserName,
+			"reason": d.Reason, "rule": d.Rule, "otherwise": d.Otherwise, "expireOn": d.ExpireOn}); err != nil {
+			return fmt.Errorf("%s: %v", where, err)
+		}
+		for name, v := range map[string]string{"firstSeen": d.FirstSeen, "graceEnds": d.GraceEnds} {
+			if v == "" {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, v)
+			switch {
+			case err != nil:
+				return fmt.Errorf(`%s: %s "%s": not a time`, where, name, keyparse.Printable(v))
+			case name == "firstSeen" && at.After(clock):
+				return fmt.Errorf("%s: firstSeen %s is after the plan's clock", where, v)
+			}
+		}
+	}
+	return nil
+}
+
+// maxPlanField bounds a string of a plan: run --plan-out writes them in
+// keyparse.Printable form, at most a few hundred bytes.
+const maxPlanField = 1024
+
+// printableFields refuses a string that keyparse.Printable cannot have
+// given: one with a control character or invalid UTF-8, or too long.
+func printableFields(fields map[string]string) error {
+	for name, v := range fields {
+		if len(v) > maxPlanField {
+			return fmt.Errorf("%s: longer than %d bytes", name, maxPlanField)
+		}
+		ok := utf8.ValidString(v)
+		for _, r := range v {
+			ok = ok && (r == ' ' || unicode.IsPrint(r))
+		}
+		if !ok {
+			return fmt.Errorf(`%s "%s": not as ssh-pruner writes it`, name, keyparse.Printable(v))
 		}
 	}
 	return nil

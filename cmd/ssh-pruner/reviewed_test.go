@@ -94,6 +94,22 @@ func TestReviewedPlanRefused(t *testing.T) {
 		{write("bad-action.json", func(p *planFile) {
 			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"}, Decisions: []pruner.Decision{{Action: "grant"}}})
 		}), `action "grant"`},
+		{write("hostile-user.json", func(p *planFile) {
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
+				Decisions: []pruner.Decision{{Action: pruner.ActionRemove, MetadataKey: "ssh-keys", Username: "\x1b]8;;http://evil\a"}}})
+		}), `username "\x1b]8;;http://evil\a": not as ssh-pruner writes it`},
+		{write("huge-field.json", func(p *planFile) {
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
+				Decisions: []pruner.Decision{{Action: pruner.ActionRemove, MetadataKey: strings.Repeat("k", 100000)}}})
+		}), `metadataKey "kkkk`},
+		{write("bad-fingerprint.json", func(p *planFile) {
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
+				Decisions: []pruner.Decision{{Action: pruner.ActionRemove, MetadataKey: "ssh-keys", Fingerprint: "MD5:aa"}}})
+		}), `fingerprint "MD5:aa"`},
+		{write("first-seen-after-clock.json", func(p *planFile) {
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
+				Decisions: []pruner.Decision{{Action: pruner.ActionKeep, MetadataKey: "ssh-keys", Reason: "grace", FirstSeen: "2030-01-01T00:00:00Z"}}})
+		}), "after the plan's clock"},
 		{raw("garbage.json", "hello\n"), "not a plan of ssh-pruner run --plan-out"},
 		{raw("truncated.json", valid[:len(valid)/2]), "not a plan of ssh-pruner run --plan-out"},
 		{raw("unknown-field.json", strings.Replace(valid, `"kind"`, `"extra": 1, "kind"`, 1)), `unknown field "extra"`},
