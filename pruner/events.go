@@ -186,6 +186,7 @@ func (r *Reconciler) logSummary(rep Report) {
 		slog.Int(LogKeysKept, t.KeysKept),
 		slog.Int(LogKeysRemoved, t.KeysRemoved),
 		slog.Int(LogKeysMoved, t.KeysMoved),
+		slog.Int(LogKeysInGrace, t.KeysInGrace),
 		slog.Int64(LogAPIRetries, t.APIRetries),
 		slog.Int64(LogAPIThrottled, t.APIThrottled),
 	)

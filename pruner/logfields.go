@@ -57,6 +57,7 @@ const (
 	LogKeysKept            = "keysKept"
 	LogKeysRemoved         = "keysRemoved"
 	LogKeysMoved           = "keysMoved"
+	LogKeysInGrace         = "keysInGrace"
 	LogAPIRetries          = "apiRetries"
 	LogAPIThrottled        = "apiThrottled"
 )
