@@ -368,20 +368,34 @@ func fpOf(t *testing.T, s pruner.State, project string) string {
 	return ""
 }
 
-// TestRunStateInAMissingBucket: a state in a bucket that does not exist
-// stops the run before it writes metadata, instead of every run passing
-// for a first one.
-func TestRunStateInAMissingBucket(t *testing.T) {
+// TestRunStateOnGCSRefused: a state in a bucket that does not exist stops
+// the run before it writes metadata, instead of every run passing for a
+// first one; so does an object that is not a state.
+func TestRunStateOnGCSRefused(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	gcs, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
 	require.NoError(t, err)
 	t.Cleanup(gcs.Stop)
+	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "pruner-state"})
 	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h",
 		"--state", "gs://no-such-bucket/state.json", "--state-endpoint", gcs.URL())...)
 	require.Equal(t, 1, code, errOut)
 	require.Contains(t, errOut, "create state gs://no-such-bucket/state.json: ")
 	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
+
+	// An object that is not a state: one line naming it, exit 2, nothing
+	// written, the object left as it was.
+	gcs.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "pruner-state", Name: "state.json"}, Content: []byte(`{"kind":"ssh-pruner-state","version":1,"targets":{"projects/p":{`)})
+	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h",
+		"--state", "gs://pruner-state/state.json", "--state-endpoint", gcs.URL())...)
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "state gs://pruner-state/state.json: not a state")
+	require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
+	obj, err := gcs.GetObject("pruner-state", "state.json")
+	require.NoError(t, err)
+	require.Equal(t, `{"kind":"ssh-pruner-state","version":1,"targets":{"projects/p":{`, string(obj.Content))
 }
 
 // TestFileState: the local file's version is its content; a save at a
