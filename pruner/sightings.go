@@ -33,11 +33,7 @@ func NewSightings(s State) *Sightings {
 func (s *Sightings) firstSeen(t Target) map[string]time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name := t.String()
-	keys, read := s.seen[name]
-	if !read {
-		keys = s.before[name]
-	}
+	keys := s.known(t.String())
 	out := make(map[string]time.Time, len(keys))
 	for fp, seen := range keys {
 		out[fp] = seen.First
@@ -55,10 +51,7 @@ func (s *Sightings) record(t Target, ds []Decision, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	name := t.String()
-	known, read := s.seen[name]
-	if !read {
-		known = s.before[name]
-	}
+	known := s.known(name)
 	keys := make(map[string]Seen, len(ds))
 	for _, d := range ds {
 		if d.Fingerprint == "" {
@@ -85,6 +78,15 @@ func (s *Sightings) record(t Target, ds []Decision, now time.Time) {
 	// The state's keys of the target are in seen now, but for those gone
 	// from it: a state of 500,000 keys is not held twice.
 	delete(s.before, name)
+}
+
+// known is what the run knows of a target's keys: as its last read of the
+// target noted them, else as the state had them. s.mu is held.
+func (s *Sightings) known(name string) map[string]Seen {
+	if keys, read := s.seen[name]; read {
+		return keys
+	}
+	return s.before[name]
 }
 
 // State is what to save at the end of the run, at now: the targets read

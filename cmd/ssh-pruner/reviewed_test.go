@@ -122,10 +122,7 @@ func TestReviewedPlanRefused(t *testing.T) {
 			require.Equal(t, 2, code, errOut)
 			require.Contains(t, errOut, tc.want)
 			require.Contains(t, errOut, tc.path, "the error names the plan")
-			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
-			for _, r := range strings.TrimSuffix(errOut, "\n") {
-				require.False(t, r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0), "control %U in %q", r, errOut)
-			}
+			requireCleanLine(t, errOut)
 		})
 	}
 	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "a refused plan writes nothing")
@@ -151,14 +148,7 @@ func TestReviewedPlanWithGrace(t *testing.T) {
 
 	// Twelve hours later someone adds a key without expiry, and a run sees it.
 	zed := "zed:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGYGcInSdADTXpwaAMHqH8eYZtTqY9yJ0CBc8KUFQ1QA zed@laptop"
-	items, _, _ := f.ProjectMetadata("web-prod-eu")
-	for i, it := range items {
-		if it.Key == "ssh-keys" {
-			v := *it.Value + "\n" + zed
-			items[i].Value = &v
-		}
-	}
-	f.SetProjectMetadata("web-prod-eu", items)
+	appendKeyLine(t, f, "web-prod-eu", zed)
 	_, errOut, code = cli(t, context.Background(), nil, grace("2026-11-24T00:00:00Z")...)
 	require.Equal(t, 0, code, errOut)
 

@@ -127,14 +127,7 @@ func TestRunGraceRemembers(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, bobLine)
-	items, _, _ := f.ProjectMetadata("web-prod-eu")
-	for i, it := range items {
-		if it.Key == "ssh-keys" {
-			v := *it.Value + "\n" + bobLine
-			items[i].Value = &v
-		}
-	}
-	f.SetProjectMetadata("web-prod-eu", items)
+	appendKeyLine(t, f, "web-prod-eu", bobLine)
 	again := "2026-11-24T13:00:00Z"
 	out, errOut, code = cli(t, context.Background(), nil, args(again)...)
 	require.Equal(t, 0, code, errOut)
@@ -182,10 +175,7 @@ func TestRunRefusesABadState(t *testing.T) {
 			require.Equal(t, 2, code, errOut)
 			require.Contains(t, errOut, "state "+state+": ")
 			require.Contains(t, errOut, tc.want)
-			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
-			for _, r := range strings.TrimSuffix(errOut, "\n") {
-				require.False(t, r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0), "control %U in %q", r, errOut)
-			}
+			requireCleanLine(t, errOut)
 			require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
 			data, err := os.ReadFile(state)
 			require.NoError(t, err)
@@ -223,10 +213,7 @@ func TestRunRefusesABadState(t *testing.T) {
 func TestRunStateRaceOnGCS(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
-	gcs, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
-	require.NoError(t, err)
-	t.Cleanup(gcs.Stop)
-	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "pruner-state"})
+	gcs := fakeGCS(t)
 	const object = "gs://pruner-state/org-123456789012.json"
 	args := func(endpoint, now string, extra ...string) []string {
 		return append(runArgs(endpoint, "--now", now, "--grace", "24h", "--state", object, "--state-endpoint", gcs.URL(), "--output", "json"), extra...)
@@ -374,10 +361,7 @@ func fpOf(t *testing.T, s pruner.State, project string) string {
 func TestRunStateOnGCSRefused(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
-	gcs, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
-	require.NoError(t, err)
-	t.Cleanup(gcs.Stop)
-	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "pruner-state"})
+	gcs := fakeGCS(t)
 	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h",
 		"--state", "gs://no-such-bucket/state.json", "--state-endpoint", gcs.URL())...)
 	require.Equal(t, 1, code, errOut)
@@ -391,7 +375,7 @@ func TestRunStateOnGCSRefused(t *testing.T) {
 		"--state", "gs://pruner-state/state.json", "--state-endpoint", gcs.URL())...)
 	require.Equal(t, 2, code, errOut)
 	require.Contains(t, errOut, "state gs://pruner-state/state.json: not a state")
-	require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+	requireCleanLine(t, errOut)
 	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
 	obj, err := gcs.GetObject("pruner-state", "state.json")
 	require.NoError(t, err)
@@ -435,4 +419,39 @@ func TestFileState(t *testing.T) {
 	_, err = s.Save(ctx, []byte("four"), v2)
 	require.NoError(t, err)
 	require.NoFileExists(t, path+".lock", "the lock goes with the save")
+}
+
+// requireCleanLine checks that an error is one line without a control
+// character: what a terminal shows of it is what it says.
+func requireCleanLine(t *testing.T, errOut string) {
+	t.Helper()
+	require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+	for _, r := range strings.TrimSuffix(errOut, "\n") {
+		require.False(t, r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0), "control %U in %q", r, errOut)
+	}
+}
+
+// fakeGCS serves fake-gcs-server over HTTP, with the bucket pruner-state.
+func fakeGCS(t *testing.T) *fakestorage.Server {
+	t.Helper()
+	gcs, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
+	require.NoError(t, err)
+	t.Cleanup(gcs.Stop)
+	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "pruner-state"})
+	return gcs
+}
+
+// appendKeyLine adds a line to a project's ssh-keys in the fake, as
+// gcloud compute ssh would.
+func appendKeyLine(t *testing.T, f *gcpfake.Fake, project, line string) {
+	t.Helper()
+	items, _, ok := f.ProjectMetadata(project)
+	require.True(t, ok, project)
+	for i, it := range items {
+		if it.Key == "ssh-keys" {
+			v := *it.Value + "\n" + line
+			items[i].Value = &v
+		}
+	}
+	f.SetProjectMetadata(project, items)
 }
