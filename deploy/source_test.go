@@ -91,8 +91,10 @@ func logFields(t *testing.T) map[string]bool {
 func logValues(t *testing.T) map[string]bool {
 	t.Helper()
 	values := make(map[string]bool)
-	for _, v := range stringConsts(t, "pruner") {
-		values[v] = true
+	for _, dir := range []string{"pruner", "pruner/plan", "pruner/access", "pruner/report"} {
+		for _, v := range stringConsts(t, dir) {
+			values[v] = true
+		}
 	}
 	return values
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // Answers that do not arrive whole, or arrive as no Google answer does:
@@ -35,7 +36,7 @@ func TestNullAnswerIsAnErrorNotAPanic(t *testing.T) {
 	require.ErrorContains(t, err, "empty resource")
 	_, err = c.InstanceMetadata(ctx, "web-prod-eu", "europe-west1-b", "web-eu-1")
 	require.ErrorContains(t, err, "empty resource")
-	err = c.SetProjectMetadata(ctx, "web-prod-eu", pruner.Metadata{Fingerprint: "x"})
+	err = c.SetProjectMetadata(ctx, "web-prod-eu", plan.Metadata{Fingerprint: "x"})
 	require.ErrorContains(t, err, "empty resource")
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // These tests drive Google's own API clients, through our adapters, over
@@ -154,7 +155,7 @@ func TestProjectMetadataRoundTrip(t *testing.T) {
 	require.Len(t, md.Items, len(items))
 
 	empty := ""
-	md.Items = append(md.Items, pruner.Item{Key: "emptied", Value: &empty})
+	md.Items = append(md.Items, plan.Item{Key: "emptied", Value: &empty})
 	require.NoError(t, c.SetProjectMetadata(ctx, "web-prod-eu", md))
 	after, fp2, _ := f.ProjectMetadata("web-prod-eu")
 	require.NotEqual(t, fp, fp2, "an accepted change yields a new fingerprint")
@@ -284,19 +285,19 @@ func TestMetadataLimits(t *testing.T) {
 	big := strings.Repeat("x", 262144)
 	cases := []struct {
 		name  string
-		items func([]pruner.Item) []pruner.Item
+		items func([]plan.Item) []plan.Item
 		ok    bool
 	}{
-		{"value at the limit", func(it []pruner.Item) []pruner.Item { return append(it, item("big", big)) }, true},
-		{"value one byte over", func(it []pruner.Item) []pruner.Item { return append(it, item("big", big+"x")) }, false},
-		{"total over 512 KiB", func(it []pruner.Item) []pruner.Item {
+		{"value at the limit", func(it []plan.Item) []plan.Item { return append(it, item("big", big)) }, true},
+		{"value one byte over", func(it []plan.Item) []plan.Item { return append(it, item("big", big+"x")) }, false},
+		{"total over 512 KiB", func(it []plan.Item) []plan.Item {
 			return append(it, item("a", big), item("b", big))
 		}, false},
-		{"duplicate key", func(it []pruner.Item) []pruner.Item { return append(it, item("dup", "1"), item("dup", "2")) }, false},
-		{"key with a dot", func(it []pruner.Item) []pruner.Item { return append(it, item("a.b", "1")) }, false},
-		{"empty key", func(it []pruner.Item) []pruner.Item { return append(it, item("", "1")) }, false},
-		{"key of 128 characters", func(it []pruner.Item) []pruner.Item { return append(it, item(strings.Repeat("k", 128), "1")) }, false},
-		{"key of 127 characters", func(it []pruner.Item) []pruner.Item { return append(it, item(strings.Repeat("k", 127), "1")) }, true},
+		{"duplicate key", func(it []plan.Item) []plan.Item { return append(it, item("dup", "1"), item("dup", "2")) }, false},
+		{"key with a dot", func(it []plan.Item) []plan.Item { return append(it, item("a.b", "1")) }, false},
+		{"empty key", func(it []plan.Item) []plan.Item { return append(it, item("", "1")) }, false},
+		{"key of 128 characters", func(it []plan.Item) []plan.Item { return append(it, item(strings.Repeat("k", 128), "1")) }, false},
+		{"key of 127 characters", func(it []plan.Item) []plan.Item { return append(it, item(strings.Repeat("k", 127), "1")) }, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -366,7 +367,7 @@ func TestUserAgent(t *testing.T) {
 	require.Contains(t, agents[0], "ssh-pruner/v1.2.3")
 }
 
-func item(k, v string) pruner.Item { return pruner.Item{Key: k, Value: &v} }
+func item(k, v string) plan.Item { return plan.Item{Key: k, Value: &v} }
 
 // TestNamedProjectsAreSearched: projects named one by one are found with
 // projects.search, 50 ids a call, not one get each; one the search does

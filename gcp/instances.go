@@ -10,6 +10,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
 )
 
 var _ pruner.InstanceStore = (*Client)(nil)
@@ -84,12 +85,12 @@ func fromInstance(projectID string, in *compute.Instance) pruner.Instance {
 
 // effective is the part of resourceStatus.effectiveInstanceMetadata that
 // decides SSH access, nil when the API did not give it.
-func effective(in *compute.Instance) *pruner.EffectiveMetadata {
+func effective(in *compute.Instance) *access.EffectiveMetadata {
 	if in.ResourceStatus == nil || in.ResourceStatus.EffectiveInstanceMetadata == nil {
 		return nil
 	}
 	e := in.ResourceStatus.EffectiveInstanceMetadata
-	return &pruner.EffectiveMetadata{BlockProjectSSHKeys: e.BlockProjectSshKeysMetadataValue, EnableOSLogin: e.EnableOsloginMetadataValue}
+	return &access.EffectiveMetadata{BlockProjectSSHKeys: e.BlockProjectSshKeysMetadataValue, EnableOSLogin: e.EnableOsloginMetadataValue}
 }
 
 // windows tells a Windows VM by its boot disk: a license from one of the

@@ -10,6 +10,8 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // The reconciler, Google's clients and the fake together, on instances:
@@ -19,7 +21,7 @@ var e2eNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 func reconcilerOf(t *testing.T, c *gcp.Client, apply bool) *pruner.Reconciler {
 	t.Helper()
-	policy, err := pruner.NewPolicy(nil, false)
+	policy, err := plan.NewPolicy(nil, false)
 	require.NoError(t, err)
 	return &pruner.Reconciler{
 		Lister: c, Store: c, Instances: c, Policy: policy, Apply: apply,
@@ -39,7 +41,7 @@ func instanceValue(t *testing.T, f *gcpfake.Fake, project, zone, name, key strin
 	return "", false
 }
 
-func instanceReport(t *testing.T, rep pruner.Report, project, name string) pruner.TargetReport {
+func instanceReport(t *testing.T, rep report.Report, project, name string) report.TargetReport {
 	t.Helper()
 	for _, p := range rep.Projects {
 		if p.Project != project {
@@ -52,7 +54,7 @@ func instanceReport(t *testing.T, rep pruner.Report, project, name string) prune
 		}
 	}
 	t.Fatalf("no report of instance %s/%s", project, name)
-	return pruner.TargetReport{}
+	return report.TargetReport{}
 }
 
 func TestInstancesEndToEnd(t *testing.T) {
@@ -66,7 +68,7 @@ func TestInstancesEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before, f.Calls(setMetadata), "a dry run writes nothing")
 	require.Zero(t, f.Calls("compute.instances.get"), "planned from the listing: no call per VM")
-	require.Equal(t, pruner.OutcomeWouldChange, instanceReport(t, rep, "web-prod-eu", "web-eu-1").Outcome)
+	require.Equal(t, report.OutcomeWouldChange, instanceReport(t, rep, "web-prod-eu", "web-eu-1").Outcome)
 	wouldChange := rep.Totals.Instances.WouldChange
 	require.Positive(t, wouldChange)
 
@@ -115,7 +117,7 @@ func TestInstanceConflictIsReplanned(t *testing.T) {
 	rep, err := reconcilerOf(t, c, true).Run(ctx, pruner.Scope{Projects: []string{project}})
 	require.NoError(t, err)
 	tr := instanceReport(t, rep, project, name)
-	require.Equal(t, pruner.OutcomeChanged, tr.Outcome, tr.Error)
+	require.Equal(t, report.OutcomeChanged, tr.Outcome, tr.Error)
 	require.Equal(t, 2, tr.Attempts, "refused once, re-read and re-planned")
 	require.Equal(t, 1, f.Calls("compute.instances.get"), "the conflict costs one read of that VM")
 	keys, _ := instanceValue(t, f, project, zone, name, "ssh-keys")
@@ -134,7 +136,7 @@ func TestUnreachableZoneIsAGap(t *testing.T) {
 	require.False(t, rep.OK(), "a gap is never clean")
 	require.Equal(t, 1, rep.Totals.ZonesUnreachable)
 	require.Equal(t, []string{"zones/europe-west1-c"}, rep.Projects[0].UnreachableZones)
-	require.Equal(t, pruner.OutcomeChanged, instanceReport(t, rep, "web-prod-eu", "web-eu-1").Outcome)
+	require.Equal(t, report.OutcomeChanged, instanceReport(t, rep, "web-prod-eu", "web-eu-1").Outcome)
 	for _, in := range rep.Projects[0].Instances {
 		require.NotEqual(t, "web-eu-2", in.Instance, "the unreachable zone's VM was not seen")
 	}

@@ -7,18 +7,18 @@ import (
 	"github.com/google/uuid"
 	compute "google.golang.org/api/compute/v1"
 
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // ProjectMetadata reads the commonInstanceMetadata of a project.
-func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (pruner.Metadata, error) {
+func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (plan.Metadata, error) {
 	var p *compute.Project
 	err := c.call(ctx, "compute.projects.get", projectID, func(ctx context.Context) (err error) {
 		p, err = c.compute.Projects.Get(projectID).Fields("commonInstanceMetadata").Context(ctx).Do()
 		return present(p, err)
 	})
 	if err != nil {
-		return pruner.Metadata{}, fmt.Errorf("get metadata of project %s: %w", projectID, err)
+		return plan.Metadata{}, fmt.Errorf("get metadata of project %s: %w", projectID, err)
 	}
 	return fromCompute(p.CommonInstanceMetadata), nil
 }
@@ -27,7 +27,7 @@ func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (pruner.
 // md.Fingerprint, and waits until the operation is done. A stale
 // fingerprint, whether the call or the finished operation says so, gives an
 // error that wraps pruner.ErrConflict.
-func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pruner.Metadata) error {
+func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md plan.Metadata) error {
 	var op *compute.Operation
 	// One request id for every attempt: if an attempt landed but its answer
 	// was lost, the retry gets the same operation back instead of a 412,
@@ -47,21 +47,21 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pr
 }
 
 // InstanceMetadata reads the metadata of an instance.
-func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name string) (pruner.Metadata, error) {
+func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name string) (plan.Metadata, error) {
 	var in *compute.Instance
 	err := c.call(ctx, "compute.instances.get", projectID, func(ctx context.Context) (err error) {
 		in, err = c.compute.Instances.Get(projectID, zone, name).Fields("metadata").Context(ctx).Do()
 		return present(in, err)
 	})
 	if err != nil {
-		return pruner.Metadata{}, fmt.Errorf("get metadata of instance %s/%s/%s: %w", projectID, zone, name, err)
+		return plan.Metadata{}, fmt.Errorf("get metadata of instance %s/%s/%s: %w", projectID, zone, name, err)
 	}
 	return fromCompute(in.Metadata), nil
 }
 
 // SetInstanceMetadata replaces the metadata items of an instance, as
 // SetProjectMetadata does for a project.
-func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md pruner.Metadata) error {
+func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md plan.Metadata) error {
 	var op *compute.Operation
 	id := uuid.NewString() // as in SetProjectMetadata
 	err := c.call(ctx, "compute.instances.setMetadata", projectID, func(ctx context.Context) (err error) {
@@ -77,20 +77,20 @@ func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name 
 	return nil
 }
 
-func fromCompute(m *compute.Metadata) pruner.Metadata {
+func fromCompute(m *compute.Metadata) plan.Metadata {
 	if m == nil {
-		return pruner.Metadata{}
+		return plan.Metadata{}
 	}
-	md := pruner.Metadata{Fingerprint: m.Fingerprint, Items: make([]pruner.Item, 0, len(m.Items))}
+	md := plan.Metadata{Fingerprint: m.Fingerprint, Items: make([]plan.Item, 0, len(m.Items))}
 	for _, it := range m.Items {
 		if it != nil {
-			md.Items = append(md.Items, pruner.Item{Key: it.Key, Value: it.Value})
+			md.Items = append(md.Items, plan.Item{Key: it.Key, Value: it.Value})
 		}
 	}
 	return md
 }
 
-func toCompute(md pruner.Metadata) *compute.Metadata {
+func toCompute(md plan.Metadata) *compute.Metadata {
 	m := &compute.Metadata{Fingerprint: md.Fingerprint, Items: make([]*compute.MetadataItems, 0, len(md.Items))}
 	for _, it := range md.Items {
 		m.Items = append(m.Items, &compute.MetadataItems{Key: it.Key, Value: it.Value})

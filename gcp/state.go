@@ -16,9 +16,10 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
-var _ pruner.StateStore = (*StateObject)(nil)
+var _ state.Store = (*StateObject)(nil)
 
 // StateObject keeps the pruner's state in one Cloud Storage object. Its
 // generation is the version: Save writes under an ifGenerationMatch
@@ -90,14 +91,14 @@ func (s *StateObject) String() string { return s.url }
 func (s *StateObject) Load(ctx context.Context) ([]byte, string, error) {
 	r, err := s.obj.NewReader(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
-		return nil, "", fmt.Errorf("%s: %w", s.url, pruner.ErrNoState)
+		return nil, "", fmt.Errorf("%s: %w", s.url, state.ErrNoState)
 	}
 	if err != nil {
 		return nil, "", storageError(err)
 	}
 	defer r.Close()
 	// One byte past the limit is enough for DecodeState to refuse it.
-	data, err := io.ReadAll(io.LimitReader(r, pruner.MaxStateSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, state.MaxStateSize+1))
 	if err != nil {
 		return nil, "", storageError(err)
 	}
@@ -136,9 +137,9 @@ func (s *StateObject) Save(ctx context.Context, data []byte, version string) (st
 		return gen, nil
 	}
 	if version == "" {
-		return "", fmt.Errorf("%w: it was created after this run found none", pruner.ErrStateConflict)
+		return "", fmt.Errorf("%w: it was created after this run found none", state.ErrConflict)
 	}
-	return "", fmt.Errorf("%w: its generation is no longer %s", pruner.ErrStateConflict, version)
+	return "", fmt.Errorf("%w: its generation is no longer %s", state.ErrConflict, version)
 }
 
 // storageError keeps one line of Google's answer: its code and message.

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
 // These tests drive cloud.google.com/go/storage, through StateObject,
@@ -42,7 +42,7 @@ func TestStateObjectLoadSave(t *testing.T) {
 	require.Equal(t, "gs://pruner-state/org/state.json", s.String())
 
 	_, _, err := s.Load(ctx)
-	require.ErrorIs(t, err, pruner.ErrNoState)
+	require.ErrorIs(t, err, state.ErrNoState)
 
 	v1, err := s.Save(ctx, []byte(`{"one":1}`), "")
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ func TestStateObjectLoadSave(t *testing.T) {
 
 	// Created meanwhile: a save that expected none fails and writes nothing.
 	_, err = s.Save(ctx, []byte(`{"two":2}`), "")
-	require.ErrorIs(t, err, pruner.ErrStateConflict)
+	require.ErrorIs(t, err, state.ErrConflict)
 	require.Contains(t, err.Error(), "created after this run found none")
 
 	v2, err := s.Save(ctx, []byte(`{"two":2}`), v1)
@@ -73,7 +73,7 @@ func TestStateObjectLoadSave(t *testing.T) {
 
 	// Saved by another since v1 was read: refused, v2 stays.
 	_, err = s.Save(ctx, []byte(`{"three":3}`), v1)
-	require.ErrorIs(t, err, pruner.ErrStateConflict)
+	require.ErrorIs(t, err, state.ErrConflict)
 	require.Contains(t, err.Error(), "generation is no longer "+v1)
 	data, v, err = s.Load(ctx)
 	require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestStateObjectRacingSaves(t *testing.T) {
 				won = i
 				continue
 			}
-			require.ErrorIs(t, err, pruner.ErrStateConflict, "round %d", round)
+			require.ErrorIs(t, err, state.ErrConflict, "round %d", round)
 		}
 		require.NotEqual(t, -1, won, "round %d: no save landed", round)
 		data, _, err := a.Load(ctx)
@@ -127,7 +127,7 @@ func TestStateObjectErrors(t *testing.T) {
 	s := stateObject(t, srv, "gs://no-such-bucket/state.json")
 	_, err := s.Save(ctx, []byte("x"), "")
 	require.Error(t, err)
-	require.NotErrorIs(t, err, pruner.ErrStateConflict)
+	require.NotErrorIs(t, err, state.ErrConflict)
 	require.NotContains(t, err.Error(), "\n")
 
 	_, err = s.Save(ctx, []byte("x"), "not-a-generation")

@@ -14,6 +14,7 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // These tests put a thin proxy in front of the fake to play what the fake
@@ -129,7 +130,7 @@ func TestThrottledRunSlowsDownAndFinishes(t *testing.T) {
 	c, err := gcp.New(context.Background(), gcp.Options{Endpoint: srv.URL,
 		Retry: gcp.RetryPolicy{MaxAttempts: 15, Base: 50 * time.Millisecond, Cap: time.Second}, Rates: gcp.DefaultRates})
 	require.NoError(t, err)
-	policy, err := pruner.NewPolicy(nil, false)
+	policy, err := plan.NewPolicy(nil, false)
 	require.NoError(t, err)
 	r := &pruner.Reconciler{Lister: c, Store: c, Instances: c, Policy: policy, Apply: true,
 		Now: func() time.Time { return e2eNow }, Concurrency: 16, MaxAttempts: 3, RunID: "throttled"}

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // AccessScanner reads a scope, without writing anything, to tell who can
@@ -26,14 +29,14 @@ type AccessScanner struct {
 // Scan builds the access report of the scope at now. It returns an error
 // only when the scope cannot be enumerated; what cannot be read is a gap
 // in the report.
-func (s AccessScanner) Scan(ctx context.Context, scope Scope, now time.Time) (AccessReport, error) {
-	rep := AccessReport{Now: now.UTC()}
+func (s AccessScanner) Scan(ctx context.Context, scope Scope, now time.Time) (access.AccessReport, error) {
+	rep := access.AccessReport{Now: now.UTC()}
 	inv, err := s.Lister.ListProjects(ctx, scope)
 	if err != nil {
 		return rep, fmt.Errorf("enumerate scope: %w", err)
 	}
 	for _, sk := range inv.Skipped {
-		rep.Gaps = append(rep.Gaps, AccessGap{Resource: sk.Name, Reason: gapReason(sk.Err)})
+		rep.Gaps = append(rep.Gaps, access.AccessGap{Resource: sk.Name, Reason: gapReason(sk.Err)})
 	}
 	var todo []Project
 	for _, p := range inv.Projects {
@@ -48,7 +51,7 @@ func (s AccessScanner) Scan(ctx context.Context, scope Scope, now time.Time) (Ac
 	var wg sync.WaitGroup
 	for _, p := range todo {
 		if ctx.Err() != nil {
-			rep.Gaps = append(rep.Gaps, AccessGap{Resource: "projects/" + p.ID, Reason: "interrupted"})
+			rep.Gaps = append(rep.Gaps, access.AccessGap{Resource: "projects/" + p.ID, Reason: "interrupted"})
 			continue
 		}
 		sem <- struct{}{}
@@ -66,33 +69,33 @@ func (s AccessScanner) Scan(ctx context.Context, scope Scope, now time.Time) (Ac
 	return rep, nil
 }
 
-func (s AccessScanner) project(ctx context.Context, p Project, now time.Time) ([]VMReport, []AccessGap) {
+func (s AccessScanner) project(ctx context.Context, p Project, now time.Time) ([]access.VMReport, []access.AccessGap) {
 	name := "projects/" + p.ID
 	md, err := s.Store.ProjectMetadata(ctx, p.ID)
 	switch {
 	case errors.Is(err, ErrComputeDisabled):
-		return nil, nil // no Compute Engine, no VM
+		return nil, nil // no Compute Engine, no access.VM
 	case err != nil:
-		return nil, []AccessGap{{Resource: name, Reason: gapReason(err)}}
+		return nil, []access.AccessGap{{Resource: name, Reason: gapReason(err)}}
 	}
 	listing, err := s.Instances.ListInstances(ctx, p.ID)
 	if err != nil {
-		return nil, []AccessGap{{Resource: name, Reason: gapReason(err)}}
+		return nil, []access.AccessGap{{Resource: name, Reason: gapReason(err)}}
 	}
-	var gaps []AccessGap
+	var gaps []access.AccessGap
 	for _, z := range listing.Unreachable {
-		gaps = append(gaps, AccessGap{Resource: name + "/" + strings.TrimPrefix(z, "/"), Reason: "unreachable"})
+		gaps = append(gaps, access.AccessGap{Resource: name + "/" + strings.TrimPrefix(z, "/"), Reason: "unreachable"})
 	}
-	vms := make([]VMReport, 0, len(listing.Instances))
+	vms := make([]access.VMReport, 0, len(listing.Instances))
 	for _, in := range listing.Instances {
-		vms = append(vms, VMReportOf(in, md, now))
+		vms = append(vms, access.VMReportOf(in.Place(), in.VM(md.Items), now))
 	}
 	return vms, gaps
 }
 
 func gapReason(err error) string {
 	if errors.Is(err, ErrForbidden) {
-		return SkipForbidden
+		return report.SkipForbidden
 	}
 	return err.Error()
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 func scanner(s *inmemory.Store) pruner.AccessScanner {
@@ -31,7 +33,7 @@ func TestAccessScan(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, writes, s.Writes(), "a scan writes nothing")
 	require.False(t, rep.Complete())
-	require.Equal(t, []pruner.AccessGap{
+	require.Equal(t, []access.AccessGap{
 		{Resource: "folders/42", Reason: "forbidden"},
 		{Resource: "projects/gone", Reason: rep.Gaps[1].Reason},
 		{Resource: "projects/partial/zones/us-east1-b", Reason: "unreachable"},
@@ -73,7 +75,7 @@ func TestAccessScanExcludesAndSkips(t *testing.T) {
 	s.AddProject("deleted", inmemory.Items("ssh-keys", erinPerm))
 	s.SetState("deleted", "DELETE_REQUESTED")
 	s.AddProject("no-compute", nil)
-	s.FailRead(pruner.Target{Project: "no-compute"}, pruner.ErrComputeDisabled)
+	s.FailRead(plan.Target{Project: "no-compute"}, pruner.ErrComputeDisabled)
 	sc := scanner(s)
 	sc.Exclude = []string{projectID}
 	rep, err := sc.Scan(context.Background(), pruner.Scope{Organization: "1"}, now)

@@ -5,12 +5,16 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // targetAttrs name a target in a log entry: the project, and for an
 // instance its zone and name.
-func targetAttrs(t Target) []any {
-	if t.Level() == LevelInstance {
+func targetAttrs(t plan.Target) []any {
+	if t.Level() == plan.LevelInstance {
 		return []any{slog.String(LogProject, t.Project), slog.String(LogZone, t.Zone), slog.String(LogInstance, t.Instance)}
 	}
 	return []any{slog.String(LogProject, t.Project)}
@@ -21,17 +25,17 @@ func targetAttrs(t Target) []any {
 // their only credential is a username pattern, which anyone who can write
 // metadata can imitate, so every one of them must be in sight.
 // Entries carry the fingerprint, never the key.
-func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
-	for _, d := range plan.Decisions {
+func (r *Reconciler) logDecisions(log *slog.Logger, pl plan.Plan) {
+	for _, d := range pl.Decisions {
 		level := slog.LevelInfo
-		if d.Action == ActionKeep && d.Reason != ReasonGoogleManaged && d.Reason != ReasonProtected && d.Reason != ReasonReportOnly && d.Reason != ReasonGrace {
+		if d.Action == plan.ActionKeep && d.Reason != plan.ReasonGoogleManaged && d.Reason != plan.ReasonProtected && d.Reason != plan.ReasonReportOnly && d.Reason != plan.ReasonGrace {
 			level = slog.LevelDebug
 		}
 		if !log.Enabled(context.Background(), level) {
 			continue
 		}
 		msg := decisionMessage(d.Action, !r.Apply)
-		if d.Reason == ReasonGrace {
+		if d.Reason == plan.ReasonGrace {
 			msg = "key kept until its grace ends"
 		}
 		log.LogAttrs(context.Background(), level, msg,
@@ -52,7 +56,7 @@ func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 			slog.String(LogRunID, r.RunID),
 		)
 	}
-	if g := plan.Guard; g != nil {
+	if g := pl.Guard; g != nil {
 		msg := "item set to keep project keys blocked"
 		if !r.Apply {
 			msg = "item would be set to keep project keys blocked"
@@ -68,15 +72,15 @@ func (r *Reconciler) logDecisions(log *slog.Logger, plan Plan) {
 	}
 }
 
-func decisionMessage(a Action, dryRun bool) string {
+func decisionMessage(a plan.Action, dryRun bool) string {
 	switch {
-	case a == ActionRemove && dryRun:
+	case a == plan.ActionRemove && dryRun:
 		return "key would be removed"
-	case a == ActionRemove:
+	case a == plan.ActionRemove:
 		return "key removed"
-	case a == ActionMove && dryRun:
+	case a == plan.ActionMove && dryRun:
 		return "key would be moved to sshKeys"
-	case a == ActionMove:
+	case a == plan.ActionMove:
 		return "key moved to sshKeys"
 	default:
 		return "key kept"
@@ -86,18 +90,18 @@ func decisionMessage(a Action, dryRun bool) string {
 // logTarget writes the outcome of one target: errors for failures,
 // warnings for what the caller may not see (a gap in the coverage that
 // someone must close), info otherwise.
-func (r *Reconciler) logTarget(tr TargetReport) {
+func (r *Reconciler) logTarget(tr report.TargetReport) {
 	level := slog.LevelInfo
 	switch {
-	case tr.Outcome == OutcomeFailed || tr.Outcome == OutcomeInterrupted:
+	case tr.Outcome == report.OutcomeFailed || tr.Outcome == report.OutcomeInterrupted:
 		level = slog.LevelError
-	case tr.Outcome == OutcomeNotStarted:
+	case tr.Outcome == report.OutcomeNotStarted:
 		level = slog.LevelWarn
-	case tr.Outcome == OutcomeSkipped && tr.Reason == SkipForbidden:
+	case tr.Outcome == report.OutcomeSkipped && tr.Reason == report.SkipForbidden:
 		level = slog.LevelWarn
 	}
 	event, msg := EventProject, "project "
-	if tr.Level() == LevelInstance {
+	if tr.Level() == plan.LevelInstance {
 		event, msg = EventInstance, "instance "
 	}
 	attrs := []slog.Attr{slog.String(LogEvent, event)}
@@ -122,11 +126,11 @@ func (r *Reconciler) logTarget(tr TargetReport) {
 }
 
 // logFolder writes a folder that could not be listed: a gap in the scope.
-func (r *Reconciler) logFolder(fr FolderReport) {
+func (r *Reconciler) logFolder(fr report.FolderReport) {
 	attrs := []slog.Attr{
 		slog.String(LogEvent, EventFolder),
 		slog.String(LogFolder, fr.Folder),
-		slog.String(LogOutcome, string(OutcomeSkipped)),
+		slog.String(LogOutcome, string(report.OutcomeSkipped)),
 		slog.Bool(LogDryRun, !r.Apply),
 		slog.String(LogRunID, r.RunID),
 	}
@@ -159,7 +163,7 @@ func (r *Reconciler) logUnreachable(project string, zones []string) {
 	)
 }
 
-func (r *Reconciler) logSummary(rep Report) {
+func (r *Reconciler) logSummary(rep report.Report) {
 	t := rep.Totals
 	level := slog.LevelInfo
 	if !rep.OK() {
@@ -192,16 +196,16 @@ func (r *Reconciler) logSummary(rep Report) {
 	)
 }
 
-// logAccess logs, at debug level, one entry per key that opens the VM as
+// logAccess logs, at debug level, one entry per key that opens the access.VM as
 // the run leaves it (what was written, else what was read): the
 // dashboards' "active keys per identity" and "VMs open to keys without
 // expiry" count these. Debug, because a large organization has many.
-func (r *Reconciler) logAccess(in Instance, project Metadata, now time.Time) {
+func (r *Reconciler) logAccess(in Instance, project plan.Metadata, now time.Time) {
 	log := r.logger()
 	if !log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	vr := VMReportOf(in, project, now)
+	vr := access.VMReportOf(in.Place(), in.VM(project.Items), now)
 	for _, k := range vr.Active {
 		log.LogAttrs(context.Background(), slog.LevelDebug, "key opens VM",
 			slog.String(LogEvent, EventAccess),
@@ -235,10 +239,10 @@ func (r *Reconciler) logScopeError(msg string) {
 
 // logHeld says, at error level, that a target was not written because its
 // plan removes more than the limits allow.
-func (r *Reconciler) logHeld(log *slog.Logger, tr TargetReport) {
+func (r *Reconciler) logHeld(log *slog.Logger, tr report.TargetReport) {
 	log.LogAttrs(context.Background(), slog.LevelError, "target held: "+tr.Hold,
 		slog.String(LogEvent, eventOf(tr.Target)),
-		slog.String(LogOutcome, string(OutcomeHeld)),
+		slog.String(LogOutcome, string(report.OutcomeHeld)),
 		slog.String(LogReason, tr.Reason),
 		slog.Int(LogRemoved, tr.Removed),
 		slog.Bool(LogDryRun, !r.Apply),
@@ -246,8 +250,8 @@ func (r *Reconciler) logHeld(log *slog.Logger, tr TargetReport) {
 	)
 }
 
-func eventOf(t Target) string {
-	if t.Level() == LevelInstance {
+func eventOf(t plan.Target) string {
+	if t.Level() == plan.LevelInstance {
 		return EventInstance
 	}
 	return EventProject

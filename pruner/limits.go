@@ -3,6 +3,8 @@ package pruner
 import (
 	"fmt"
 	"sync"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/internal/textfmt"
 )
 
 // Limits bound how much one run may remove, so that a first
@@ -67,7 +69,7 @@ func (b *budget) release(n int) {
 }
 
 func holdMessage(reason string, removed, limit int) string {
-	keys := plural(removed, "key", "keys")
+	keys := textfmt.Plural(removed, "key", "keys")
 	if reason == HoldRunLimit {
 		return fmt.Sprintf("would remove %d %s, past what the run may still remove (%d)", removed, keys, limit)
 	}

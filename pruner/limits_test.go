@@ -8,6 +8,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 func TestLimitsHoldTargets(t *testing.T) {
@@ -34,13 +35,13 @@ func TestLimitsHoldTargets(t *testing.T) {
 			require.NoError(t, err)
 			held := map[string]string{}
 			written := 0
-			check := func(name string, tr pruner.TargetReport) {
+			check := func(name string, tr report.TargetReport) {
 				switch tr.Outcome {
-				case pruner.OutcomeHeld:
+				case report.OutcomeHeld:
 					held[name] = tr.Reason
 					require.NotEmpty(t, tr.Hold)
 					require.NotEmpty(t, tr.Decisions, "a held target shows what it would have removed")
-				case pruner.OutcomeChanged:
+				case report.OutcomeChanged:
 					written++
 				}
 			}
@@ -53,8 +54,8 @@ func TestLimitsHoldTargets(t *testing.T) {
 			require.Equal(t, written, s.Writes()-writes, "a held target is not written")
 			require.Equal(t, len(tc.held) == 0, rep.OK(), "a held target fails the run")
 			removed := 0
-			for _, in := range append([]pruner.TargetReport{p.TargetReport}, p.Instances...) {
-				if in.Outcome == pruner.OutcomeChanged {
+			for _, in := range append([]report.TargetReport{p.TargetReport}, p.Instances...) {
+				if in.Outcome == report.OutcomeChanged {
 					removed += in.Removed
 				}
 			}
@@ -78,6 +79,6 @@ func TestRunLimitCountsAReplannedTargetOnce(t *testing.T) {
 	r.Limits = pruner.Limits{PerRun: 2}
 	rep, err := r.Run(context.Background(), pruner.Scope{Organization: "1"})
 	require.NoError(t, err)
-	require.Equal(t, pruner.OutcomeChanged, rep.Projects[0].Outcome, rep.Projects[0].Hold)
+	require.Equal(t, report.OutcomeChanged, rep.Projects[0].Outcome, rep.Projects[0].Hold)
 	require.Equal(t, 2, rep.Projects[0].Attempts)
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 func TestOptOuts(t *testing.T) {
@@ -41,21 +43,21 @@ func TestOptOuts(t *testing.T) {
 			require.NoError(t, err)
 			got := map[string]string{}
 			for _, p := range rep.Projects {
-				if p.Outcome == pruner.OutcomeSkipped {
+				if p.Outcome == report.OutcomeSkipped {
 					got[p.Project] = p.Reason
 					require.Empty(t, p.Instances, "a project left alone leaves its VMs alone")
 				}
 				for _, in := range p.Instances {
-					if in.Outcome == pruner.OutcomeSkipped {
+					if in.Outcome == report.OutcomeSkipped {
 						got[in.Instance] = in.Reason
 					}
 				}
 			}
 			require.Equal(t, tc.want, got)
-			items := s.Get(pruner.Target{Project: projectID, Zone: zoneB, Instance: "pet"})
-			v, _ := value(items, "ssh-keys")
+			items := s.Get(plan.Target{Project: projectID, Zone: zoneB, Instance: "pet"})
+			v, _ := itemValue(items, "ssh-keys")
 			if _, left := tc.want["pet"]; left {
-				require.Equal(t, erinPerm, v, "a VM left alone is not written")
+				require.Equal(t, erinPerm, v, "a access.VM left alone is not written")
 			}
 		})
 	}

@@ -10,6 +10,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
 // Defaults of a Reconciler.
@@ -33,7 +38,7 @@ type Reconciler struct {
 	// Instances lists and writes instance metadata; nil leaves instances
 	// alone.
 	Instances InstanceStore
-	Policy    Policy
+	Policy    plan.Policy
 	Now       func() time.Time
 	Logger    *slog.Logger
 	// Observer hears of progress; nil for none.
@@ -52,9 +57,10 @@ type Reconciler struct {
 	// Limits bound what one run may remove (DefaultLimits, or none when
 	// zero).
 	Limits Limits
-	// Seen is the run's memory of when each key was first seen, which the
-	// grace of Policy needs; nil when the run keeps no state.
-	Seen *Sightings
+	// State is the run's memory of when each key was first seen, which
+	// the grace of Policy needs, opened before the run and saved at its
+	// end; nil when the run keeps no state.
+	State *state.Session
 	// WriteTimeout bounds a write that the run's interruption lets finish.
 	WriteTimeout time.Duration
 	RunID        string
@@ -66,9 +72,10 @@ type Reconciler struct {
 // enumerated; a target that fails is reported and the run goes on. When
 // ctx is cancelled, no new target starts, writes under way finish, and the
 // report says the run was interrupted.
-func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
+func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error) {
 	now := r.Now()
-	rep := Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}
+	rep := report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}
+	r.openedState(ctx, now)
 	r.spent = &budget{}
 	named := make(map[string]bool, len(scope.Projects))
 	for _, id := range scope.Projects {
@@ -81,8 +88,8 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 	var (
 		mu      sync.Mutex // guards what the listing adds while workers run
 		todo    []Project
-		results []*ProjectReport
-		skipped []ProjectReport
+		results []*report.ProjectReport
+		skipped []report.ProjectReport
 		seen    = map[string]bool{}
 	)
 	accept := func(ps []Project) {
@@ -96,18 +103,18 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 			var reason string
 			switch {
 			case slices.Contains(r.Exclude, p.ID):
-				reason = SkipExcluded
+				reason = report.SkipExcluded
 			case p.State != "" && p.State != "ACTIVE":
-				reason = skipStatePrefix + p.State
+				reason = report.SkipStatePrefix + p.State
 			case r.OptOuts.project(p) != "":
 				reason = r.OptOuts.project(p)
 			default:
 				todo = append(todo, p)
-				results = append(results, &ProjectReport{})
+				results = append(results, &report.ProjectReport{})
 				n++
 				continue
 			}
-			pr := ProjectReport{TargetReport: TargetReport{Target: Target{Project: p.ID}, Outcome: OutcomeSkipped, Reason: reason}}
+			pr := report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeSkipped, Reason: reason}}
 			skipped = append(skipped, pr)
 			r.logTarget(pr.TargetReport)
 		}
@@ -172,40 +179,41 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 		// failure, whatever the reason (Resource Manager answers 403 for
 		// a project that does not exist: a typo must not pass for done).
 		if strings.HasPrefix(s.Name, "folders/") {
-			fr := FolderReport{Folder: s.Name, Error: s.Err.Error()}
+			fr := report.FolderReport{Folder: s.Name, Error: s.Err.Error()}
 			if errors.Is(s.Err, ErrForbidden) {
-				fr = FolderReport{Folder: s.Name, Reason: SkipForbidden}
+				fr = report.FolderReport{Folder: s.Name, Reason: report.SkipForbidden}
 			}
 			rep.Folders = append(rep.Folders, fr)
 			r.logFolder(fr)
 			continue
 		}
-		pr := ProjectReport{TargetReport: TargetReport{Target: Target{Project: strings.TrimPrefix(s.Name, "projects/")}, Outcome: OutcomeFailed, Error: s.Err.Error()}}
+		pr := report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: strings.TrimPrefix(s.Name, "projects/")}, Outcome: report.OutcomeFailed, Error: s.Err.Error()}}
 		rep.Projects = append(rep.Projects, pr)
 		r.logTarget(pr.TargetReport)
 	}
 	rep.Projects = append(rep.Projects, skipped...)
 	for i := q.started(); i < len(todo); i++ {
-		results[i].TargetReport = TargetReport{Target: Target{Project: todo[i].ID}, Outcome: OutcomeNotStarted}
+		results[i].TargetReport = report.TargetReport{Target: plan.Target{Project: todo[i].ID}, Outcome: report.OutcomeNotStarted}
 		r.finished(results[i].TargetReport)
 	}
 	for _, pr := range results {
 		rep.Projects = append(rep.Projects, *pr)
 	}
 	rep.Interrupted = ctx.Err() != nil
-	rep.total()
+	rep.Finish()
 	if cc, ok := r.Store.(CallCounter); ok {
 		rep.Totals.APIRetries, rep.Totals.APIThrottled = cc.CallStats()
 	}
+	r.saveState(ctx, &rep)
 	r.logSummary(rep)
 	return rep, nil
 }
 
 // project handles a project's own metadata, then lists its instances and
 // queues each of them as a target of its own.
-func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *ProjectReport, q *workQueue) {
-	tr, md, projectFinal, read := r.target(ctx, Target{Project: p.ID}, nil, PlanInput{Level: LevelProject}, now)
-	if tr.Outcome == OutcomeSkipped && tr.Reason == SkipForbidden && named {
+func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *report.ProjectReport, q *workQueue) {
+	tr, md, projectFinal, read := r.target(ctx, plan.Target{Project: p.ID}, nil, plan.Input{Level: plan.LevelProject}, now)
+	if tr.Outcome == report.OutcomeSkipped && tr.Reason == report.SkipForbidden && named {
 		// Named on purpose (a CI gate on one project): not being allowed
 		// to read it must not pass for clean.
 		tr = failed(tr, fmt.Errorf("named in the scope, but its metadata may not be read: %w", ErrForbidden))
@@ -233,22 +241,26 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	})
 	slices.Sort(listing.Unreachable)
 	pr.UnreachableZones = listing.Unreachable
-	pr.Posture = posture(md, listing.Instances, now)
+	vms := make([]access.VM, len(listing.Instances))
+	for i, in := range listing.Instances {
+		vms[i] = in.VM(md.Items)
+	}
+	pr.Posture = access.PostureOf(md.Items, vms, now)
 	if len(listing.Unreachable) > 0 {
 		r.logUnreachable(p.ID, listing.Unreachable)
 	}
-	pr.Instances = make([]TargetReport, len(listing.Instances))
+	pr.Instances = make([]report.TargetReport, len(listing.Instances))
 	r.observer().Found(len(listing.Instances))
 	for j, in := range listing.Instances {
 		if reason := r.OptOuts.instance(in); reason != "" {
-			tr := TargetReport{Target: Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}, Windows: in.Windows, Outcome: OutcomeSkipped, Reason: reason}
+			tr := report.TargetReport{Target: plan.Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}, Windows: in.Windows, Outcome: report.OutcomeSkipped, Reason: reason}
 			pr.Instances[j] = tr
 			r.finished(tr)
 			continue
 		}
 		q.add(func() {
-			t := Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
-			tr, _, final, read := r.target(ctx, t, &in.Metadata, PlanInput{Level: LevelInstance, Windows: in.Windows}, now)
+			t := plan.Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
+			tr, _, final, read := r.target(ctx, t, &in.Metadata, plan.Input{Level: plan.LevelInstance, Windows: in.Windows}, now)
 			pr.Instances[j] = tr
 			r.finished(tr)
 			if read && tr.Reason != SkipGone {
@@ -259,7 +271,7 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	}
 }
 
-func (r *Reconciler) finished(tr TargetReport) {
+func (r *Reconciler) finished(tr report.TargetReport) {
 	r.logTarget(tr)
 	r.observer().Finished(tr.Outcome)
 }
@@ -273,8 +285,8 @@ func (r *Reconciler) observer() Observer {
 
 type nopObserver struct{}
 
-func (nopObserver) Found(int)        {}
-func (nopObserver) Finished(Outcome) {}
+func (nopObserver) Found(int)               {}
+func (nopObserver) Finished(report.Outcome) {}
 
 func (r *Reconciler) logger() *slog.Logger {
 	if r.Logger == nil {

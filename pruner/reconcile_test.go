@@ -13,6 +13,8 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -28,10 +30,10 @@ const (
 	projectID = "web-prod"
 )
 
-func proj(id string) pruner.Target { return pruner.Target{Project: id} }
+func proj(id string) plan.Target { return plan.Target{Project: id} }
 
-func vm(name string) pruner.Target {
-	return pruner.Target{Project: projectID, Zone: zoneB, Instance: name}
+func vm(name string) plan.Target {
+	return plan.Target{Project: projectID, Zone: zoneB, Instance: name}
 }
 
 // org is one project with three instances: one clean, one with an
@@ -47,7 +49,7 @@ func org() *inmemory.Store {
 }
 
 func reconciler(s *inmemory.Store, apply bool) *pruner.Reconciler {
-	policy, err := pruner.NewPolicy(nil, false)
+	policy, err := plan.NewPolicy(nil, false)
 	if err != nil {
 		panic(err)
 	}
@@ -57,7 +59,7 @@ func reconciler(s *inmemory.Store, apply bool) *pruner.Reconciler {
 	}
 }
 
-func instance(t *testing.T, pr pruner.ProjectReport, name string) pruner.TargetReport {
+func instance(t *testing.T, pr report.ProjectReport, name string) report.TargetReport {
 	t.Helper()
 	for _, in := range pr.Instances {
 		if in.Instance == name {
@@ -65,10 +67,10 @@ func instance(t *testing.T, pr pruner.ProjectReport, name string) pruner.TargetR
 		}
 	}
 	t.Fatalf("no instance %s in the report of %s", name, pr.Project)
-	return pruner.TargetReport{}
+	return report.TargetReport{}
 }
 
-func project(t *testing.T, rep pruner.Report, id string) pruner.ProjectReport {
+func project(t *testing.T, rep report.Report, id string) report.ProjectReport {
 	t.Helper()
 	for _, p := range rep.Projects {
 		if p.Project == id {
@@ -76,10 +78,10 @@ func project(t *testing.T, rep pruner.Report, id string) pruner.ProjectReport {
 		}
 	}
 	t.Fatalf("no project %s in the report", id)
-	return pruner.ProjectReport{}
+	return report.ProjectReport{}
 }
 
-func value(items []pruner.Item, key string) (string, bool) {
+func itemValue(items []plan.Item, key string) (string, bool) {
 	for _, it := range items {
 		if it.Key == key && it.Value != nil {
 			return *it.Value, true
@@ -96,14 +98,14 @@ func TestReconcileDryRunWritesNothing(t *testing.T) {
 	require.True(t, rep.OK())
 	require.True(t, rep.DryRun)
 	p := project(t, rep, projectID)
-	require.Equal(t, pruner.OutcomeWouldChange, p.Outcome)
+	require.Equal(t, report.OutcomeWouldChange, p.Outcome)
 	require.Equal(t, 2, p.Removed)
-	require.Equal(t, pruner.OutcomeUnchanged, instance(t, p, "clean").Outcome)
-	require.Equal(t, pruner.OutcomeWouldChange, instance(t, p, "dirty").Outcome)
+	require.Equal(t, report.OutcomeUnchanged, instance(t, p, "clean").Outcome)
+	require.Equal(t, report.OutcomeWouldChange, instance(t, p, "dirty").Outcome)
 	legacy := instance(t, p, "legacy")
-	require.Equal(t, pruner.OutcomeWouldChange, legacy.Outcome)
+	require.Equal(t, report.OutcomeWouldChange, legacy.Outcome)
 	require.NotNil(t, legacy.Guard, "emptying the instance sshKeys must keep project keys blocked")
-	require.Equal(t, pruner.InstanceTotals{Total: 3, OutcomeCounts: pruner.OutcomeCounts{Unchanged: 1, WouldChange: 2}}, rep.Totals.Instances)
+	require.Equal(t, report.InstanceTotals{Total: 3, OutcomeCounts: report.OutcomeCounts{Unchanged: 1, WouldChange: 2}}, rep.Totals.Instances)
 	require.Equal(t, 4, rep.Totals.KeysRemoved)
 }
 
@@ -114,16 +116,16 @@ func TestReconcileApplyConverges(t *testing.T) {
 	require.True(t, rep.OK())
 	require.Equal(t, 3, s.Writes(), "the project and the two instances that change")
 
-	got, _ := value(s.Get(proj(projectID)), "ssh-keys")
+	got, _ := itemValue(s.Get(proj(projectID)), "ssh-keys")
 	require.Equal(t, aliceOK+"\n", got, "the kept line, byte for byte")
-	got, _ = value(s.Get(proj(projectID)), "startup-script")
+	got, _ = itemValue(s.Get(proj(projectID)), "startup-script")
 	require.Equal(t, startup, got)
-	got, _ = value(s.Get(vm("dirty")), "ssh-keys")
+	got, _ = itemValue(s.Get(vm("dirty")), "ssh-keys")
 	require.Equal(t, aliceOK+"\n", got)
 	legacy := s.Get(vm("legacy"))
-	got, _ = value(legacy, "sshKeys")
+	got, _ = itemValue(legacy, "sshKeys")
 	require.Empty(t, got)
-	got, _ = value(legacy, pruner.KeyBlockProjectKeys)
+	got, _ = itemValue(legacy, plan.KeyBlockProjectKeys)
 	require.Equal(t, "TRUE", got)
 
 	again, err := reconciler(s, true).Run(context.Background(), pruner.Scope{Organization: "1"})
@@ -133,30 +135,30 @@ func TestReconcileApplyConverges(t *testing.T) {
 }
 
 func TestReconcileConflictIsPlannedAgain(t *testing.T) {
-	for _, target := range []pruner.Target{proj(projectID), vm("dirty")} {
+	for _, target := range []plan.Target{proj(projectID), vm("dirty")} {
 		t.Run(target.String(), func(t *testing.T) {
 			s := org()
 			// Between our read and our write someone adds a key of their own.
 			s.BeforeNextWrite(target, func(s *inmemory.Store) {
 				items := s.Get(target)
-				v, _ := value(items, "ssh-keys")
+				v, _ := itemValue(items, "ssh-keys")
 				s.Set(target, append(items[:0:0], inmemory.Items("ssh-keys", v+gkeKey+"\n", "added-by", "them")...))
 			})
 			rep, err := reconciler(s, true).Run(context.Background(), pruner.Scope{Organization: "1"})
 			require.NoError(t, err)
 			require.True(t, rep.OK(), rep.Summary())
 			tr := project(t, rep, projectID).TargetReport
-			if target.Level() == pruner.LevelInstance {
+			if target.Level() == plan.LevelInstance {
 				tr = instance(t, project(t, rep, projectID), target.Instance)
 			}
 			require.Equal(t, 2, tr.Attempts)
-			require.Equal(t, pruner.OutcomeChanged, tr.Outcome)
+			require.Equal(t, report.OutcomeChanged, tr.Outcome)
 			items := s.Get(target)
-			v, _ := value(items, "added-by")
+			v, _ := itemValue(items, "added-by")
 			require.Equal(t, "them", v, "the concurrent writer's item survives")
-			keys, _ := value(items, "ssh-keys")
+			keys, _ := itemValue(items, "ssh-keys")
 			require.Contains(t, keys, aliceOK)
-			if target.Level() == pruner.LevelInstance {
+			if target.Level() == plan.LevelInstance {
 				require.Contains(t, keys, gkeKey, "a Google key stays at instance level")
 			}
 		})
@@ -181,10 +183,10 @@ func TestReconcileConflictForeverFails(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, rep.OK())
 	dirty := instance(t, project(t, rep, projectID), "dirty")
-	require.Equal(t, pruner.OutcomeFailed, dirty.Outcome)
+	require.Equal(t, report.OutcomeFailed, dirty.Outcome)
 	require.Contains(t, dirty.Error, "attempt 3 of 3")
 	require.Equal(t, 1, rep.Totals.Instances.Failed)
-	require.Equal(t, pruner.OutcomeChanged, project(t, rep, projectID).Outcome, "one failing target does not stop the others")
+	require.Equal(t, report.OutcomeChanged, project(t, rep, projectID).Outcome, "one failing target does not stop the others")
 }
 
 func TestReconcileSkipsAndFailures(t *testing.T) {
@@ -193,15 +195,15 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 		setup   func(s *inmemory.Store)
 		scope   pruner.Scope
 		exclude []string
-		check   func(t *testing.T, rep pruner.Report, s *inmemory.Store)
+		check   func(t *testing.T, rep report.Report, s *inmemory.Store)
 	}{
 		{
 			name:    "excluded project and its instances untouched",
 			exclude: []string{projectID},
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				p := project(t, rep, projectID)
-				require.Equal(t, pruner.OutcomeSkipped, p.Outcome)
-				require.Equal(t, pruner.SkipExcluded, p.Reason)
+				require.Equal(t, report.OutcomeSkipped, p.Outcome)
+				require.Equal(t, report.SkipExcluded, p.Reason)
 				require.Empty(t, p.Instances)
 				require.Zero(t, s.Writes())
 				require.True(t, rep.OK())
@@ -210,9 +212,9 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 		{
 			name:  "compute disabled",
 			setup: func(s *inmemory.Store) { s.FailRead(proj(projectID), pruner.ErrComputeDisabled) },
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				p := project(t, rep, projectID)
-				require.Equal(t, pruner.SkipComputeDisabled, p.Reason)
+				require.Equal(t, report.SkipComputeDisabled, p.Reason)
 				require.Empty(t, p.Instances, "no instance listing for a project that cannot be read")
 				require.True(t, rep.OK())
 			},
@@ -220,8 +222,8 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 		{
 			name:  "forbidden project of an organization is a skip",
 			setup: func(s *inmemory.Store) { s.FailRead(proj(projectID), pruner.ErrForbidden) },
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
-				require.Equal(t, pruner.SkipForbidden, project(t, rep, projectID).Reason)
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
+				require.Equal(t, report.SkipForbidden, project(t, rep, projectID).Reason)
 				require.True(t, rep.OK())
 			},
 		},
@@ -229,9 +231,9 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 			name:  "forbidden project named in the scope is a failure",
 			setup: func(s *inmemory.Store) { s.FailRead(proj(projectID), pruner.ErrForbidden) },
 			scope: pruner.Scope{Projects: []string{projectID}},
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				p := project(t, rep, projectID)
-				require.Equal(t, pruner.OutcomeFailed, p.Outcome)
+				require.Equal(t, report.OutcomeFailed, p.Outcome)
 				require.Contains(t, p.Error, "named in the scope")
 				require.False(t, rep.OK())
 			},
@@ -239,7 +241,7 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 		{
 			name:  "project being deleted",
 			setup: func(s *inmemory.Store) { s.SetState(projectID, "DELETE_REQUESTED") },
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				require.Equal(t, "state:DELETE_REQUESTED", project(t, rep, projectID).Reason)
 			},
 		},
@@ -249,17 +251,17 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 				s.AddSkipped("folders/42", fmt.Errorf("list: %w", pruner.ErrForbidden))
 				s.AddSkipped("projects/typo", errors.New("get project typo: HTTP 403"))
 			},
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
-				require.Equal(t, []pruner.FolderReport{{Folder: "folders/42", Reason: pruner.SkipForbidden}}, rep.Folders)
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
+				require.Equal(t, []report.FolderReport{{Folder: "folders/42", Reason: report.SkipForbidden}}, rep.Folders)
 				require.Equal(t, 1, rep.Totals.FoldersSkipped)
 				require.Equal(t, 2, rep.Totals.Projects, "web-prod and the named typo; the folder is not a project")
-				require.Equal(t, pruner.OutcomeFailed, project(t, rep, "typo").Outcome)
+				require.Equal(t, report.OutcomeFailed, project(t, rep, "typo").Outcome)
 			},
 		},
 		{
 			name:  "an unreachable zone is a gap, not clean",
 			setup: func(s *inmemory.Store) { s.SetUnreachable(projectID, "zones/"+zoneB) },
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				p := project(t, rep, projectID)
 				require.Equal(t, []string{"zones/" + zoneB}, p.UnreachableZones)
 				require.Empty(t, p.Instances)
@@ -271,10 +273,10 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 		{
 			name:  "instances that cannot be listed",
 			setup: func(s *inmemory.Store) { s.FailList(projectID, errors.New("HTTP 500")) },
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				p := project(t, rep, projectID)
 				require.Contains(t, p.InstancesError, "HTTP 500")
-				require.Equal(t, pruner.OutcomeChanged, p.Outcome, "the project's own metadata is still pruned")
+				require.Equal(t, report.OutcomeChanged, p.Outcome, "the project's own metadata is still pruned")
 				require.False(t, rep.OK())
 			},
 		},
@@ -283,9 +285,9 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 			setup: func(s *inmemory.Store) {
 				s.FailWrite(vm("dirty"), pruner.ErrNotFound)
 			},
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				dirty := instance(t, project(t, rep, projectID), "dirty")
-				require.Equal(t, pruner.OutcomeSkipped, dirty.Outcome)
+				require.Equal(t, report.OutcomeSkipped, dirty.Outcome)
 				require.Equal(t, pruner.SkipGone, dirty.Reason)
 				require.True(t, rep.OK())
 			},
@@ -293,9 +295,9 @@ func TestReconcileSkipsAndFailures(t *testing.T) {
 		{
 			name:  "a failed instance write keeps what it tried",
 			setup: func(s *inmemory.Store) { s.FailWrite(vm("dirty"), errors.New("HTTP 503")) },
-			check: func(t *testing.T, rep pruner.Report, s *inmemory.Store) {
+			check: func(t *testing.T, rep report.Report, s *inmemory.Store) {
 				dirty := instance(t, project(t, rep, projectID), "dirty")
-				require.Equal(t, pruner.OutcomeFailed, dirty.Outcome)
+				require.Equal(t, report.OutcomeFailed, dirty.Outcome)
 				require.Len(t, dirty.Decisions, 1)
 				require.False(t, rep.OK())
 				require.Zero(t, rep.Totals.KeysRemoved-3, "the failed write's key is not counted as removed")
@@ -330,8 +332,8 @@ func TestReconcileInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
-	var written []pruner.Target
-	s.OnWrite = func(t pruner.Target) {
+	var written []plan.Target
+	s.OnWrite = func(t plan.Target) {
 		mu.Lock()
 		written = append(written, t)
 		mu.Unlock()
@@ -344,7 +346,7 @@ func TestReconcileInterrupted(t *testing.T) {
 	require.True(t, rep.Interrupted)
 	require.False(t, rep.OK())
 	require.Len(t, written, 1, "nothing starts after the interruption")
-	require.Equal(t, pruner.OutcomeChanged, rep.Projects[0].Outcome, "the write under way finished")
+	require.Equal(t, report.OutcomeChanged, rep.Projects[0].Outcome, "the write under way finished")
 	require.Equal(t, "not listed: the run was interrupted", rep.Projects[0].InstancesError)
 	require.Equal(t, 19, rep.Totals.NotStarted)
 	require.Contains(t, rep.Summary(), "interrupted")
@@ -354,11 +356,11 @@ func TestReconcileInterrupted(t *testing.T) {
 type countObserver struct {
 	mu       sync.Mutex
 	found    int
-	finished map[pruner.Outcome]int
+	finished map[report.Outcome]int
 }
 
 func (o *countObserver) Found(n int) { o.mu.Lock(); o.found += n; o.mu.Unlock() }
-func (o *countObserver) Finished(out pruner.Outcome) {
+func (o *countObserver) Finished(out report.Outcome) {
 	o.mu.Lock()
 	o.finished[out]++
 	o.mu.Unlock()
@@ -366,13 +368,13 @@ func (o *countObserver) Finished(out pruner.Outcome) {
 
 func TestReconcileObserver(t *testing.T) {
 	s := org()
-	obs := &countObserver{finished: map[pruner.Outcome]int{}}
+	obs := &countObserver{finished: map[report.Outcome]int{}}
 	r := reconciler(s, false)
 	r.Observer = obs
 	_, err := r.Run(context.Background(), pruner.Scope{Organization: "1"})
 	require.NoError(t, err)
 	require.Equal(t, 4, obs.found, "one project and its three instances")
-	require.Equal(t, map[pruner.Outcome]int{pruner.OutcomeWouldChange: 3, pruner.OutcomeUnchanged: 1}, obs.finished)
+	require.Equal(t, map[report.Outcome]int{report.OutcomeWouldChange: 3, report.OutcomeUnchanged: 1}, obs.finished)
 }
 
 func TestReportTextHostileStrings(t *testing.T) {
@@ -400,12 +402,12 @@ func TestReconcileInterruptedInstancesNotStarted(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s.OnWrite = func(pruner.Target) { cancel() }
+	s.OnWrite = func(plan.Target) { cancel() }
 	r := reconciler(s, true)
 	r.Concurrency = 1
 	rep, err := r.Run(ctx, pruner.Scope{Organization: "1"})
 	require.NoError(t, err)
 	require.Equal(t, 1, s.Writes())
-	require.Equal(t, pruner.InstanceTotals{Total: 5, OutcomeCounts: pruner.OutcomeCounts{Changed: 1, NotStarted: 4}}, rep.Totals.Instances)
+	require.Equal(t, report.InstanceTotals{Total: 5, OutcomeCounts: report.OutcomeCounts{Changed: 1, NotStarted: 4}}, rep.Totals.Instances)
 	require.False(t, rep.OK())
 }

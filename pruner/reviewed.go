@@ -6,25 +6,28 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // ReviewedTarget is one target of a reviewed plan: what a dry run planned
-// for it, from which metadata. It carries no metadata value and no key
+// for it, from which metadata. It carries no metadata plan.Value and no key
 // blob: the decisions name keys by fingerprint.
 type ReviewedTarget struct {
-	Target
-	Windows     bool       `json:"windows,omitempty"`
-	PlannedFrom string     `json:"plannedFrom"`
-	Decisions   []Decision `json:"decisions"`
-	Guard       *Guard     `json:"guard,omitempty"`
+	plan.Target
+	Windows     bool            `json:"windows,omitempty"`
+	PlannedFrom string          `json:"plannedFrom"`
+	Decisions   []plan.Decision `json:"decisions"`
+	Guard       *plan.Guard     `json:"guard,omitempty"`
 }
 
 // ReviewedTargets are the targets of a dry run's report that would change,
 // as a reviewed plan holds them.
-func (r Report) ReviewedTargets() []ReviewedTarget {
+func ReviewedTargets(r report.Report) []ReviewedTarget {
 	var out []ReviewedTarget
-	add := func(tr TargetReport) {
-		if tr.Outcome == OutcomeWouldChange {
+	add := func(tr report.TargetReport) {
+		if tr.Outcome == report.OutcomeWouldChange {
 			out = append(out, ReviewedTarget{Target: tr.Target, Windows: tr.Windows, PlannedFrom: tr.PlannedFrom, Decisions: tr.Decisions, Guard: tr.Guard})
 		}
 	}
@@ -43,20 +46,20 @@ func (r Report) ReviewedTargets() []ReviewedTarget {
 // plan's clock) gives the same decisions. A target that changed meanwhile
 // is stale and left alone, never planned anew; a write that meets a
 // concurrent change is stale too.
-func (r *Reconciler) ApplyReviewed(ctx context.Context, targets []ReviewedTarget, clock time.Time) Report {
-	rep := Report{RunID: r.RunID, Now: clock.UTC()}
-	byProject := map[string]*ProjectReport{}
+func (r *Reconciler) ApplyReviewed(ctx context.Context, targets []ReviewedTarget, clock time.Time) report.Report {
+	rep := report.Report{RunID: r.RunID, Now: clock.UTC()}
+	byProject := map[string]*report.ProjectReport{}
 	var order []string
 	for _, rt := range targets {
 		tr := r.applyReviewed(ctx, rt, clock)
 		r.finished(tr)
 		pr := byProject[rt.Project]
 		if pr == nil {
-			pr = &ProjectReport{TargetReport: TargetReport{Target: Target{Project: rt.Project}, Outcome: OutcomeUnchanged}}
+			pr = &report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: rt.Project}, Outcome: report.OutcomeUnchanged}}
 			byProject[rt.Project] = pr
 			order = append(order, rt.Project)
 		}
-		if rt.Level() == LevelInstance {
+		if rt.Level() == plan.LevelInstance {
 			pr.Instances = append(pr.Instances, tr)
 		} else {
 			pr.TargetReport = tr
@@ -66,15 +69,15 @@ func (r *Reconciler) ApplyReviewed(ctx context.Context, targets []ReviewedTarget
 		rep.Projects = append(rep.Projects, *byProject[id])
 	}
 	rep.Interrupted = ctx.Err() != nil
-	rep.total()
+	rep.Finish()
 	r.logSummary(rep)
 	return rep
 }
 
-func (r *Reconciler) applyReviewed(ctx context.Context, rt ReviewedTarget, clock time.Time) TargetReport {
-	tr := TargetReport{Target: rt.Target, Windows: rt.Windows, PlannedFrom: rt.PlannedFrom, Decisions: rt.Decisions, Guard: rt.Guard, Attempts: 1}
+func (r *Reconciler) applyReviewed(ctx context.Context, rt ReviewedTarget, clock time.Time) report.TargetReport {
+	tr := report.TargetReport{Target: rt.Target, Windows: rt.Windows, PlannedFrom: rt.PlannedFrom, Decisions: rt.Decisions, Guard: rt.Guard, Attempts: 1}
 	if err := ctx.Err(); err != nil {
-		tr.Outcome, tr.Attempts = OutcomeNotStarted, 0
+		tr.Outcome, tr.Attempts = report.OutcomeNotStarted, 0
 		return tr
 	}
 	md, err := r.read(ctx, rt.Target)
@@ -82,27 +85,27 @@ func (r *Reconciler) applyReviewed(ctx context.Context, rt ReviewedTarget, clock
 		return failed(tr, fmt.Errorf("read metadata: %w", err))
 	}
 	level := rt.Level()
-	in := PlanInput{Level: level, Windows: rt.Windows, Metadata: md, FirstSeen: plannedFirstSeen(rt.Decisions)}
-	plan := PlanTarget(in, r.Policy, clock)
-	decisions := listedDecisions(nil, plan.Decisions)
-	tr.Kept, tr.Removed, tr.Moved = plan.Count(ActionKeep), plan.Count(ActionRemove), plan.Count(ActionMove)
+	in := plan.Input{Level: level, Windows: rt.Windows, Metadata: md, FirstSeen: plannedFirstSeen(rt.Decisions)}
+	pl := plan.Make(in, r.Policy, clock)
+	decisions := plan.Listed(nil, pl.Decisions)
+	tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
 	switch {
 	case md.Fingerprint != rt.PlannedFrom:
-		tr.Outcome, tr.Reason = OutcomeStale, "metadata changed since the plan"
+		tr.Outcome, tr.Reason = report.OutcomeStale, "metadata changed since the plan"
 		return tr
-	case !slices.Equal(decisions, rt.Decisions) || !sameGuard(plan.Guard, rt.Guard) || !plan.Changed:
-		tr.Outcome, tr.Reason = OutcomeStale, "planning again gives other decisions"
+	case !slices.Equal(decisions, rt.Decisions) || !sameGuard(pl.Guard, rt.Guard) || !pl.Changed:
+		tr.Outcome, tr.Reason = report.OutcomeStale, "planning again gives other decisions"
 		return tr
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
-	err = r.write(wctx, rt.Target, Metadata{Fingerprint: md.Fingerprint, Items: plan.Items})
+	err = r.write(wctx, rt.Target, plan.Metadata{Fingerprint: md.Fingerprint, Items: pl.Items})
 	cancel()
 	switch {
 	case err == nil:
-		tr.Outcome = OutcomeChanged
-		r.logDecisions(r.logger().With(targetAttrs(rt.Target)...), plan)
+		tr.Outcome = report.OutcomeChanged
+		r.logDecisions(r.logger().With(targetAttrs(rt.Target)...), pl)
 	case errors.Is(err, ErrConflict):
-		tr.Outcome, tr.Reason = OutcomeStale, "metadata changed while writing"
+		tr.Outcome, tr.Reason = report.OutcomeStale, "metadata changed while writing"
 	default:
 		tr = writeFailed(tr, fmt.Errorf("write metadata: %w", err))
 	}
@@ -112,7 +115,7 @@ func (r *Reconciler) applyReviewed(ctx context.Context, rt ReviewedTarget, clock
 // plannedFirstSeen gives back the first-seen times a plan was made with:
 // its listed decisions carry them, and only a listed key's decision
 // depends on its age. nil when the plan was made without a state.
-func plannedFirstSeen(ds []Decision) map[string]time.Time {
+func plannedFirstSeen(ds []plan.Decision) map[string]time.Time {
 	var out map[string]time.Time
 	for _, d := range ds {
 		if d.FirstSeen == "" || d.Fingerprint == "" {
@@ -130,7 +133,7 @@ func plannedFirstSeen(ds []Decision) map[string]time.Time {
 	return out
 }
 
-func sameGuard(a, b *Guard) bool {
+func sameGuard(a, b *plan.Guard) bool {
 	if a == nil || b == nil {
 		return a == b
 	}

@@ -8,18 +8,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 func TestApplyReviewed(t *testing.T) {
 	s := org()
 	dry, err := reconciler(s, false).Run(context.Background(), pruner.Scope{Organization: "1"})
 	require.NoError(t, err)
-	reviewed := dry.ReviewedTargets()
+	reviewed := pruner.ReviewedTargets(dry)
 	require.Len(t, reviewed, 3, "the project and two of its VMs would change")
 
 	// Planning again with another policy gives other decisions: stale.
 	r := reconciler(s, true)
-	r.Policy.Protected = []pruner.Protection{{Name: "erin", Username: regexp.MustCompile(`^erin$`)}}
+	r.Policy.Protected = []plan.Protection{{Name: "erin", Username: regexp.MustCompile(`^erin$`)}}
 	rep := r.ApplyReviewed(context.Background(), reviewed, now)
 	require.Zero(t, s.Writes())
 	require.Equal(t, 1, rep.Totals.Stale, "the project: erin is protected now")

@@ -3,6 +3,8 @@ package pruner
 import (
 	"context"
 	"errors"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // Errors that the adapters in package gcp map Google's answers to, so that
@@ -69,28 +71,14 @@ type ProjectStreamer interface {
 	StreamProjects(ctx context.Context, scope Scope, found func([]Project)) (Inventory, error)
 }
 
-// Item is one metadata entry. Value is a pointer because the API
-// distinguishes an item without a value from one with an empty value.
-type Item struct {
-	Key   string  `json:"key"`
-	Value *string `json:"value"`
-}
-
-// Metadata is a project's commonInstanceMetadata as read, with the
-// fingerprint that a write must present.
-type Metadata struct {
-	Fingerprint string `json:"fingerprint"`
-	Items       []Item `json:"items"`
-}
-
 // MetadataStore reads and writes project-wide metadata.
 type MetadataStore interface {
 	// ProjectMetadata reads the commonInstanceMetadata of a project.
-	ProjectMetadata(ctx context.Context, projectID string) (Metadata, error)
+	ProjectMetadata(ctx context.Context, projectID string) (plan.Metadata, error)
 	// SetProjectMetadata replaces the items of a project's metadata,
 	// presenting md.Fingerprint, and returns once the operation is done.
 	// A stale fingerprint gives an error that wraps ErrConflict.
-	SetProjectMetadata(ctx context.Context, projectID string, md Metadata) error
+	SetProjectMetadata(ctx context.Context, projectID string, md plan.Metadata) error
 }
 
 // CallCounter is a store that counts the calls it retried and the answers

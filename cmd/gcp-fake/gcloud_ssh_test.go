@@ -19,6 +19,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
 )
@@ -195,7 +196,7 @@ func TestGcloudSSH(t *testing.T) {
 		defer tr.CloseIdleConnections()
 		c, err := gcp.New(ctx, gcp.Options{Endpoint: url, HTTPClient: &http.Client{Transport: tr}})
 		require.NoError(t, err)
-		policy, err := pruner.NewPolicy(nil, false)
+		policy, err := plan.NewPolicy(nil, false)
 		require.NoError(t, err)
 		r := &pruner.Reconciler{Lister: c, Store: c, Instances: c, Policy: policy, Apply: true,
 			Now: time.Now, Concurrency: 4, MaxAttempts: 3, RunID: "gcloud"}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
 )
 
 const accessUsage = `Usage: ssh-pruner access (--organization ID | --folder ID... | --project ID... | --demo) [flags]
@@ -109,7 +110,7 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	return nil
 }
 
-func accessScan(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backend, now time.Time) (pruner.AccessReport, error) {
+func accessScan(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backend, now time.Time) (access.AccessReport, error) {
 	s := pruner.AccessScanner{Lister: b, Store: b, Instances: b, Exclude: cfg.exclude, Concurrency: cfg.concurrency}
 	return s.Scan(ctx, scope, now)
 }

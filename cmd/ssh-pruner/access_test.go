@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
 )
 
 // TestAccessDemo runs the access command through Google's clients against
@@ -38,9 +38,9 @@ func TestAccessJSONAndWritesNothing(t *testing.T) {
 	require.Equal(t, 1, code, errOut)
 	require.Equal(t, before, takeSnapshot(t, f), "access writes nothing")
 	require.Zero(t, f.Calls("compute.instances.get"), "one listing per project, no call per VM")
-	var rep pruner.AccessReport
+	var rep access.AccessReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	require.Equal(t, []pruner.AccessGap{{Resource: "folders/529384716620", Reason: "forbidden"}}, rep.Gaps)
+	require.Equal(t, []access.AccessGap{{Resource: "folders/529384716620", Reason: "forbidden"}}, rep.Gaps)
 	require.NotEmpty(t, rep.Identities)
 	require.Empty(t, rep.Identities[0].Keys[0].ExpireOn, "keys without expiry first")
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 func TestDemo(t *testing.T) {
@@ -34,7 +34,7 @@ func TestDemoJSON(t *testing.T) {
 	clearEnv(t)
 	out, errOut, code := cli(t, context.Background(), nil, "demo", "--output", "json", "--log-level", "info")
 	require.Equal(t, 0, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), "stdout is one JSON document")
 	require.True(t, rep.DryRun)
 	// 13 in the organization, one of them under a folder the caller may

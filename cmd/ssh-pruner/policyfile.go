@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // policyFile is the --policy file: every policy setting that flags hold,
@@ -71,7 +72,7 @@ func policyError(file string, line int, field, format string, args ...any) error
 
 // readPolicyFile reads and checks a policy file; every error names the
 // file, the line and the field.
-func readPolicyFile(path string) (*policyFile, []pruner.Protection, error) {
+func readPolicyFile(path string) (*policyFile, []plan.Protection, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -81,7 +82,7 @@ func readPolicyFile(path string) (*policyFile, []pruner.Protection, error) {
 
 var fingerprintRE = regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`)
 
-func parsePolicyFile(name string, data []byte) (*policyFile, []pruner.Protection, error) {
+func parsePolicyFile(name string, data []byte) (*policyFile, []plan.Protection, error) {
 	var pf policyFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -133,10 +134,10 @@ func parsePolicyFile(name string, data []byte) (*policyFile, []pruner.Protection
 	if pr := pf.Limits.PerRun; pr != nil && pr.V < 0 {
 		return nil, nil, policyError(name, pr.Line, "limits.perRun", "%d: want 0 (no limit) or more", pr.V)
 	}
-	var rules []pruner.Protection
+	var rules []plan.Protection
 	for i, p := range pf.Protected {
 		field := fmt.Sprintf("protected[%d]", i)
-		r := pruner.Protection{Name: p.Name.V, Fingerprint: p.Fingerprint.V, ReportOnly: p.ReportOnly}
+		r := plan.Protection{Name: p.Name.V, Fingerprint: p.Fingerprint.V, ReportOnly: p.ReportOnly}
 		if r.Name == "" {
 			r.Name = field
 		}
@@ -161,13 +162,13 @@ func parsePolicyFile(name string, data []byte) (*policyFile, []pruner.Protection
 			return nil, nil, fmt.Errorf("%s: %s: give username, googleUserName or fingerprint: a rule without one would match nothing", name, field)
 		}
 		switch p.Level.V {
-		case "", string(pruner.LevelProject), string(pruner.LevelInstance):
-			r.Level = pruner.Level(p.Level.V)
+		case "", string(plan.LevelProject), string(plan.LevelInstance):
+			r.Level = plan.Level(p.Level.V)
 		default:
 			return nil, nil, policyError(name, p.Level.Line, field+".level", "%q: want project or instance", p.Level.V)
 		}
 		switch p.Item.V {
-		case "", pruner.KeySSHKeys, pruner.KeyLegacySSHKeys:
+		case "", plan.KeySSHKeys, plan.KeyLegacySSHKeys:
 			r.Item = p.Item.V
 		default:
 			return nil, nil, policyError(name, p.Item.Line, field+".item", "%q: want ssh-keys or sshKeys", p.Item.V)

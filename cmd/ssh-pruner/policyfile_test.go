@@ -10,7 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 func TestPolicyFileErrorsNameFileLineAndField(t *testing.T) {
@@ -81,22 +82,22 @@ protected:
 `), 0o644))
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--policy", path, "--output", "json")...)
 	require.Contains(t, []int{0, 3}, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	rules := map[string]string{}
 	for _, p := range rep.Projects {
 		if p.Project == "api-prod-7f3a" {
-			require.Equal(t, pruner.SkipExcluded, p.Reason, "exclude.projects applies")
+			require.Equal(t, report.SkipExcluded, p.Reason, "exclude.projects applies")
 		}
-		for _, tr := range append([]pruner.TargetReport{p.TargetReport}, p.Instances...) {
+		for _, tr := range append([]report.TargetReport{p.TargetReport}, p.Instances...) {
 			for _, d := range tr.Decisions {
 				if d.Rule != "" {
 					rules[d.Username] = d.Reason + " " + d.Rule
-					require.Equal(t, pruner.ActionKeep, d.Action)
+					require.Equal(t, plan.ActionKeep, d.Action)
 				}
 			}
 			if tr.Instance == "airflow-worker-1" {
-				require.Equal(t, pruner.OutcomeUnchanged, tr.Outcome, "the airflow key is protected")
+				require.Equal(t, report.OutcomeUnchanged, tr.Outcome, "the airflow key is protected")
 			}
 		}
 	}
@@ -108,7 +109,7 @@ protected:
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	for _, p := range rep.Projects {
 		if p.Project == "api-prod-7f3a" {
-			require.NotEqual(t, pruner.SkipExcluded, p.Reason, "--exclude-project replaced the file's list")
+			require.NotEqual(t, report.SkipExcluded, p.Reason, "--exclude-project replaced the file's list")
 		}
 	}
 }

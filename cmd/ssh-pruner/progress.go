@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // isTerminal tells whether w is a terminal: then a person reads it.
@@ -52,14 +52,14 @@ func (p *progress) Found(n int) {
 }
 
 // Finished is pruner.Observer's: one target done.
-func (p *progress) Finished(o pruner.Outcome) {
+func (p *progress) Finished(o report.Outcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
 	switch o {
-	case pruner.OutcomeChanged, pruner.OutcomeWouldChange:
+	case report.OutcomeChanged, report.OutcomeWouldChange:
 		p.changed++
-	case pruner.OutcomeFailed, pruner.OutcomeInterrupted:
+	case report.OutcomeFailed, report.OutcomeInterrupted:
 		p.failed++
 	}
 	p.draw(false)

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 func TestProgressLine(t *testing.T) {
@@ -26,11 +26,11 @@ func TestProgressLine(t *testing.T) {
 	require.Equal(t, clearLine+"ssh-pruner: 0/10 targets done, 0 changed, 0 failed", out.String())
 
 	clock = clock.Add(2 * time.Second)
-	p.Finished(pruner.OutcomeChanged)
-	p.Finished(pruner.OutcomeFailed)
+	p.Finished(report.OutcomeChanged)
+	p.Finished(report.OutcomeFailed)
 	require.True(t, strings.HasSuffix(out.String(), clearLine+"ssh-pruner: 1/10 targets done, 1 changed, 0 failed, 0.5/s, about 18s left"), out.String())
 	out.Reset()
-	p.Finished(pruner.OutcomeUnchanged) // within redrawEvery: not drawn
+	p.Finished(report.OutcomeUnchanged) // within redrawEvery: not drawn
 	require.Empty(t, out.String())
 
 	// A log line clears the progress line, goes out whole, and the line

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // readmeCommands are the command lines of the README's sh blocks, without
@@ -199,10 +199,10 @@ func TestReadmeDemoSummary(t *testing.T) {
 }
 
 // TestPolicyIsToldTheSameEverywhere: the policy is decided in
-// pruner/policy.go (and guard.go); its table in policy.go's doc, the
+// pruner/plan/policy.go (and guard.go); its table in policy.go's doc, the
 // README's tables and run --help each name every reason it can give.
 func TestPolicyIsToldTheSameEverywhere(t *testing.T) {
-	src, err := os.ReadFile("../../pruner/policy.go")
+	src, err := os.ReadFile("../../pruner/plan/policy.go")
 	require.NoError(t, err)
 	doc := string(src)
 	doc = doc[strings.Index(doc, "// decide applies the policy"):]
@@ -212,13 +212,13 @@ func TestPolicyIsToldTheSameEverywhere(t *testing.T) {
 	policy := string(readme)
 	policy = policy[strings.Index(policy, "## The policy"):]
 	policy = policy[:strings.Index(policy, "\n## Run it against an organization")]
-	reasons := []string{pruner.ReasonUnexpired, pruner.ReasonGoogleManaged, pruner.ReasonExpired, pruner.ReasonNoExpiry,
-		pruner.ReasonUserKeyInSSHKeys, pruner.ReasonGoogleKeyMisplaced, pruner.ReasonExpiryTooFar, pruner.ReasonGrace, "invalid:<why>"}
+	reasons := []string{plan.ReasonUnexpired, plan.ReasonGoogleManaged, plan.ReasonExpired, plan.ReasonNoExpiry,
+		plan.ReasonUserKeyInSSHKeys, plan.ReasonGoogleKeyMisplaced, plan.ReasonExpiryTooFar, plan.ReasonGrace, "invalid:<why>"}
 	for _, r := range reasons {
 		require.Contains(t, doc, r, "policy.go's table names %s", r)
 		require.Contains(t, policy, "`"+r+"`", "the README's policy names %s", r)
 		require.Contains(t, runUsage, r, "run --help names %s", r)
 	}
-	require.Contains(t, policy, "`"+pruner.ReasonKeepBlocked+"`")
-	require.Contains(t, runUsage, pruner.ReasonKeepBlocked)
+	require.Contains(t, policy, "`"+plan.ReasonKeepBlocked+"`")
+	require.Contains(t, runUsage, plan.ReasonKeepBlocked)
 }

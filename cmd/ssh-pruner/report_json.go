@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // writeReportJSON writes the report as json.MarshalIndent(rep, "", "  ")
@@ -16,7 +16,7 @@ import (
 // projects of 10 VMs each); encoding it whole holds the compact and the
 // indented text at once, each in a buffer grown by doubling, which made
 // the encoding the peak of a run's memory.
-func writeReportJSON(w io.Writer, rep pruner.Report) error {
+func writeReportJSON(w io.Writer, rep report.Report) error {
 	projects := rep.Projects
 	if len(projects) == 0 {
 		// Nothing large: also keeps null and [] as json writes them.

@@ -15,6 +15,8 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 const applyUsage = `Usage: ssh-pruner apply [flags] PLAN
@@ -69,7 +71,7 @@ type planRule struct {
 	ReportOnly     bool   `json:"reportOnly,omitempty" yaml:"reportOnly,omitempty"`
 }
 
-func toPlanPolicy(p pruner.Policy) planPolicy {
+func toPlanPolicy(p plan.Policy) planPolicy {
 	pp := planPolicy{KeepMisplacedGoogleKeys: p.KeepMisplacedGoogleKeys, MaxKeyLifetime: p.MaxLifetime.String()}
 	if p.Grace > 0 {
 		pp.Grace = p.Grace.String()
@@ -90,8 +92,8 @@ func toPlanPolicy(p pruner.Policy) planPolicy {
 	return pp
 }
 
-func (pp planPolicy) policy() (pruner.Policy, error) {
-	p, err := pruner.NewPolicy(pp.GoogleManagedUsers, pp.KeepMisplacedGoogleKeys)
+func (pp planPolicy) policy() (plan.Policy, error) {
+	p, err := plan.NewPolicy(pp.GoogleManagedUsers, pp.KeepMisplacedGoogleKeys)
 	if err != nil {
 		return p, err
 	}
@@ -104,7 +106,7 @@ func (pp planPolicy) policy() (pruner.Policy, error) {
 		}
 	}
 	for _, r := range pp.Protected {
-		rule := pruner.Protection{Name: r.Name, Fingerprint: r.Fingerprint, Level: pruner.Level(r.Level), Item: r.Item, ReportOnly: r.ReportOnly}
+		rule := plan.Protection{Name: r.Name, Fingerprint: r.Fingerprint, Level: plan.Level(r.Level), Item: r.Item, ReportOnly: r.ReportOnly}
 		for _, re := range []struct {
 			s   string
 			out **regexp.Regexp
@@ -121,9 +123,9 @@ func (pp planPolicy) policy() (pruner.Policy, error) {
 }
 
 // writePlanFile writes the reviewed plan of a dry run, whole or not at all.
-func writePlanFile(path string, rep pruner.Report, policy pruner.Policy) error {
+func writePlanFile(path string, rep report.Report, policy plan.Policy) error {
 	pf := planFile{Kind: planKind, Version: version(), CreatedAt: time.Now().UTC(), Clock: rep.Now, RunID: rep.RunID,
-		Policy: toPlanPolicy(policy), Targets: rep.ReviewedTargets()}
+		Policy: toPlanPolicy(policy), Targets: pruner.ReviewedTargets(rep)}
 	if pf.Targets == nil {
 		pf.Targets = []pruner.ReviewedTarget{}
 	}
@@ -242,12 +244,12 @@ func checkReviewedTarget(t pruner.ReviewedTarget, clock time.Time) error {
 	for j, d := range t.Decisions {
 		where := fmt.Sprintf("decisions[%d]", j)
 		switch d.Action {
-		case pruner.ActionKeep, pruner.ActionRemove, pruner.ActionMove:
+		case plan.ActionKeep, plan.ActionRemove, plan.ActionMove:
 		default:
 			return fmt.Errorf(`%s: action "%s"`, where, keyparse.Printable(string(d.Action)))
 		}
 		switch {
-		case d.MetadataKey != pruner.KeySSHKeys && d.MetadataKey != pruner.KeyLegacySSHKeys:
+		case d.MetadataKey != plan.KeySSHKeys && d.MetadataKey != plan.KeyLegacySSHKeys:
 			return fmt.Errorf(`%s: metadataKey "%s"`, where, keyparse.Printable(d.MetadataKey))
 		case d.Fingerprint != "" && !fingerprintRE.MatchString(d.Fingerprint):
 			return fmt.Errorf(`%s: fingerprint "%s"`, where, keyparse.Printable(d.Fingerprint))

@@ -13,6 +13,8 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // TestReviewedPlan: a dry run writes its plan; apply writes exactly that
@@ -21,11 +23,11 @@ import (
 func TestReviewedPlan(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
-	plan := filepath.Join(t.TempDir(), "plan.json")
-	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", plan)...)
+	planPath := filepath.Join(t.TempDir(), "plan.json")
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", planPath)...)
 	require.Contains(t, []int{0, 3}, code, errOut)
 	require.Zero(t, f.Calls(setMetadata), "making a plan writes nothing")
-	data, err := os.ReadFile(plan)
+	data, err := os.ReadFile(planPath)
 	require.NoError(t, err)
 	require.NotContains(t, string(data), "AAAA", "no key blob in a plan")
 	require.NotContains(t, string(data), "prometheus-node-exporter", "no value of another item (a startup script)")
@@ -36,21 +38,21 @@ func TestReviewedPlan(t *testing.T) {
 	items = append(items, gcpfake.Item{Key: "extra", Value: &v})
 	f.SetProjectMetadata("web-prod-us", items)
 
-	out, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", plan)
+	out, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", planPath)
 	require.Equal(t, 1, code, "a stale target fails the apply: %s", errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	outcomes := map[string]pruner.Outcome{}
+	outcomes := map[string]report.Outcome{}
 	for _, p := range rep.Projects {
 		outcomes[p.Project] = p.Outcome
 	}
-	require.Equal(t, pruner.OutcomeStale, outcomes["web-prod-us"])
-	require.Equal(t, pruner.OutcomeChanged, outcomes["web-prod-eu"])
+	require.Equal(t, report.OutcomeStale, outcomes["web-prod-us"])
+	require.Equal(t, report.OutcomeChanged, outcomes["web-prod-eu"])
 	after, _, _ := f.ProjectMetadata("web-prod-us")
 	require.Equal(t, items, after, "the stale target is left alone")
 
 	// Applied once, the plan is stale everywhere it wrote.
-	out, _, code = cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", plan)
+	out, _, code = cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", planPath)
 	require.Equal(t, 1, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Zero(t, rep.Totals.Changed+rep.Totals.Instances.Changed, "nothing written twice")
@@ -60,11 +62,11 @@ func TestReviewedPlanRefused(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	dir := t.TempDir()
-	plan := filepath.Join(dir, "plan.json")
-	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", plan)...)
+	planPath := filepath.Join(dir, "plan.json")
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", planPath)...)
 	require.Contains(t, []int{0, 3}, code, errOut)
 	var pf planFile
-	data, err := os.ReadFile(plan)
+	data, err := os.ReadFile(planPath)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &pf))
 
@@ -92,23 +94,23 @@ func TestReviewedPlanRefused(t *testing.T) {
 		{write("bad-regex.json", func(p *planFile) { p.Policy.GoogleManagedUsers = []string{"("} }), "policy: "},
 		{write("no-project.json", func(p *planFile) { p.Targets = append(p.Targets, pruner.ReviewedTarget{}) }), "want a project"},
 		{write("bad-action.json", func(p *planFile) {
-			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"}, Decisions: []pruner.Decision{{Action: "grant"}}})
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"}, Decisions: []plan.Decision{{Action: "grant"}}})
 		}), `action "grant"`},
 		{write("hostile-user.json", func(p *planFile) {
-			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
-				Decisions: []pruner.Decision{{Action: pruner.ActionRemove, MetadataKey: "ssh-keys", Username: "\x1b]8;;http://evil\a"}}})
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
+				Decisions: []plan.Decision{{Action: plan.ActionRemove, MetadataKey: "ssh-keys", Username: "\x1b]8;;http://evil\a"}}})
 		}), `username "\x1b]8;;http://evil\a": not as ssh-pruner writes it`},
 		{write("huge-field.json", func(p *planFile) {
-			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
-				Decisions: []pruner.Decision{{Action: pruner.ActionRemove, MetadataKey: strings.Repeat("k", 100000)}}})
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
+				Decisions: []plan.Decision{{Action: plan.ActionRemove, MetadataKey: strings.Repeat("k", 100000)}}})
 		}), `metadataKey "kkkk`},
 		{write("bad-fingerprint.json", func(p *planFile) {
-			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
-				Decisions: []pruner.Decision{{Action: pruner.ActionRemove, MetadataKey: "ssh-keys", Fingerprint: "MD5:aa"}}})
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
+				Decisions: []plan.Decision{{Action: plan.ActionRemove, MetadataKey: "ssh-keys", Fingerprint: "MD5:aa"}}})
 		}), `fingerprint "MD5:aa"`},
 		{write("first-seen-after-clock.json", func(p *planFile) {
-			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: pruner.Target{Project: "web-prod-eu"},
-				Decisions: []pruner.Decision{{Action: pruner.ActionKeep, MetadataKey: "ssh-keys", Reason: "grace", FirstSeen: "2030-01-01T00:00:00Z"}}})
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
+				Decisions: []plan.Decision{{Action: plan.ActionKeep, MetadataKey: "ssh-keys", Reason: "grace", FirstSeen: "2030-01-01T00:00:00Z"}}})
 		}), "after the plan's clock"},
 		{raw("garbage.json", "hello\n"), "not a plan of ssh-pruner run --plan-out"},
 		{raw("truncated.json", valid[:len(valid)/2]), "not a plan of ssh-pruner run --plan-out"},
@@ -126,7 +128,7 @@ func TestReviewedPlanRefused(t *testing.T) {
 		})
 	}
 	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "a refused plan writes nothing")
-	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--apply", "--plan-out", plan)...)
+	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--apply", "--plan-out", planPath)...)
 	require.Equal(t, 2, code)
 	require.True(t, strings.Contains(errOut, "--plan-out"), errOut)
 }
@@ -139,7 +141,7 @@ func TestReviewedPlanWithGrace(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	dir := t.TempDir()
-	state, plan := filepath.Join(dir, "state.json"), filepath.Join(dir, "plan.json")
+	state, planPath := filepath.Join(dir, "state.json"), filepath.Join(dir, "plan.json")
 	grace := func(now string, extra ...string) []string {
 		return append(runArgs(url, "--now", now, "--grace", "24h", "--state", state), extra...)
 	}
@@ -154,16 +156,16 @@ func TestReviewedPlanWithGrace(t *testing.T) {
 
 	// A day after the first run, the plan: bob's key (first seen then)
 	// goes, zed's stays until 2026-11-25T00:00:00Z.
-	_, errOut, code = cli(t, context.Background(), nil, grace("2026-11-24T12:00:01Z", "--plan-out", plan)...)
+	_, errOut, code = cli(t, context.Background(), nil, grace("2026-11-24T12:00:01Z", "--plan-out", planPath)...)
 	require.Equal(t, 0, code, errOut)
-	data, err := os.ReadFile(plan)
+	data, err := os.ReadFile(planPath)
 	require.NoError(t, err)
 	require.Contains(t, string(data), `"grace": "24h0m0s"`)
 	require.Contains(t, string(data), `"graceEnds": "2026-11-25T00:00:00Z"`)
 
-	out, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", plan)
+	out, errOut, code := cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--output", "json", planPath)
 	require.Equal(t, 0, code, "nothing stale: %s", errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Zero(t, rep.Totals.Stale+rep.Totals.Instances.Stale)
 	after, _, _ := f.ProjectMetadata("web-prod-eu")

@@ -18,6 +18,8 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 const runUsage = `Usage: ssh-pruner run (--organization ID | --folder ID... | --project ID...) [flags]
@@ -95,7 +97,7 @@ type runConfig struct {
 	maxPerRun          int
 	policyFile         string
 	planOut            string
-	protected          []pruner.Protection // from --policy
+	protected          []plan.Protection // from --policy
 	now                string
 	// observer hears of the run's progress (the terminal's progress
 	// line); nil for none.
@@ -301,8 +303,8 @@ func (c *runConfig) limits() (pruner.Limits, error) {
 }
 
 // policy builds the pruning policy of the flags.
-func (c *runConfig) policy() (pruner.Policy, error) {
-	policy, err := pruner.NewPolicy(c.googleManagedUsers, c.keepMisplaced)
+func (c *runConfig) policy() (plan.Policy, error) {
+	policy, err := plan.NewPolicy(c.googleManagedUsers, c.keepMisplaced)
 	if err != nil {
 		return policy, usageErrorf("--google-managed-user: %v", err)
 	}
@@ -433,22 +435,22 @@ type backend interface {
 }
 
 // reconcile runs one pass of the reconciler with the configuration.
-func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backend, logger *slog.Logger) (pruner.Report, error) {
+func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backend, logger *slog.Logger) (report.Report, error) {
 	policy, err := cfg.policy()
 	if err != nil {
-		return pruner.Report{}, err
+		return report.Report{}, err
 	}
 	limits, err := cfg.limits()
 	if err != nil {
-		return pruner.Report{}, err
+		return report.Report{}, err
 	}
 	optOuts, err := cfg.optOuts()
 	if err != nil {
-		return pruner.Report{}, err
+		return report.Report{}, err
 	}
 	now, err := cfg.clock()
 	if err != nil {
-		return pruner.Report{}, err
+		return report.Report{}, err
 	}
 	runID := cfg.runID
 	if runID == "" {
@@ -472,28 +474,22 @@ func reconcile(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backen
 	if cfg.instances {
 		r.Instances = b
 	}
-	var st *passState
 	if cfg.state != "" {
-		if st, err = openState(ctx, cfg, now(), logger); err != nil {
-			return pruner.Report{}, err
+		st, closeState, err := openState(ctx, cfg, now())
+		if err != nil {
+			return report.Report{}, err
 		}
-		r.Seen = st.seen
+		defer closeState()
+		r.State = st
 	}
 	rep, err := r.Run(ctx, scope)
-	if st != nil {
-		if err != nil {
-			st.close() // nothing was read: the state stays as it was
-			return rep, err
-		}
-		st.save(ctx, &rep)
-	}
 	return rep, err
 }
 
 // finish prints the report, writes the --report file, and turns the
 // report into the exit status. The report is printed first: a file that
 // cannot be written must not hide what the run did.
-func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
+func finish(cfg *runConfig, rep report.Report, stdout io.Writer) error {
 	var err error
 	if cfg.output == "json" {
 		err = writeReportJSON(stdout, rep)
@@ -518,7 +514,7 @@ func finish(cfg *runConfig, rep pruner.Report, stdout io.Writer) error {
 }
 
 // writeReportFile writes the report to path whole or not at all.
-func writeReportFile(path string, rep pruner.Report) error {
+func writeReportFile(path string, rep report.Report) error {
 	if err := writeAtomic(path, func(w io.Writer) error { return writeReportJSON(w, rep) }); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}

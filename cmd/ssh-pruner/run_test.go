@@ -14,6 +14,8 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 const setMetadata = "compute.projects.setCommonInstanceMetadata"
@@ -62,7 +64,7 @@ func TestRunApplyPrunesAndConverges(t *testing.T) {
 
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--output", "json")...)
 	require.Equal(t, 0, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.False(t, rep.DryRun)
 	require.Positive(t, rep.Totals.Changed)
@@ -73,7 +75,7 @@ func TestRunApplyPrunesAndConverges(t *testing.T) {
 	require.Len(t, changed, rep.Totals.Changed, "only projects reported changed were written")
 	require.Equal(t, rep.Totals.Changed, f.Calls(setMetadata), "one write per changed project")
 	for _, p := range rep.Projects {
-		if p.Outcome == pruner.OutcomeChanged || p.Outcome == pruner.OutcomeUnchanged {
+		if p.Outcome == report.OutcomeChanged || p.Outcome == report.OutcomeUnchanged {
 			requirePruned(t, p.Project, before[p.Project], after[p.Project], now)
 		}
 	}
@@ -92,11 +94,11 @@ func TestRunSkipsWhatItMayNotTouch(t *testing.T) {
 	_, url := demoFake(t)
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--output", "json")...)
 	require.Equal(t, 0, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	got := map[string]string{}
 	for _, p := range rep.Projects {
-		if p.Outcome == pruner.OutcomeSkipped {
+		if p.Outcome == report.OutcomeSkipped {
 			got[p.Project] = p.Reason
 		}
 	}
@@ -105,7 +107,7 @@ func TestRunSkipsWhatItMayNotTouch(t *testing.T) {
 		"ml-staging-58b1": "compute-disabled",
 		"legacy-crm-0417": "state:DELETE_REQUESTED",
 	}, got)
-	require.Equal(t, []pruner.FolderReport{{Folder: "folders/529384716620", Reason: "forbidden"}}, rep.Folders,
+	require.Equal(t, []report.FolderReport{{Folder: "folders/529384716620", Reason: "forbidden"}}, rep.Folders,
 		"a folder that may not be listed is a gap of its own, not a project")
 	for _, name := range []string{"hr-payroll", "ml-staging-58b1", "legacy-crm-0417"} {
 		require.Contains(t, errOut, `"project":"`+name+`"`, "each skip is logged")
@@ -130,15 +132,15 @@ func TestRunConcurrentWriterIsNeverOverwritten(t *testing.T) {
 
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--project", project, "--output", "json")...)
 	require.Equal(t, 0, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	var pr pruner.ProjectReport
+	var pr report.ProjectReport
 	for _, p := range rep.Projects {
 		if p.Project == project {
 			pr = p
 		}
 	}
-	require.Equal(t, pruner.OutcomeChanged, pr.Outcome)
+	require.Equal(t, report.OutcomeChanged, pr.Outcome)
 	require.Equal(t, 2, pr.Attempts, "the conflict makes it read and plan again")
 
 	items, _, _ := f.ProjectMetadata(project)
@@ -169,21 +171,21 @@ func TestRunFailingOperationFailsTheRun(t *testing.T) {
 	before := takeSnapshot(t, f)
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--output", "json")...)
 	require.Equal(t, 1, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Equal(t, 1, rep.Totals.Failed)
 	require.Positive(t, rep.Totals.Changed, "the other projects go on")
 	removed := 0
 	for _, p := range rep.Projects {
 		switch p.Outcome {
-		case pruner.OutcomeFailed:
+		case report.OutcomeFailed:
 			require.Equal(t, "web-prod-us", p.Project)
 			require.NotEmpty(t, p.Decisions, "the report shows what the failed write tried")
-		case pruner.OutcomeChanged:
+		case report.OutcomeChanged:
 			removed += p.Removed
 		}
 		for _, in := range p.Instances {
-			if in.Outcome == pruner.OutcomeChanged {
+			if in.Outcome == report.OutcomeChanged {
 				removed += in.Removed
 			}
 		}
@@ -196,13 +198,13 @@ func TestRunFailingOperationFailsTheRun(t *testing.T) {
 func TestRunExitCodesAndReport(t *testing.T) {
 	clearEnv(t)
 	_, url := demoFake(t)
-	report := filepath.Join(t.TempDir(), "report.json")
+	reportPath := filepath.Join(t.TempDir(), "report.json")
 
-	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--exit-code-on-changes", "--report", report)...)
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--exit-code-on-changes", "--report", reportPath)...)
 	require.Equal(t, 3, code, "a dry run that finds changes exits 3 when asked: %s", errOut)
-	data, err := os.ReadFile(report)
+	data, err := os.ReadFile(reportPath)
 	require.NoError(t, err)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal(data, &rep))
 	require.True(t, rep.DryRun)
 	require.Positive(t, rep.Totals.WouldChange)
@@ -238,7 +240,7 @@ func TestRunScopeFromEnvironment(t *testing.T) {
 	t.Setenv("SSH_PRUNER_APPLY", "true")
 	out, errOut, code := cli(t, context.Background(), nil, "run", "--output", "json", "--project", "api-prod-7f3a", "--now", demoNow)
 	require.Equal(t, 0, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.False(t, rep.DryRun, "SSH_PRUNER_APPLY applies")
 	require.Len(t, rep.Projects, 1, "the flag wins over the environment")
@@ -262,13 +264,13 @@ func TestRunInterruptedLetsTheWriteFinish(t *testing.T) {
 
 	out, errOut, code := cli(t, ctx, nil, runArgs(url, "--apply", "--concurrency", "1", "--output", "json")...)
 	require.Equal(t, 1, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.True(t, rep.Interrupted)
 	require.Positive(t, rep.Totals.NotStarted, "no project starts after the signal")
 	notStarted := 0
 	for _, p := range rep.Projects {
-		if p.Outcome == pruner.OutcomeNotStarted {
+		if p.Outcome == report.OutcomeNotStarted {
 			notStarted++
 		}
 	}
@@ -289,7 +291,7 @@ func TestHiddenFlagsIgnoreTheEnvironment(t *testing.T) {
 	t.Setenv("SSH_PRUNER_NOW", "2001-01-01T00:00:00Z")
 	out, errOut, code := cli(t, context.Background(), nil, "run", "--project", "web-prod-eu", "--api-endpoint", url, "--output", "json")
 	require.Contains(t, []int{0, 3}, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.NotEqual(t, 2001, rep.Now.Year(), "the environment cannot set a hidden flag")
 }
@@ -303,7 +305,7 @@ func TestRunNamedProjectThatCannotBeRead(t *testing.T) {
 	out, errOut, code := cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--now", demoNow,
 		"--project", "no-such-project", "--project", "web-prod-eu", "--output", "json")
 	require.Equal(t, 1, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Equal(t, 1, rep.Totals.Failed, "%+v", rep.Projects)
 	require.Equal(t, "no-such-project", rep.Projects[0].Project)
@@ -314,9 +316,9 @@ func TestRunNamedProjectThatCannotBeRead(t *testing.T) {
 	out, errOut, code = cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--now", demoNow,
 		"--project", "hr-payroll", "--exit-code-on-changes", "--output", "json")
 	require.Equal(t, 1, code, errOut)
-	rep = pruner.Report{}
+	rep = report.Report{}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	require.Equal(t, pruner.OutcomeFailed, rep.Projects[0].Outcome)
+	require.Equal(t, report.OutcomeFailed, rep.Projects[0].Outcome)
 }
 
 // TestRunInterruptedWhileListing: a signal during the walk of the
@@ -329,8 +331,8 @@ func TestRunInterruptedWhileListing(t *testing.T) {
 	defer cancel()
 	out, errOut, code := cli(t, ctx, nil, runArgs(url, "--apply", "--output", "json")...)
 	require.Equal(t, 1, code, errOut)
-	var rep pruner.Report
-	require.NoError(t, json.Unmarshal([]byte(out), &rep), "a report, even so")
+	var rep report.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), "a reportPath, even so")
 	require.True(t, rep.Interrupted)
 	require.Zero(t, f.Calls(setMetadata))
 }
@@ -344,13 +346,13 @@ func TestRunMaxKeyLifetime(t *testing.T) {
 	out, errOut, code := cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--now", demoNow,
 		"--project", "web-prod-us", "--output", "json", "--max-key-lifetime", "720h")
 	require.Equal(t, 0, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	reasons := map[string]string{}
 	for _, d := range rep.Projects[0].Decisions {
 		reasons[d.Username] = d.Reason
 	}
-	require.Equal(t, pruner.ReasonExpiryTooFar, reasons["erin"], "53 days ahead is more than 30")
+	require.Equal(t, plan.ReasonExpiryTooFar, reasons["erin"], "53 days ahead is more than 30")
 
 	_, errOut, code = cli(t, context.Background(), nil, "run", "--api-endpoint", url, "--project", "web-prod-us", "--max-key-lifetime", "-1h")
 	require.Equal(t, 2, code)
@@ -408,14 +410,14 @@ func TestReportFileIsWholeOrAbsent(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	dir := t.TempDir()
-	report := filepath.Join(dir, "report.json")
-	require.NoError(t, os.WriteFile(report, []byte(`{"stale": "a much longer report of an older run than this one will be"}`+"\n"), 0o644))
-	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--project", "web-prod-eu", "--report", report)...)
+	reportPath := filepath.Join(dir, "report.json")
+	require.NoError(t, os.WriteFile(reportPath, []byte(`{"stale": "a much longer report of an older run than this one will be"}`+"\n"), 0o644))
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--project", "web-prod-eu", "--report", reportPath)...)
 	require.Contains(t, []int{0, 3}, code, errOut)
-	data, err := os.ReadFile(report)
+	data, err := os.ReadFile(reportPath)
 	require.NoError(t, err)
-	var rep pruner.Report
-	require.NoError(t, json.Unmarshal(data, &rep), "the whole report, replacing the stale one")
+	var rep report.Report
+	require.NoError(t, json.Unmarshal(data, &rep), "the whole reportPath, replacing the stale one")
 	require.Equal(t, "test-run", rep.RunID)
 
 	// The scope cannot be listed at all: no report to give, no file.
@@ -438,16 +440,16 @@ func TestRunLimitsHoldWhatIsPastThem(t *testing.T) {
 	before := takeSnapshot(t, f)
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--max-removals-per-run", "5", "--concurrency", "1", "--output", "json")...)
 	require.Equal(t, 1, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Positive(t, rep.Totals.Held+rep.Totals.Instances.Held)
 	after := takeSnapshot(t, f)
 	for _, p := range rep.Projects {
-		if p.Outcome == pruner.OutcomeHeld {
+		if p.Outcome == report.OutcomeHeld {
 			require.Equal(t, before[p.Project], after[p.Project], "held project %s is not written", p.Project)
 		}
 		for _, in := range p.Instances {
-			if in.Outcome == pruner.OutcomeHeld {
+			if in.Outcome == report.OutcomeHeld {
 				items, _, ok := f.InstanceMetadata(p.Project, in.Zone, in.Instance)
 				require.True(t, ok)
 				require.NotEmpty(t, in.Decisions, "a held target shows what it would have removed")
@@ -478,13 +480,13 @@ func TestRunOptOuts(t *testing.T) {
 	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--output", "json",
 		"--exclude-folder", "172058339406", "--exclude-label", "app=airflow")...)
 	require.Contains(t, []int{0, 3}, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	reasons := map[string]string{}
 	for _, p := range rep.Projects {
 		reasons[p.Project] = p.Reason
 		for _, in := range p.Instances {
-			if in.Outcome == pruner.OutcomeSkipped {
+			if in.Outcome == report.OutcomeSkipped {
 				reasons[in.Instance] = in.Reason
 			}
 		}
@@ -503,7 +505,7 @@ func TestRunOptOuts(t *testing.T) {
 		case "data-staging-41c2":
 			require.Equal(t, pruner.SkipNotOptedIn, p.Reason)
 		case "api-prod-7f3a":
-			require.NotEqual(t, pruner.OutcomeSkipped, p.Outcome, "labelled env=prod: opted in")
+			require.NotEqual(t, report.OutcomeSkipped, p.Outcome, "labelled env=prod: opted in")
 		}
 	}
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 // BenchmarkScale runs a full --apply over a generated organization in the
@@ -145,7 +146,7 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency ti
 	if err != nil {
 		b.Fatalf("run: %v\n%s", err, errOut.String())
 	}
-	var rep pruner.Report
+	var rep report.Report
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		b.Fatalf("report: %v", err)
 	}
@@ -186,7 +187,7 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency ti
 // a single instance (the listing carries each VM's metadata and
 // fingerprint), and one write for each dirty instance, none for a clean
 // one, as the report says too.
-func scaleCheckInstances(b *testing.B, f *gcpfake.Fake, seed *gcpfake.Seed, rep pruner.Report) {
+func scaleCheckInstances(b *testing.B, f *gcpfake.Fake, seed *gcpfake.Seed, rep report.Report) {
 	b.Helper()
 	lists, instances, dirty := 0, 0, 0
 	for _, p := range seed.Projects {

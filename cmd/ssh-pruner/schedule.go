@@ -15,6 +15,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 const scheduleUsage = `Usage: ssh-pruner schedule --cron SPEC (--organization ID | --folder ID... | --project ID...) [flags]
@@ -76,7 +77,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 
 	w := &worker{sched: sched, log: logger}
 	var n atomic.Int64
-	w.run = func(ctx context.Context) (pruner.Report, error) {
+	w.run = func(ctx context.Context) (report.Report, error) {
 		one := *cfg
 		one.runID = newRunID()
 		if cfg.runID != "" {
@@ -86,7 +87,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		// Cloud Logging outage during one run does not silence the next.
 		logger, closeRunLog, err := newRunLogger(ctx, &one, stderr)
 		if err != nil {
-			return pruner.Report{}, err
+			return report.Report{}, err
 		}
 		defer closeRunLog()
 		logger.LogAttrs(ctx, slog.LevelInfo, "run started", slog.String(pruner.LogRunID, one.runID), slog.Bool(pruner.LogDryRun, !one.apply))
@@ -126,7 +127,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 // worker runs passes on a schedule, one at a time.
 type worker struct {
 	sched cron.Schedule
-	run   func(context.Context) (pruner.Report, error)
+	run   func(context.Context) (report.Report, error)
 	log   *slog.Logger
 
 	skipped   atomic.Int64
@@ -172,7 +173,7 @@ func (w *worker) loop(ctx context.Context) {
 
 // record keeps whether the run failed entirely, for /healthz. An
 // interrupted run says nothing about health.
-func (w *worker) record(rep pruner.Report, err error) {
+func (w *worker) record(rep report.Report, err error) {
 	t := rep.Totals
 	switch {
 	case rep.Interrupted, errors.Is(err, context.Canceled):

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 func TestScheduleUsageErrors(t *testing.T) {
@@ -146,7 +147,7 @@ func TestWorkerSkipsWhileRunning(t *testing.T) {
 	var active, most, runs atomic.Int64
 	release := make(chan struct{})
 	w := &worker{sched: every(time.Millisecond), log: slog.New(slog.NewJSONHandler(&logs, nil))}
-	w.run = func(context.Context) (pruner.Report, error) {
+	w.run = func(context.Context) (report.Report, error) {
 		n := active.Add(1)
 		defer active.Add(-1)
 		for {
@@ -158,7 +159,7 @@ func TestWorkerSkipsWhileRunning(t *testing.T) {
 		if runs.Add(1) == 1 {
 			<-release
 		}
-		return pruner.Report{}, nil
+		return report.Report{}, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
@@ -182,22 +183,22 @@ func TestWorkerHealth(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, status(), "no run yet")
 
-	w.record(pruner.Report{}, errors.New("enumerate scope: permission denied"))
+	w.record(report.Report{}, errors.New("enumerate scope: permission denied"))
 	require.Equal(t, http.StatusServiceUnavailable, status(), "the scope could not be listed")
 
-	w.record(pruner.Report{Totals: pruner.Totals{Projects: 3, OutcomeCounts: pruner.OutcomeCounts{Changed: 1, Failed: 2}}}, nil)
+	w.record(report.Report{Totals: report.Totals{Projects: 3, OutcomeCounts: report.OutcomeCounts{Changed: 1, Failed: 2}}}, nil)
 	require.Equal(t, http.StatusOK, status(), "some projects failed, not all")
 
-	w.record(pruner.Report{Totals: pruner.Totals{Projects: 2, OutcomeCounts: pruner.OutcomeCounts{Skipped: 1, Failed: 1}}}, nil)
+	w.record(report.Report{Totals: report.Totals{Projects: 2, OutcomeCounts: report.OutcomeCounts{Skipped: 1, Failed: 1}}}, nil)
 	require.Equal(t, http.StatusServiceUnavailable, status(), "every project tried failed")
 
-	w.record(pruner.Report{Interrupted: true}, nil)
+	w.record(report.Report{Interrupted: true}, nil)
 	require.Equal(t, http.StatusServiceUnavailable, status(), "an interrupted run changes nothing")
 
-	w.record(pruner.Report{Totals: pruner.Totals{Projects: 1, OutcomeCounts: pruner.OutcomeCounts{Changed: 1}}}, nil)
+	w.record(report.Report{Totals: report.Totals{Projects: 1, OutcomeCounts: report.OutcomeCounts{Changed: 1}}}, nil)
 	require.Equal(t, http.StatusOK, status(), "a good run")
-	w.record(pruner.Report{Interrupted: true}, nil)
+	w.record(report.Report{Interrupted: true}, nil)
 	require.Equal(t, http.StatusOK, status(), "an interrupted run changes nothing, after a good one too")
-	w.record(pruner.Report{}, fmt.Errorf("enumerate scope: %w", context.Canceled))
+	w.record(report.Report{}, fmt.Errorf("enumerate scope: %w", context.Canceled))
 	require.Equal(t, http.StatusOK, status(), "nor does a listing cut short by SIGTERM")
 }

@@ -15,21 +15,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
-	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
 const setInstanceMetadata = "compute.instances.setMetadata"
 
-func readState(t *testing.T, data []byte, now string) pruner.State {
+func readState(t *testing.T, data []byte, now string) state.State {
 	t.Helper()
-	s, err := pruner.DecodeState(data, mustTime(t, now))
+	s, err := state.DecodeState(data, mustTime(t, now))
 	require.NoError(t, err)
 	return s
 }
 
-func decisionsByReason(rep pruner.Report, reason string) []pruner.Decision {
-	var out []pruner.Decision
-	add := func(tr pruner.TargetReport) {
+func decisionsByReason(rep report.Report, reason string) []plan.Decision {
+	var out []plan.Decision
+	add := func(tr report.TargetReport) {
 		for _, d := range tr.Decisions {
 			if d.Reason == reason {
 				out = append(out, d)
@@ -60,13 +62,13 @@ func TestRunGraceRemembers(t *testing.T) {
 	// First run, a dry run: no state yet.
 	out, errOut, code := cli(t, context.Background(), nil, args(demoNow)...)
 	require.Contains(t, []int{0, 3}, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.NotNil(t, rep.State)
 	require.True(t, rep.State.FirstRun)
 	require.True(t, rep.State.Saved, rep.State.Error)
-	require.Empty(t, decisionsByReason(rep, pruner.ReasonNoExpiry), "nothing without expiry goes before its grace")
-	inGrace := decisionsByReason(rep, pruner.ReasonGrace)
+	require.Empty(t, decisionsByReason(rep, plan.ReasonNoExpiry), "nothing without expiry goes before its grace")
+	inGrace := decisionsByReason(rep, plan.ReasonGrace)
 	require.NotEmpty(t, inGrace)
 	require.Equal(t, len(inGrace), rep.Totals.KeysInGrace)
 	for _, d := range inGrace {
@@ -90,11 +92,11 @@ func TestRunGraceRemembers(t *testing.T) {
 	later := "2026-11-23T13:00:00Z"
 	out, errOut, code = cli(t, context.Background(), nil, args(later, "--apply")...)
 	require.Equal(t, 0, code, errOut)
-	rep = pruner.Report{}
+	rep = report.Report{}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.False(t, rep.State.FirstRun)
-	require.Len(t, decisionsByReason(rep, pruner.ReasonGrace), len(inGrace))
-	require.Empty(t, decisionsByReason(rep, pruner.ReasonNoExpiry))
+	require.Len(t, decisionsByReason(rep, plan.ReasonGrace), len(inGrace))
+	require.Empty(t, decisionsByReason(rep, plan.ReasonNoExpiry))
 	require.Contains(t, errOut, `"firstSeen":"`+demoNow+`"`, "the log carries firstSeen")
 	text, _, _ = cli(t, context.Background(), nil, runArgs(url, "--now", later, "--grace", "24h", "--state", state)...)
 	require.Contains(t, text, "grace until 2026-11-24T12:00:00Z (seen for 1h)")
@@ -104,10 +106,10 @@ func TestRunGraceRemembers(t *testing.T) {
 	writes := f.Calls(setMetadata) + f.Calls(setInstanceMetadata)
 	out, errOut, code = cli(t, context.Background(), nil, args(past, "--apply")...)
 	require.Equal(t, 0, code, errOut)
-	rep = pruner.Report{}
+	rep = report.Report{}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	require.Empty(t, decisionsByReason(rep, pruner.ReasonGrace))
-	removed := decisionsByReason(rep, pruner.ReasonNoExpiry)
+	require.Empty(t, decisionsByReason(rep, plan.ReasonGrace))
+	removed := decisionsByReason(rep, plan.ReasonNoExpiry)
 	require.Len(t, removed, len(inGrace), "each key that waited is removed once its grace is over")
 	require.Greater(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), writes)
 
@@ -131,10 +133,10 @@ func TestRunGraceRemembers(t *testing.T) {
 	again := "2026-11-24T13:00:00Z"
 	out, errOut, code = cli(t, context.Background(), nil, args(again)...)
 	require.Equal(t, 0, code, errOut)
-	rep = pruner.Report{}
+	rep = report.Report{}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	var bob []pruner.Decision
-	for _, d := range decisionsByReason(rep, pruner.ReasonGrace) {
+	var bob []plan.Decision
+	for _, d := range decisionsByReason(rep, plan.ReasonGrace) {
 		if d.Username == "bob" {
 			bob = append(bob, d)
 		}
@@ -244,7 +246,7 @@ func TestRunStateRaceOnGCS(t *testing.T) {
 
 	require.Contains(t, []int{0, 3}, dry.code, dry.errOut)
 	require.Equal(t, 1, code, "the run whose state is not saved fails: %s", errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.False(t, rep.State.Saved)
 	require.Contains(t, rep.State.Error, "another run saved it after this run read it")
@@ -252,7 +254,7 @@ func TestRunStateRaceOnGCS(t *testing.T) {
 	require.Positive(t, rep.Totals.Changed+rep.Totals.Instances.Changed, "its metadata writes stand")
 	require.Positive(t, f.Calls(setMetadata))
 
-	var dryRep pruner.Report
+	var dryRep report.Report
 	require.NoError(t, json.Unmarshal([]byte(dry.out), &dryRep))
 	require.True(t, dryRep.State.Saved, dryRep.State.Error)
 	after := readState(t, gcsObject(t, gcs), later)
@@ -293,7 +295,7 @@ func TestRunInterruptedSavesTheState(t *testing.T) {
 	later := "2026-11-23T13:00:00Z"
 	out, errOut, code := cli(t, ctx, nil, runArgs(url, "--now", later, "--apply", "--concurrency", "1", "--grace", "24h", "--state", state, "--output", "json")...)
 	require.Equal(t, 1, code, errOut)
-	var rep pruner.Report
+	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.True(t, rep.Interrupted)
 	require.True(t, rep.State.Saved, rep.State.Error)
@@ -318,20 +320,20 @@ func TestRunInterruptedSavesTheState(t *testing.T) {
 
 // removedKeys are "target fingerprint" of the keys the run removed from
 // targets it wrote, and no longer has there.
-func removedKeys(rep pruner.Report) map[string]bool {
+func removedKeys(rep report.Report) map[string]bool {
 	out := map[string]bool{}
-	add := func(tr pruner.TargetReport) {
-		if tr.Outcome != pruner.OutcomeChanged {
+	add := func(tr report.TargetReport) {
+		if tr.Outcome != report.OutcomeChanged {
 			return
 		}
 		stays := map[string]bool{}
 		for _, d := range tr.Decisions {
-			if d.Action != pruner.ActionRemove {
+			if d.Action != plan.ActionRemove {
 				stays[d.Fingerprint] = true
 			}
 		}
 		for _, d := range tr.Decisions {
-			if d.Action == pruner.ActionRemove && !stays[d.Fingerprint] {
+			if d.Action == plan.ActionRemove && !stays[d.Fingerprint] {
 				out[tr.Target.String()+" "+d.Fingerprint] = true
 			}
 		}
@@ -346,7 +348,7 @@ func removedKeys(rep pruner.Report) map[string]bool {
 }
 
 // fpOf is a fingerprint the state remembers on a project.
-func fpOf(t *testing.T, s pruner.State, project string) string {
+func fpOf(t *testing.T, s state.State, project string) string {
 	t.Helper()
 	for fp := range s.Targets["projects/"+project] {
 		return fp
@@ -380,45 +382,6 @@ func TestRunStateOnGCSRefused(t *testing.T) {
 	obj, err := gcs.GetObject("pruner-state", "state.json")
 	require.NoError(t, err)
 	require.Equal(t, `{"kind":"ssh-pruner-state","version":1,"targets":{"projects/p":{`, string(obj.Content))
-}
-
-// TestFileState: the local file's version is its content; a save at a
-// version that is no longer the file's, or while another run holds the
-// lock, writes nothing.
-func TestFileState(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "state.json")
-	s := fileState{path: path}
-	_, _, err := s.Load(ctx)
-	require.ErrorIs(t, err, pruner.ErrNoState)
-
-	v1, err := s.Save(ctx, []byte("one"), "")
-	require.NoError(t, err)
-	data, v, err := s.Load(ctx)
-	require.NoError(t, err)
-	require.Equal(t, "one", string(data))
-	require.Equal(t, v1, v)
-	_, err = s.Save(ctx, []byte("two"), "")
-	require.ErrorIs(t, err, pruner.ErrStateConflict, "created since this run found none")
-
-	// Another run saved since v1 was read.
-	v2, err := s.Save(ctx, []byte("two"), v1)
-	require.NoError(t, err)
-	_, err = s.Save(ctx, []byte("three"), v1)
-	require.ErrorIs(t, err, pruner.ErrStateConflict)
-
-	// A lock left behind: refused, said so, nothing written.
-	require.NoError(t, os.WriteFile(path+".lock", nil, 0o600))
-	_, err = s.Save(ctx, []byte("four"), v2)
-	require.ErrorContains(t, err, path+".lock exists")
-	require.NotErrorIs(t, err, pruner.ErrStateConflict)
-	data, _, err = s.Load(ctx)
-	require.NoError(t, err)
-	require.Equal(t, "two", string(data))
-	require.NoError(t, os.Remove(path+".lock"))
-	_, err = s.Save(ctx, []byte("four"), v2)
-	require.NoError(t, err)
-	require.NoFileExists(t, path+".lock", "the lock goes with the save")
 }
 
 // requireCleanLine checks that an error is one line without a control

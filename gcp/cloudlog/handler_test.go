@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // fakeLogging is an in-process google.logging.v2.LoggingServiceV2 that
@@ -137,20 +138,20 @@ func gkeEnv() Env {
 // memStore is a one-project organization for the reconciler.
 type memStore struct {
 	mu sync.Mutex
-	md pruner.Metadata
+	md plan.Metadata
 }
 
 func (s *memStore) ListProjects(context.Context, pruner.Scope) (pruner.Inventory, error) {
 	return pruner.Inventory{Projects: []pruner.Project{{ID: "app-prod", State: "ACTIVE"}}}, nil
 }
 
-func (s *memStore) ProjectMetadata(context.Context, string) (pruner.Metadata, error) {
+func (s *memStore) ProjectMetadata(context.Context, string) (plan.Metadata, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.md, nil
 }
 
-func (s *memStore) SetProjectMetadata(_ context.Context, _ string, md pruner.Metadata) error {
+func (s *memStore) SetProjectMetadata(_ context.Context, _ string, md plan.Metadata) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.md = md
@@ -171,7 +172,7 @@ func TestRemovedKeyEntry(t *testing.T) {
 	blob := strings.Fields(authorized)[1]
 	require.True(t, strings.HasPrefix(blob, "AAAA"))
 	line := "alice:" + authorized + " alice@laptop"
-	store := &memStore{md: pruner.Metadata{Fingerprint: "f1", Items: []pruner.Item{{Key: "ssh-keys", Value: &line}}}}
+	store := &memStore{md: plan.Metadata{Fingerprint: "f1", Items: []plan.Item{{Key: "ssh-keys", Value: &line}}}}
 
 	h, err := New(context.Background(), Options{
 		Project:       "sec-project",
@@ -182,7 +183,7 @@ func TestRemovedKeyEntry(t *testing.T) {
 		OnFailure:     func(err error) { t.Errorf("cloud logging failed: %v", err) },
 	})
 	require.NoError(t, err)
-	policy, err := pruner.NewPolicy(nil, false)
+	policy, err := plan.NewPolicy(nil, false)
 	require.NoError(t, err)
 	r := &pruner.Reconciler{
 		Lister: store, Store: store, Policy: policy, Logger: slog.New(h),

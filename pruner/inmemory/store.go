@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 var (
@@ -32,13 +33,13 @@ type Store struct {
 	writes   int
 	// hooks run once, just before the next write of a target checks its
 	// fingerprint: a concurrent writer.
-	hooks map[pruner.Target]func(*Store)
+	hooks map[plan.Target]func(*Store)
 	// errs answer every read (and write) of a target with an error.
-	readErrs, writeErrs map[pruner.Target]error
+	readErrs, writeErrs map[plan.Target]error
 	listErr             map[string]error
 	unreachable         map[string][]string
 	// OnWrite, if set, is called after each successful write.
-	OnWrite func(pruner.Target)
+	OnWrite func(plan.Target)
 }
 
 type project struct {
@@ -53,7 +54,7 @@ type instance struct {
 }
 
 type target struct {
-	items []pruner.Item
+	items []plan.Item
 	gen   int
 }
 
@@ -61,26 +62,26 @@ type target struct {
 func New() *Store {
 	return &Store{
 		byID:        map[string]*project{},
-		hooks:       map[pruner.Target]func(*Store){},
-		readErrs:    map[pruner.Target]error{},
-		writeErrs:   map[pruner.Target]error{},
+		hooks:       map[plan.Target]func(*Store){},
+		readErrs:    map[plan.Target]error{},
+		writeErrs:   map[plan.Target]error{},
 		listErr:     map[string]error{},
 		unreachable: map[string][]string{},
 	}
 }
 
 // Items is a shorthand for an item list from key, value pairs.
-func Items(kv ...string) []pruner.Item {
-	var items []pruner.Item
+func Items(kv ...string) []plan.Item {
+	var items []plan.Item
 	for i := 0; i+1 < len(kv); i += 2 {
 		v := kv[i+1]
-		items = append(items, pruner.Item{Key: kv[i], Value: &v})
+		items = append(items, plan.Item{Key: kv[i], Value: &v})
 	}
 	return items
 }
 
 // AddProject adds an ACTIVE project with its metadata items.
-func (s *Store) AddProject(id string, items []pruner.Item) {
+func (s *Store) AddProject(id string, items []plan.Item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := &project{Project: pruner.Project{ID: id, State: "ACTIVE"}, md: target{items: clone(items)}}
@@ -103,7 +104,7 @@ func (s *Store) SetPlace(id string, folders []string, labels map[string]string) 
 }
 
 // AddInstance adds an instance to a project.
-func (s *Store) AddInstance(in pruner.Instance, items []pruner.Item) {
+func (s *Store) AddInstance(in pruner.Instance, items []plan.Item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.byID[in.Project]
@@ -118,12 +119,12 @@ func (s *Store) AddSkipped(name string, err error) {
 }
 
 // FailRead makes every read of t fail with err; FailWrite every write.
-func (s *Store) FailRead(t pruner.Target, err error) { s.set(s.readErrs, t, err) }
+func (s *Store) FailRead(t plan.Target, err error) { s.set(s.readErrs, t, err) }
 
 // FailWrite makes every write of t fail with err.
-func (s *Store) FailWrite(t pruner.Target, err error) { s.set(s.writeErrs, t, err) }
+func (s *Store) FailWrite(t plan.Target, err error) { s.set(s.writeErrs, t, err) }
 
-func (s *Store) set(m map[pruner.Target]error, t pruner.Target, err error) {
+func (s *Store) set(m map[plan.Target]error, t plan.Target, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m[t] = err
@@ -146,14 +147,14 @@ func (s *Store) SetUnreachable(projectID string, zones ...string) {
 
 // BeforeNextWrite runs hook once, holding no lock, just before the next
 // write of t checks its fingerprint.
-func (s *Store) BeforeNextWrite(t pruner.Target, hook func(*Store)) {
+func (s *Store) BeforeNextWrite(t plan.Target, hook func(*Store)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hooks[t] = hook
 }
 
 // Set replaces a target's items as an outside writer would.
-func (s *Store) Set(t pruner.Target, items []pruner.Item) {
+func (s *Store) Set(t plan.Target, items []plan.Item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	md := s.targetLocked(t)
@@ -161,7 +162,7 @@ func (s *Store) Set(t pruner.Target, items []pruner.Item) {
 }
 
 // Get returns a copy of a target's items.
-func (s *Store) Get(t pruner.Target) []pruner.Item {
+func (s *Store) Get(t plan.Target) []plan.Item {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return clone(s.targetLocked(t).items)
@@ -174,12 +175,12 @@ func (s *Store) Writes() int {
 	return s.writes
 }
 
-func (s *Store) targetLocked(t pruner.Target) *target {
+func (s *Store) targetLocked(t plan.Target) *target {
 	p := s.byID[t.Project]
 	if p == nil {
 		return nil
 	}
-	if t.Level() == pruner.LevelProject {
+	if t.Level() == plan.LevelProject {
 		return &p.md
 	}
 	for _, in := range p.instances {
@@ -206,23 +207,23 @@ func (s *Store) ListProjects(ctx context.Context, _ pruner.Scope) (pruner.Invent
 }
 
 // ProjectMetadata reads a project's metadata.
-func (s *Store) ProjectMetadata(ctx context.Context, projectID string) (pruner.Metadata, error) {
-	return s.read(ctx, pruner.Target{Project: projectID})
+func (s *Store) ProjectMetadata(ctx context.Context, projectID string) (plan.Metadata, error) {
+	return s.read(ctx, plan.Target{Project: projectID})
 }
 
 // SetProjectMetadata writes a project's metadata if its fingerprint holds.
-func (s *Store) SetProjectMetadata(ctx context.Context, projectID string, md pruner.Metadata) error {
-	return s.write(ctx, pruner.Target{Project: projectID}, md)
+func (s *Store) SetProjectMetadata(ctx context.Context, projectID string, md plan.Metadata) error {
+	return s.write(ctx, plan.Target{Project: projectID}, md)
 }
 
 // InstanceMetadata reads an instance's metadata.
-func (s *Store) InstanceMetadata(ctx context.Context, projectID, zone, name string) (pruner.Metadata, error) {
-	return s.read(ctx, pruner.Target{Project: projectID, Zone: zone, Instance: name})
+func (s *Store) InstanceMetadata(ctx context.Context, projectID, zone, name string) (plan.Metadata, error) {
+	return s.read(ctx, plan.Target{Project: projectID, Zone: zone, Instance: name})
 }
 
 // SetInstanceMetadata writes an instance's metadata if its fingerprint holds.
-func (s *Store) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md pruner.Metadata) error {
-	return s.write(ctx, pruner.Target{Project: projectID, Zone: zone, Instance: name}, md)
+func (s *Store) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md plan.Metadata) error {
+	return s.write(ctx, plan.Target{Project: projectID, Zone: zone, Instance: name}, md)
 }
 
 // ListInstances lists a project's instances with their metadata.
@@ -245,29 +246,29 @@ func (s *Store) ListInstances(ctx context.Context, projectID string) (pruner.Ins
 			continue
 		}
 		i := in.Instance
-		i.Metadata = pruner.Metadata{Fingerprint: fingerprint(in.md), Items: clone(in.md.items)}
+		i.Metadata = plan.Metadata{Fingerprint: fingerprint(in.md), Items: clone(in.md.items)}
 		out.Instances = append(out.Instances, i)
 	}
 	return out, nil
 }
 
-func (s *Store) read(ctx context.Context, t pruner.Target) (pruner.Metadata, error) {
+func (s *Store) read(ctx context.Context, t plan.Target) (plan.Metadata, error) {
 	if err := ctx.Err(); err != nil {
-		return pruner.Metadata{}, err
+		return plan.Metadata{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.readErrs[t]; err != nil {
-		return pruner.Metadata{}, fmt.Errorf("read %s: %w", t, err)
+		return plan.Metadata{}, fmt.Errorf("read %s: %w", t, err)
 	}
 	md := s.targetLocked(t)
 	if md == nil {
-		return pruner.Metadata{}, fmt.Errorf("read %s: %w", t, pruner.ErrNotFound)
+		return plan.Metadata{}, fmt.Errorf("read %s: %w", t, pruner.ErrNotFound)
 	}
-	return pruner.Metadata{Fingerprint: fingerprint(*md), Items: clone(md.items)}, nil
+	return plan.Metadata{Fingerprint: fingerprint(*md), Items: clone(md.items)}, nil
 }
 
-func (s *Store) write(ctx context.Context, t pruner.Target, md pruner.Metadata) error {
+func (s *Store) write(ctx context.Context, t plan.Target, md plan.Metadata) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -317,8 +318,8 @@ func fingerprint(md target) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil)[:8])
 }
 
-func clone(items []pruner.Item) []pruner.Item {
-	out := make([]pruner.Item, len(items))
+func clone(items []plan.Item) []plan.Item {
+	out := make([]plan.Item, len(items))
 	for i, it := range items {
 		out[i] = it
 		if it.Value != nil {

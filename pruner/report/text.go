@@ -1,11 +1,12 @@
-package pruner
+package report
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/internal/textfmt"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
@@ -21,9 +22,9 @@ import (
 //	    remove  sshKeys:1  bob  ssh-ed25519  SHA256:...  no-expiry
 //	    set     block-project-ssh-keys=TRUE  (instance-sshKeys-emptied)
 func (r Report) WriteText(w io.Writer) error {
-	var out []textLine
+	var out []textfmt.Line
 	for _, p := range r.Projects {
-		out = append(out, textLine{text: keyparse.Printable(p.Project) + ": " + targetLine(p.TargetReport)})
+		out = append(out, textfmt.Line{Text: keyparse.Printable(p.Project) + ": " + targetLine(p.TargetReport)})
 		out = append(out, decisionLines("  ", p.TargetReport, r.Now)...)
 		out = append(out, instanceLines(p, r.Now)...)
 	}
@@ -32,20 +33,20 @@ func (r Report) WriteText(w io.Writer) error {
 		if why == "" {
 			why = f.Error
 		}
-		out = append(out, textLine{text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
+		out = append(out, textfmt.Line{Text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
 	}
 
 	if r.ScopeError != "" {
-		out = append(out, textLine{text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
+		out = append(out, textfmt.Line{Text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
 	}
 
-	ew := &errWriter{w: w}
+	ew := &textfmt.ErrWriter{W: w}
 	mode := "apply"
 	if r.DryRun {
 		mode = "dry run"
 	}
 	fmt.Fprintf(ew, "ssh-pruner %s, run %s, at %s\n\n", mode, keyparse.Printable(r.RunID), r.Now.Format(time.RFC3339))
-	writeAligned(ew, out)
+	textfmt.WriteAligned(ew, out)
 	fmt.Fprintf(ew, "\n%s\n", r.Summary())
 	if r.Totals.Posture.VMs > 0 {
 		fmt.Fprintf(ew, "Posture, as found: %s\n", r.Totals.Posture)
@@ -53,7 +54,7 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.State != nil {
 		fmt.Fprintf(ew, "State: %s\n", r.State.line(r.Now))
 	}
-	return ew.err
+	return ew.Err
 }
 
 // line says in a sentence what the run did with its state.
@@ -64,7 +65,7 @@ func (s StateReport) line(now time.Time) string {
 	case s.Error != "":
 		fmt.Fprintf(&b, "%s not saved: %s", where, keyparse.Printable(s.Error))
 	default:
-		fmt.Fprintf(&b, "%s saved, %d %s remembered", where, s.Keys, plural(s.Keys, "key", "keys"))
+		fmt.Fprintf(&b, "%s saved, %d %s remembered", where, s.Keys, textfmt.Plural(s.Keys, "key", "keys"))
 	}
 	if s.FirstRun {
 		b.WriteString("; first run: there was no state, every key's clock started now")
@@ -96,8 +97,8 @@ func keyAge(firstSeen string, now time.Time) string {
 	}
 }
 
-func instanceLines(p ProjectReport, now time.Time) []textLine {
-	var out []textLine
+func instanceLines(p ProjectReport, now time.Time) []textfmt.Line {
+	var out []textfmt.Line
 	clean := 0
 	for _, in := range p.Instances {
 		if in.Outcome == OutcomeUnchanged && len(in.Decisions) == 0 {
@@ -105,26 +106,26 @@ func instanceLines(p ProjectReport, now time.Time) []textLine {
 			continue
 		}
 		name := keyparse.Printable(in.Zone) + "/" + keyparse.Printable(in.Instance)
-		out = append(out, textLine{text: "  instance " + name + ": " + targetLine(in)})
+		out = append(out, textfmt.Line{Text: "  instance " + name + ": " + targetLine(in)})
 		out = append(out, decisionLines("    ", in, now)...)
 	}
 	if clean > 0 {
-		out = append(out, textLine{text: fmt.Sprintf("  %d %s with nothing to do", clean, plural(clean, "instance", "instances"))})
+		out = append(out, textfmt.Line{Text: fmt.Sprintf("  %d %s with nothing to do", clean, textfmt.Plural(clean, "instance", "instances"))})
 	}
 	for _, z := range p.UnreachableZones {
-		out = append(out, textLine{text: "  zone " + keyparse.Printable(z) + ": unreachable, its instances were not seen"})
+		out = append(out, textfmt.Line{Text: "  zone " + keyparse.Printable(z) + ": unreachable, its instances were not seen"})
 	}
 	if p.InstancesError != "" {
-		out = append(out, textLine{text: "  instances not listed: " + keyparse.Printable(p.InstancesError)})
+		out = append(out, textfmt.Line{Text: "  instances not listed: " + keyparse.Printable(p.InstancesError)})
 	}
 	if p.Posture != nil && p.Posture.VMs > 0 {
-		out = append(out, textLine{text: "  posture: " + p.Posture.String()})
+		out = append(out, textfmt.Line{Text: "  posture: " + p.Posture.String()})
 	}
 	return out
 }
 
-func decisionLines(indent string, tr TargetReport, now time.Time) []textLine {
-	var out []textLine
+func decisionLines(indent string, tr TargetReport, now time.Time) []textfmt.Line {
+	var out []textfmt.Line
 	for _, d := range tr.Decisions {
 		user := d.Username
 		if d.GoogleUserName != "" && d.GoogleUserName != d.Username {
@@ -146,74 +147,35 @@ func decisionLines(indent string, tr TargetReport, now time.Time) []textLine {
 		if age := keyAge(d.FirstSeen, now); age != "" {
 			reason += " (seen for " + age + ")"
 		}
-		out = append(out, textLine{cells: []string{
-			indent + string(d.Action), fmt.Sprintf("%s:%d", d.MetadataKey, d.Line), orDash(user), orDash(d.KeyType), orDash(d.Fingerprint), reason,
+		out = append(out, textfmt.Line{Cells: []string{
+			indent + string(d.Action), fmt.Sprintf("%s:%d", d.MetadataKey, d.Line), textfmt.OrDash(user), textfmt.OrDash(d.KeyType), textfmt.OrDash(d.Fingerprint), reason,
 		}})
 	}
 	if g := tr.Guard; g != nil {
 		// Free text: a long cell here would widen every key row's column.
-		out = append(out, textLine{text: indent + "set     " + g.Key + "=" + g.Value + "  (" + g.Reason + ")"})
+		out = append(out, textfmt.Line{Text: indent + "set     " + g.Key + "=" + g.Value + "  (" + g.Reason + ")"})
 	}
 	return out
-}
-
-// textLine is a line of free text, or a row of cells to align. A row's
-// indent is part of its first cell, so that the columns after it line up
-// at every depth.
-type textLine struct {
-	text  string
-	cells []string
-}
-
-// writeAligned pads every row's cells to the widest cell of its column
-// over all rows; free text lines pass as they are.
-func writeAligned(w io.Writer, lines []textLine) {
-	var widths []int
-	for _, l := range lines {
-		for i, c := range l.cells {
-			if i == len(l.cells)-1 {
-				break // the last cell is not padded
-			}
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	for _, l := range lines {
-		if l.cells == nil {
-			fmt.Fprintln(w, l.text)
-			continue
-		}
-		var b strings.Builder
-		for i, c := range l.cells {
-			b.WriteString(c)
-			if i < len(l.cells)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
-			}
-		}
-		fmt.Fprintln(w, b.String())
-	}
 }
 
 // Summary is the report in one line.
 func (r Report) Summary() string {
 	t := r.Totals
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s: ", t.Projects, plural(t.Projects, "project", "projects"))
+	fmt.Fprintf(&b, "%d %s: ", t.Projects, textfmt.Plural(t.Projects, "project", "projects"))
 	writeCounts(&b, r.DryRun, t.OutcomeCounts)
 	if t.Instances.Total > 0 {
-		fmt.Fprintf(&b, "; %d %s: ", t.Instances.Total, plural(t.Instances.Total, "instance", "instances"))
+		fmt.Fprintf(&b, "; %d %s: ", t.Instances.Total, textfmt.Plural(t.Instances.Total, "instance", "instances"))
 		writeCounts(&b, r.DryRun, t.Instances.OutcomeCounts)
 	}
 	if t.FoldersSkipped > 0 {
-		fmt.Fprintf(&b, "; %d %s not listed", t.FoldersSkipped, plural(t.FoldersSkipped, "folder", "folders"))
+		fmt.Fprintf(&b, "; %d %s not listed", t.FoldersSkipped, textfmt.Plural(t.FoldersSkipped, "folder", "folders"))
 	}
 	if t.ZonesUnreachable > 0 {
-		fmt.Fprintf(&b, "; %d %s unreachable", t.ZonesUnreachable, plural(t.ZonesUnreachable, "zone", "zones"))
+		fmt.Fprintf(&b, "; %d %s unreachable", t.ZonesUnreachable, textfmt.Plural(t.ZonesUnreachable, "zone", "zones"))
 	}
 	if t.InstanceListingsFailed > 0 {
-		fmt.Fprintf(&b, "; instances of %d %s not listed", t.InstanceListingsFailed, plural(t.InstanceListingsFailed, "project", "projects"))
+		fmt.Fprintf(&b, "; instances of %d %s not listed", t.InstanceListingsFailed, textfmt.Plural(t.InstanceListingsFailed, "project", "projects"))
 	}
 	removed, moved := "removed", "moved"
 	if r.DryRun {
@@ -275,33 +237,4 @@ func targetLine(p TargetReport) string {
 	default:
 		return fmt.Sprintf("nothing to do (%d kept)", p.Kept)
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// errWriter keeps the first write error so rendering code stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
 }

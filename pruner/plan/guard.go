@@ -1,8 +1,4 @@
-package pruner
-
-// KeyBlockProjectKeys is the instance metadata item that makes the guest
-// agent ignore the project's keys on that VM.
-const KeyBlockProjectKeys = "block-project-ssh-keys"
+package plan
 
 // ReasonKeepBlocked is the reason of the guard that keeps a VM closed to
 // the project's keys once its instance sshKeys has lost its last line.
@@ -29,7 +25,7 @@ type Guard struct {
 // google_authorized_keys reads only ssh-keys and block-project-ssh-keys),
 // so emptying it opens nothing, and setting block-project-ssh-keys would
 // shut out project keys that work today.
-func guardBlock(in PlanInput, items []Item) ([]Item, *Guard) {
+func guardBlock(in Input, items []Item) ([]Item, *Guard) {
 	if in.Level != LevelInstance || in.Windows || !blocksProjectKeys(in.Metadata.Items) || blocksProjectKeys(items) {
 		return items, nil
 	}
@@ -49,5 +45,5 @@ func guardBlock(in PlanInput, items []Item) ([]Item, *Guard) {
 // decides: block-project-ssh-keys reads true with strconv.ParseBool, or
 // sshKeys has a non-empty value.
 func blocksProjectKeys(items []Item) bool {
-	return parseTrue(items, KeyBlockProjectKeys) || lookup(items, KeyLegacySSHKeys) != ""
+	return IsTrue(items, KeyBlockProjectKeys) || Lookup(items, KeyLegacySSHKeys) != ""
 }

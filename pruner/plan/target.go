@@ -1,4 +1,4 @@
-package pruner
+package plan
 
 // Level says where a metadata target lives: the project's
 // commonInstanceMetadata, read by every VM of the project that takes

@@ -1,4 +1,4 @@
-package pruner
+package access
 
 import (
 	"cmp"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // AccessReport answers who can reach which VM through metadata keys, and
@@ -54,9 +55,9 @@ type VMKey struct {
 	KeyType        string `json:"keyType"`
 	Fingerprint    string `json:"fingerprint"`
 	// ExpireOn is "" for a key that never expires (keyparse.FormatTime).
-	ExpireOn    string `json:"expireOn,omitempty"`
-	Level       Level  `json:"level"`
-	MetadataKey string `json:"metadataKey"`
+	ExpireOn    string     `json:"expireOn,omitempty"`
+	Level       plan.Level `json:"level"`
+	MetadataKey string     `json:"metadataKey"`
 }
 
 // IdentityAccess is what one identity can reach.
@@ -76,11 +77,17 @@ type IdentityKey struct {
 	VMs []string `json:"vms"`
 }
 
+// Place names a VM in the access report, as the instance listing does.
+type Place struct {
+	Project, Zone, Name string
+	Status              string // RUNNING, TERMINATED, ...
+}
+
 // VMReportOf is the access report of one VM.
-func VMReportOf(in Instance, project Metadata, now time.Time) VMReport {
-	a := EffectiveAccess(in.vm(project), now)
+func VMReportOf(at Place, vm VM, now time.Time) VMReport {
+	a := EffectiveAccess(vm, now)
 	vr := VMReport{
-		Project: in.Project, Zone: in.Zone, Name: in.Name, Status: in.Status, Windows: in.Windows,
+		Project: at.Project, Zone: at.Zone, Name: at.Name, Status: at.Status, Windows: vm.Windows,
 		OSLogin: a.OSLogin, BlockProjectKeys: a.BlockProjectKeys, WindowsSSH: a.WindowsSSH,
 		Active: []VMKey{}, Disagreements: a.Disagreements,
 	}

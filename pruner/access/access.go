@@ -1,4 +1,4 @@
-package pruner
+package access
 
 import (
 	"strconv"
@@ -7,9 +7,10 @@ import (
 	"unicode"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
-// Metadata keys that decide how a VM reads SSH keys.
+// plan.Metadata keys that decide how a VM reads SSH keys.
 const (
 	KeyEnableOSLogin    = "enable-oslogin"
 	KeyEnableWindowsSSH = "enable-windows-ssh"
@@ -47,8 +48,8 @@ const (
 // project's commonInstanceMetadata, and whether it runs Windows.
 type VM struct {
 	Windows  bool
-	Project  []Item
-	Instance []Item
+	Project  []plan.Item
+	Instance []plan.Item
 	// Effective is what Compute Engine reports the VM's metadata
 	// resolves to (resourceStatus.effectiveInstanceMetadata), nil when
 	// the API did not say. It can know what metadata does not: an
@@ -65,7 +66,7 @@ type EffectiveMetadata struct {
 
 // KeyAccess is one key line and what it grants on a VM.
 type KeyAccess struct {
-	Level       Level
+	Level       plan.Level
 	MetadataKey string
 	Line        keyparse.Line
 	State       AccessState
@@ -130,13 +131,13 @@ type Grant struct {
 // metadata) and the disagreement is recorded.
 func EffectiveAccess(vm VM, now time.Time) VMAccess {
 	var a VMAccess
-	instanceSSHKeys := lookup(vm.Instance, KeyLegacySSHKeys) != ""
+	instanceSSHKeys := plan.Lookup(vm.Instance, plan.KeyLegacySSHKeys) != ""
 	if vm.Windows {
 		a.WindowsSSH = resolveBool(vm.Instance, vm.Project, KeyEnableWindowsSSH)
-		a.BlockProjectKeys = parseTrue(vm.Instance, KeyBlockProjectKeys)
+		a.BlockProjectKeys = plan.IsTrue(vm.Instance, plan.KeyBlockProjectKeys)
 	} else {
 		a.OSLogin = resolveBool(vm.Instance, vm.Project, KeyEnableOSLogin)
-		a.BlockProjectKeys = parseTrue(vm.Instance, KeyBlockProjectKeys) || instanceSSHKeys
+		a.BlockProjectKeys = plan.IsTrue(vm.Instance, plan.KeyBlockProjectKeys) || instanceSSHKeys
 	}
 	if e := vm.Effective; e != nil {
 		if e.EnableOSLogin != a.OSLogin && !vm.Windows {
@@ -144,18 +145,18 @@ func EffectiveAccess(vm VM, now time.Time) VMAccess {
 				", Compute Engine reports "+strconv.FormatBool(e.EnableOSLogin))
 			a.OSLogin = a.OSLogin || e.EnableOSLogin
 		}
-		if e.BlockProjectSSHKeys != parseTrue(vm.Instance, KeyBlockProjectKeys) {
+		if e.BlockProjectSSHKeys != plan.IsTrue(vm.Instance, plan.KeyBlockProjectKeys) {
 			a.Disagreements = append(a.Disagreements, "block-project-ssh-keys: metadata reads "+
-				strconv.FormatBool(parseTrue(vm.Instance, KeyBlockProjectKeys))+", Compute Engine reports "+strconv.FormatBool(e.BlockProjectSSHKeys))
+				strconv.FormatBool(plan.IsTrue(vm.Instance, plan.KeyBlockProjectKeys))+", Compute Engine reports "+strconv.FormatBool(e.BlockProjectSSHKeys))
 		}
 	}
-	for _, level := range []Level{LevelInstance, LevelProject} {
+	for _, level := range []plan.Level{plan.LevelInstance, plan.LevelProject} {
 		items := vm.Instance
-		if level == LevelProject {
+		if level == plan.LevelProject {
 			items = vm.Project
 		}
-		for _, key := range []string{KeySSHKeys, KeyLegacySSHKeys} {
-			for _, l := range keyparse.Parse(lookup(items, key)) {
+		for _, key := range []string{plan.KeySSHKeys, plan.KeyLegacySSHKeys} {
+			for _, l := range keyparse.Parse(plan.Lookup(items, key)) {
 				if l.Invalid == keyparse.ReasonBlank {
 					continue // not a key, as in the plan
 				}
@@ -168,7 +169,7 @@ func EffectiveAccess(vm VM, now time.Time) VMAccess {
 	return a
 }
 
-func (a VMAccess) state(windows bool, level Level, key string, l keyparse.Line, now time.Time) (AccessState, string) {
+func (a VMAccess) state(windows bool, level plan.Level, key string, l keyparse.Line, now time.Time) (AccessState, string) {
 	switch l.State(now) {
 	case keyparse.StateInvalid:
 		return AccessInvalid, ""
@@ -176,9 +177,9 @@ func (a VMAccess) state(windows bool, level Level, key string, l keyparse.Line, 
 		return AccessExpired, ""
 	}
 	switch {
-	case windows && key == KeyLegacySSHKeys:
+	case windows && key == plan.KeyLegacySSHKeys:
 		return AccessBlocked, WhyWindowsOnlySSHKeys
-	case level == LevelProject && a.BlockProjectKeys:
+	case level == plan.LevelProject && a.BlockProjectKeys:
 		return AccessBlocked, WhyProjectKeysBlocked
 	case windows && !a.WindowsSSH:
 		return AccessDormant, WhyWindowsSSHOff
@@ -209,28 +210,13 @@ func grantOf(l keyparse.Line) Grant {
 
 // resolveBool reads a boolean the agent's way: the instance's value if it
 // parses, else the project's, else false.
-func resolveBool(instance, project []Item, key string) bool {
-	for _, items := range [][]Item{instance, project} {
-		if b, err := strconv.ParseBool(lookup(items, key)); err == nil {
+func resolveBool(instance, project []plan.Item, key string) bool {
+	for _, items := range [][]plan.Item{instance, project} {
+		if b, err := strconv.ParseBool(plan.Lookup(items, key)); err == nil {
 			return b
 		}
 	}
 	return false
-}
-
-func parseTrue(items []Item, key string) bool {
-	b, err := strconv.ParseBool(lookup(items, key))
-	return err == nil && b
-}
-
-// lookup is the value of the item named key, "" when absent or null.
-func lookup(items []Item, key string) string {
-	for _, it := range items {
-		if it.Key == key {
-			return value(it)
-		}
-	}
-	return ""
 }
 
 // asDeployed reads a line keyparse rejects the way the deployed agents'

@@ -1,4 +1,4 @@
-package pruner
+package plan
 
 import (
 	"fmt"
@@ -6,13 +6,6 @@ import (
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
-)
-
-// The two project-wide metadata items that hold SSH keys. The guest agent
-// reads both; sshKeys is the legacy item where only Google's own keys belong.
-const (
-	KeySSHKeys       = "ssh-keys"
-	KeyLegacySSHKeys = "sshKeys"
 )
 
 // DefaultGoogleManagedUsers matches the users whose keys GKE adds to project

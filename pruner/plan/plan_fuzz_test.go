@@ -1,4 +1,4 @@
-package pruner
+package plan
 
 import (
 	"path/filepath"
@@ -24,9 +24,9 @@ func FuzzPlan(f *testing.F) {
 		for _, it := range in.Metadata.Items {
 			switch it.Key {
 			case KeySSHKeys:
-				sshKeys = value(it)
+				sshKeys = Value(it)
 			case KeyLegacySSHKeys:
-				legacy, hasLegacy = value(it), true
+				legacy, hasLegacy = Value(it), true
 			}
 		}
 		f.Add(sshKeys, legacy, hasLegacy, false)
@@ -48,9 +48,9 @@ func FuzzPlan(f *testing.F) {
 			}
 		}
 		md := Metadata{Fingerprint: "AAAAAAAAAAA=", Items: items}
-		for _, in := range []PlanInput{{Level: LevelProject}, {Level: LevelInstance}, {Level: LevelInstance, Windows: true}} {
+		for _, in := range []Input{{Level: LevelProject}, {Level: LevelInstance}, {Level: LevelInstance, Windows: true}} {
 			in.Metadata = md
-			checkPlanInvariants(t, in, policy, now, PlanTarget(in, policy, now))
+			checkPlanInvariants(t, in, policy, now, Make(in, policy, now))
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package pruner
+package plan
 
 import (
 	"strings"
@@ -55,10 +55,10 @@ type Plan struct {
 	Changed bool `json:"changed"`
 }
 
-// listedDecisions appends to dst the decisions a report lists: what is
+// Listed appends to dst the decisions a report lists: what is
 // removed or moved, and what only a protection, a report-only rule or the
 // grace keeps, which a reviewer must see.
-func listedDecisions(dst, ds []Decision) []Decision {
+func Listed(dst, ds []Decision) []Decision {
 	for _, d := range ds {
 		if d.Action != ActionKeep || d.Otherwise != "" {
 			dst = append(dst, d)
@@ -78,8 +78,8 @@ func (p Plan) Count(a Action) int {
 	return n
 }
 
-// PlanInput is what planning one target needs.
-type PlanInput struct {
+// Input is what planning one target needs.
+type Input struct {
 	Level Level
 	// Windows tells that the target is a Windows VM's metadata, whose
 	// agent reads keys by other rules (EffectiveAccess).
@@ -91,12 +91,7 @@ type PlanInput struct {
 	FirstSeen map[string]time.Time
 }
 
-// PlanMetadata plans a project's commonInstanceMetadata.
-func PlanMetadata(md Metadata, policy Policy, now time.Time) Plan {
-	return PlanTarget(PlanInput{Level: LevelProject, Metadata: md}, policy, now)
-}
-
-// PlanTarget applies the policy to a target's metadata as of now. It is
+// Make applies the policy to a target's metadata as of now. It is
 // pure: the same input always gives the same plan.
 //
 // A line that stays keeps its bytes. An item none of whose lines goes keeps
@@ -104,7 +99,7 @@ func PlanMetadata(md Metadata, policy Policy, now time.Time) Plan {
 // loses a line is rewritten from the lines that stay, without blank lines.
 // Items are never removed: an item that loses every line stays, empty.
 // Google-managed keys move from ssh-keys to sshKeys at project level only.
-func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
+func Make(in Input, policy Policy, now time.Time) Plan {
 	md := in.Metadata
 	plan := Plan{Items: make([]Item, len(md.Items))}
 	copy(plan.Items, md.Items)
@@ -120,7 +115,7 @@ func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
 		if it.Key == KeyLegacySSHKeys && legacy < 0 {
 			legacy = i
 		}
-		for _, l := range keyparse.Parse(value(it)) {
+		for _, l := range keyparse.Parse(Value(it)) {
 			if l.Invalid == keyparse.ReasonBlank {
 				continue
 			}
@@ -162,7 +157,7 @@ func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
 		if i == legacy {
 			in = appended
 		}
-		v := joinLines(value(md.Items[i]), kept[i], in)
+		v := joinLines(Value(md.Items[i]), kept[i], in)
 		plan.Items[i].Value = &v
 	}
 	if len(appended) > 0 && legacy < 0 {
@@ -177,7 +172,7 @@ func PlanTarget(in PlanInput, policy Policy, now time.Time) Plan {
 // lineDecision is the whole policy for one line of item key: the rules
 // of decide, then the grace, then the protections, which have the last
 // word.
-func (p Policy) lineDecision(in PlanInput, key string, l keyparse.Line, now time.Time) Decision {
+func (p Policy) lineDecision(in Input, key string, l keyparse.Line, now time.Time) Decision {
 	decided, why := p.decide(in.Level, key, l, now)
 	first := firstSeen(in.FirstSeen, l, now)
 	action, reason, graceEnds := p.grace(decided, why, first, now)
@@ -194,13 +189,6 @@ func (p Policy) lineDecision(in PlanInput, key string, l keyparse.Line, now time
 		d.GraceEnds = keyparse.FormatTime(graceEnds)
 	}
 	return d
-}
-
-func value(it Item) string {
-	if it.Value == nil {
-		return ""
-	}
-	return *it.Value
 }
 
 func decision(key string, l keyparse.Line, a Action, reason string) Decision {
@@ -268,7 +256,7 @@ func sameItems(a, b []Item) bool {
 		return false
 	}
 	for i := range a {
-		if a[i].Key != b[i].Key || (a[i].Value == nil) != (b[i].Value == nil) || value(a[i]) != value(b[i]) {
+		if a[i].Key != b[i].Key || (a[i].Value == nil) != (b[i].Value == nil) || Value(a[i]) != Value(b[i]) {
 			return false
 		}
 	}

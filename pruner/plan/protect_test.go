@@ -1,4 +1,4 @@
-package pruner
+package plan
 
 import (
 	"regexp"
@@ -22,20 +22,20 @@ func TestProtections(t *testing.T) {
 	require.NoError(t, err)
 	policy.Protected = rules
 
-	plan := PlanTarget(PlanInput{Level: LevelInstance, Metadata: Metadata{Items: items("ssh-keys", airflow+"\n"+breakGlass+"\n")}}, policy, accessNow)
+	plan := Make(Input{Level: LevelInstance, Metadata: Metadata{Items: items("ssh-keys", airflow+"\n"+breakGlass+"\n")}}, policy, accessNow)
 	require.False(t, plan.Changed, "both protected on an instance")
 	for _, d := range plan.Decisions {
 		require.Equal(t, ReasonProtected, d.Reason)
 		require.NotEmpty(t, d.Rule)
 	}
 
-	plan = PlanTarget(PlanInput{Level: LevelProject, Metadata: Metadata{Items: items("ssh-keys", airflow+"\n"+gke+"\n")}}, policy, accessNow)
+	plan = Make(Input{Level: LevelProject, Metadata: Metadata{Items: items("ssh-keys", airflow+"\n"+gke+"\n")}}, policy, accessNow)
 	require.Equal(t, ActionRemove, plan.Decisions[0].Action, "the airflow rule is for instances only")
 	require.Equal(t, ActionMove, plan.Decisions[1].Action, "report-only changes nothing that would not be removed")
 	require.Empty(t, plan.Decisions[1].Rule)
 
 	policy.Protected = []Protection{{Name: "watch-all", Username: regexp.MustCompile(`.`), ReportOnly: true}}
-	plan = PlanTarget(PlanInput{Level: LevelProject, Metadata: Metadata{Items: items("ssh-keys", airflow)}}, policy, accessNow)
+	plan = Make(Input{Level: LevelProject, Metadata: Metadata{Items: items("ssh-keys", airflow)}}, policy, accessNow)
 	require.False(t, plan.Changed)
 	require.Equal(t, ReasonReportOnly, plan.Decisions[0].Reason)
 	require.Equal(t, "watch-all", plan.Decisions[0].Rule)

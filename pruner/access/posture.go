@@ -1,7 +1,9 @@
-package pruner
+package access
 
 import (
 	"fmt"
+	"github.com/ssh-pruner/ssh-pruner/pruner/internal/textfmt"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"time"
 )
 
@@ -28,22 +30,22 @@ type Posture struct {
 	ActiveWithoutExpiry int `json:"activeWithoutExpiry"`
 }
 
-// posture is computed from the metadata as read and listed, with
-// EffectiveAccess for each VM.
-func posture(project Metadata, instances []Instance, now time.Time) *Posture {
-	p := &Posture{VMs: len(instances)}
-	if lookup(project.Items, KeyLegacySSHKeys) != "" {
+// PostureOf sums up a project from its metadata and its VMs as read and
+// listed, with EffectiveAccess for each VM.
+func PostureOf(project []plan.Item, vms []VM, now time.Time) *Posture {
+	p := &Posture{VMs: len(vms)}
+	if plan.Lookup(project, plan.KeyLegacySSHKeys) != "" {
 		p.LegacySSHKeys++
 	}
-	for _, in := range instances {
-		if lookup(in.Metadata.Items, KeyLegacySSHKeys) != "" {
+	for _, vm := range vms {
+		if plan.Lookup(vm.Instance, plan.KeyLegacySSHKeys) != "" {
 			p.LegacySSHKeys++
 		}
-		a := EffectiveAccess(in.vm(project), now)
-		if !in.Windows && !a.OSLogin {
+		a := EffectiveAccess(vm, now)
+		if !vm.Windows && !a.OSLogin {
 			p.OSLoginOff++
 		}
-		if !a.BlockProjectKeys && (!in.Windows || a.WindowsSSH) && !a.OSLogin {
+		if !a.BlockProjectKeys && (!vm.Windows || a.WindowsSSH) && !a.OSLogin {
 			p.TakeProjectKeys++
 		}
 		for _, k := range a.Keys {
@@ -61,12 +63,8 @@ func posture(project Metadata, instances []Instance, now time.Time) *Posture {
 	return p
 }
 
-// vm is what EffectiveAccess needs of an instance and its project.
-func (in Instance) vm(project Metadata) VM {
-	return VM{Windows: in.Windows, Project: project.Items, Instance: in.Metadata.Items, Effective: in.Effective}
-}
-
-func (p *Posture) add(o Posture) {
+// Add adds o to p.
+func (p *Posture) Add(o Posture) {
 	p.VMs += o.VMs
 	p.OSLoginOff += o.OSLoginOff
 	p.TakeProjectKeys += o.TakeProjectKeys
@@ -79,5 +77,5 @@ func (p *Posture) add(o Posture) {
 // String is the posture in a phrase, for the text report.
 func (p Posture) String() string {
 	return fmt.Sprintf("%d %s (OS Login off: %d, taking project keys: %d), legacy sshKeys: %d; keys active: %d (without expiry: %d), dormant under OS Login: %d",
-		p.VMs, plural(p.VMs, "VM", "VMs"), p.OSLoginOff, p.TakeProjectKeys, p.LegacySSHKeys, p.ActiveKeys, p.ActiveWithoutExpiry, p.DormantKeys)
+		p.VMs, textfmt.Plural(p.VMs, "VM", "VMs"), p.OSLoginOff, p.TakeProjectKeys, p.LegacySSHKeys, p.ActiveKeys, p.ActiveWithoutExpiry, p.DormantKeys)
 }

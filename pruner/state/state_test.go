@@ -1,12 +1,10 @@
-package pruner
+package state
 
 import (
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
 
 const (
@@ -105,37 +103,37 @@ func FuzzDecodeState(f *testing.F) {
 }
 
 func TestSightings(t *testing.T) {
-	p1, p2, gone := Target{Project: "p1"}, Target{Project: "p2"}, Target{Project: "deleted"}
-	vm := Target{Project: "p1", Zone: "z", Instance: "vm"}
+	p1, p2, gone := "projects/p1", "projects/p2", "projects/deleted"
+	vm := "projects/p1/zones/z/instances/vm"
 	old := stateNow.Add(-5 * 24 * time.Hour)
 	s := NewSightings(State{Targets: map[string]map[string]Seen{
-		p1.String():   {fpA: {First: old, Last: old}, fpB: {First: old, Last: old}},
-		p2.String():   {fpA: {First: old, Last: old}},
-		gone.String(): {fpA: {First: old.Add(-60 * 24 * time.Hour), Last: stateNow.Add(-StateRetention)}},
+		p1:   {fpA: {First: old, Last: old}, fpB: {First: old, Last: old}},
+		p2:   {fpA: {First: old, Last: old}},
+		gone: {fpA: {First: old.Add(-60 * 24 * time.Hour), Last: stateNow.Add(-StateRetention)}},
 	}})
-	require.Equal(t, map[string]time.Time{fpA: old, fpB: old}, s.firstSeen(p1))
-	require.Empty(t, s.firstSeen(vm))
+	require.Equal(t, map[string]time.Time{fpA: old, fpB: old}, s.FirstSeen(p1))
+	require.Empty(t, s.FirstSeen(vm))
 
 	// p1 is read: A stays, B is gone, C is new; a line that is no key
 	// (no fingerprint) is not remembered.
-	s.record(p1, []Decision{{Fingerprint: fpA}, {Fingerprint: fpC}, {Fingerprint: ""}}, stateNow)
+	s.Record(p1, []string{fpA, fpC, ""}, stateNow)
 	// Read again after a conflict, later: C keeps its first sighting.
 	later := stateNow.Add(time.Minute)
-	s.record(p1, []Decision{{Fingerprint: fpA}, {Fingerprint: fpC}}, later)
-	require.Equal(t, map[string]time.Time{fpA: old, fpC: stateNow}, s.firstSeen(p1), "once read, the target's keys are those of the read")
-	s.record(vm, nil, stateNow) // read, no keys
+	s.Record(p1, []string{fpA, fpC}, later)
+	require.Equal(t, map[string]time.Time{fpA: old, fpC: stateNow}, s.FirstSeen(p1), "once read, the target's keys are those of the read")
+	s.Record(vm, nil, stateNow) // read, no keys
 
 	// Read with A and B, then, after a write that removed B, left with A:
 	// B is not remembered, so that added again it starts a clock of its own.
-	vm2 := Target{Project: "p1", Zone: "z", Instance: "vm2"}
-	s.record(vm2, []Decision{{Fingerprint: fpA}, {Fingerprint: fpB}}, stateNow)
-	s.record(vm2, []Decision{{Fingerprint: fpA}}, stateNow)
+	vm2 := "projects/p1/zones/z/instances/vm2"
+	s.Record(vm2, []string{fpA, fpB}, stateNow)
+	s.Record(vm2, []string{fpA}, stateNow)
 
 	got := s.State(later)
 	require.Equal(t, map[string]map[string]Seen{
-		p1.String():  {fpA: {First: old, Last: later}, fpC: {First: stateNow, Last: later}},
-		p2.String():  {fpA: {First: old, Last: old}}, // not read in this run: as it was
-		vm2.String(): {fpA: {First: stateNow, Last: stateNow}},
+		p1:  {fpA: {First: old, Last: later}, fpC: {First: stateNow, Last: later}},
+		p2:  {fpA: {First: old, Last: old}}, // not read in this run: as it was
+		vm2: {fpA: {First: stateNow, Last: stateNow}},
 	}, got.Targets, "B forgotten with its key, vm has none, the deleted project is past retention")
 }
 
@@ -143,52 +141,16 @@ func TestSightings(t *testing.T) {
 // (within the hour DecodeState allows) holds no key past its grace, and
 // the state saved still decodes.
 func TestSightingsClockAhead(t *testing.T) {
-	p := Target{Project: "p"}
+	p := "projects/p"
 	ahead := stateNow.Add(30 * time.Minute)
-	s := NewSightings(State{Targets: map[string]map[string]Seen{p.String(): {fpA: {First: ahead, Last: ahead}}}})
-	first := s.firstSeen(p)[fpA]
+	s := NewSightings(State{Targets: map[string]map[string]Seen{p: {fpA: {First: ahead, Last: ahead}}}})
+	first := s.FirstSeen(p)[fpA]
 	require.Equal(t, ahead, first)
-	l := keyparse.Line{Fingerprint: fpA}
-	require.Equal(t, stateNow, firstSeen(map[string]time.Time{fpA: first}, l, stateNow), "never younger than seen now")
 
-	s.record(p, []Decision{{Fingerprint: fpA}}, stateNow)
+	s.Record(p, []string{fpA}, stateNow)
 	data, err := EncodeState(s.State(stateNow), stateNow)
 	require.NoError(t, err)
 	got, err := DecodeState(data, stateNow)
 	require.NoError(t, err, "the state saved decodes")
-	require.Equal(t, Seen{First: stateNow, Last: ahead}, got.Targets[p.String()][fpA])
-}
-
-func TestGraceBoundaries(t *testing.T) {
-	first := stateNow.Add(-24 * time.Hour)
-	p := Policy{Grace: 24 * time.Hour}
-	for _, tc := range []struct {
-		name   string
-		policy Policy
-		action Action
-		reason string
-		now    time.Time
-		want   string
-	}{
-		{"exactly at its end: kept", p, ActionRemove, ReasonNoExpiry, stateNow, ReasonGrace},
-		{"a nanosecond later: removed", p, ActionRemove, ReasonNoExpiry, stateNow.Add(time.Nanosecond), ReasonNoExpiry},
-		{"no grace", Policy{}, ActionRemove, ReasonNoExpiry, stateNow, ReasonNoExpiry},
-		{"expired keys do not wait", p, ActionRemove, ReasonExpired, stateNow, ReasonExpired},
-		{"misplaced keys do not wait", p, ActionRemove, ReasonUserKeyInSSHKeys, stateNow, ReasonUserKeyInSSHKeys},
-		{"lines that are no key do not wait", p, ActionRemove, "invalid:bad-key", stateNow, "invalid:bad-key"},
-		{"too far an expiry does not wait", p, ActionRemove, ReasonExpiryTooFar, stateNow, ReasonExpiryTooFar},
-		{"kept keys stay kept", p, ActionKeep, ReasonUnexpired, stateNow, ReasonUnexpired},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			a, reason, ends := tc.policy.grace(tc.action, tc.reason, first, tc.now)
-			require.Equal(t, tc.want, reason)
-			if reason == ReasonGrace {
-				require.Equal(t, ActionKeep, a)
-				require.Equal(t, stateNow, ends)
-			} else {
-				require.Equal(t, tc.action, a)
-				require.True(t, ends.IsZero())
-			}
-		})
-	}
+	require.Equal(t, Seen{First: stateNow, Last: ahead}, got.Targets[p][fpA])
 }

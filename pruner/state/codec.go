@@ -1,4 +1,4 @@
-package pruner
+package state
 
 import (
 	"bytes"

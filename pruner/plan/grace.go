@@ -1,4 +1,4 @@
-package pruner
+package plan
 
 import (
 	"time"
@@ -36,7 +36,7 @@ func firstSeen(known map[string]time.Time, l keyparse.Line, now time.Time) time.
 
 // stayed are the decisions whose keys a written plan leaves on the target:
 // kept where they are, or moved to its sshKeys.
-func stayed(ds []Decision) []Decision {
+func Stayed(ds []Decision) []Decision {
 	var out []Decision
 	for _, d := range ds {
 		if d.Action != ActionRemove {

@@ -1,9 +1,10 @@
-package pruner
+package access
 
 import (
 	"testing"
 	"time"
 
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,11 +17,11 @@ const (
 
 var accessNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func items(kv ...string) []Item {
-	var out []Item
+func items(kv ...string) []plan.Item {
+	var out []plan.Item
 	for i := 0; i+1 < len(kv); i += 2 {
 		v := kv[i+1]
-		out = append(out, Item{Key: kv[i], Value: &v})
+		out = append(out, plan.Item{Key: kv[i], Value: &v})
 	}
 	return out
 }
@@ -184,13 +185,13 @@ func TestActiveGrants(t *testing.T) {
 }
 
 func TestPosture(t *testing.T) {
-	project := Metadata{Items: items("ssh-keys", "alice:"+accessKeyA, "sshKeys", "gke-1:"+accessKeyC)}
+	project := items("ssh-keys", "alice:"+accessKeyA, "sshKeys", "gke-1:"+accessKeyC)
 	expiring := ` google-ssh {"userName":"bob@example.com","expireOn":"2027-01-01T00:00:00+0000"}`
-	instances := []Instance{
-		{Name: "open"}, // takes alice and gke-1 from the project
-		{Name: "own-keys", Metadata: Metadata{Items: items("sshKeys", "bob:"+accessKeyB+expiring)}},
-		{Name: "os-login", Metadata: Metadata{Items: items("enable-oslogin", "TRUE", "ssh-keys", "bob:"+accessKeyB)}},
-		{Name: "windows", Windows: true},
+	vms := []VM{
+		{Project: project}, // open: takes alice and gke-1 from the project
+		{Project: project, Instance: items("sshKeys", "bob:"+accessKeyB+expiring)},                   // own keys
+		{Project: project, Instance: items("enable-oslogin", "TRUE", "ssh-keys", "bob:"+accessKeyB)}, // OS Login
+		{Project: project, Windows: true},
 	}
 	require.Equal(t, &Posture{
 		VMs:                 4,
@@ -200,5 +201,5 @@ func TestPosture(t *testing.T) {
 		DormantKeys:         3, // on os-login: bob, alice, gke-1
 		ActiveKeys:          3, // open: alice, gke-1; own-keys: bob
 		ActiveWithoutExpiry: 2,
-	}, posture(project, instances, accessNow))
+	}, PostureOf(project, vms, accessNow))
 }

@@ -1,6 +1,11 @@
-package pruner
+package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+)
 
 // Outcome is how a target ended in a run.
 type Outcome string
@@ -23,12 +28,12 @@ const (
 	SkipComputeDisabled = "compute-disabled"
 	SkipForbidden       = "forbidden"
 	SkipExcluded        = "excluded"
-	skipStatePrefix     = "state:" // followed by the project state, e.g. state:DELETE_REQUESTED
+	SkipStatePrefix     = "state:" // followed by the project state, e.g. state:DELETE_REQUESTED
 )
 
 // TargetReport is what happened to one metadata target.
 type TargetReport struct {
-	Target
+	plan.Target
 	Windows  bool    `json:"windows,omitempty"`
 	Outcome  Outcome `json:"outcome"`
 	Reason   string  `json:"reason,omitempty"`
@@ -41,10 +46,10 @@ type TargetReport struct {
 	// ones it tried to remove or move), and the keys that only a
 	// protection, a report-only rule or the grace keeps (Otherwise); other
 	// kept keys are only counted.
-	Decisions []Decision `json:"decisions"`
-	// Guard is the item the plan set to keep the VM closed to project
+	Decisions []plan.Decision `json:"decisions"`
+	// plan.Guard is the item the plan set to keep the VM closed to project
 	// keys, if any.
-	Guard *Guard `json:"guard,omitempty"`
+	Guard *plan.Guard `json:"guard,omitempty"`
 	// Hold says, for a held target, what the limit was.
 	Hold string `json:"hold,omitempty"`
 	// PlannedFrom is the metadata fingerprint the last plan was made from.
@@ -63,9 +68,9 @@ type ProjectReport struct {
 	UnreachableZones []string `json:"unreachableZones,omitempty"`
 	// InstancesError says why the instances could not be listed at all.
 	InstancesError string `json:"instancesError,omitempty"`
-	// Posture sums up how the project's VMs take SSH keys; nil when the
+	// access.Posture sums up how the project's VMs take SSH keys; nil when the
 	// instances were not seen.
-	Posture *Posture `json:"posture,omitempty"`
+	Posture *access.Posture `json:"posture,omitempty"`
 }
 
 // FolderReport is a folder of the scope that could not be listed: a gap
@@ -132,8 +137,8 @@ type Totals struct {
 	// KeysInGrace counts the kept keys that the grace alone keeps: each
 	// goes once its grace ends.
 	KeysInGrace int `json:"keysInGrace"`
-	// Posture adds up the projects' postures.
-	Posture Posture `json:"posture"`
+	// access.Posture adds up the projects' postures.
+	Posture access.Posture `json:"posture"`
 	// APIRetries counts the calls made again after a transient error, and
 	// APIThrottled the answers that said to slow down, when the store
 	// counts them (CallCounter).
@@ -196,8 +201,8 @@ func (r Report) HasChanges() bool {
 	return t.WouldChange > 0 || t.Changed > 0 || t.Instances.WouldChange > 0 || t.Instances.Changed > 0
 }
 
-// total fills Totals and makes empty lists [] in JSON rather than null.
-func (r *Report) total() {
+// Finish fills Totals and makes empty lists [] in JSON rather than null.
+func (r *Report) Finish() {
 	if r.Projects == nil {
 		r.Projects = []ProjectReport{}
 	}
@@ -209,7 +214,7 @@ func (r *Report) total() {
 	for i := range r.Projects {
 		p := &r.Projects[i]
 		if p.Decisions == nil {
-			p.Decisions = []Decision{}
+			p.Decisions = []plan.Decision{}
 		}
 		if p.Instances == nil {
 			p.Instances = []TargetReport{}
@@ -219,7 +224,7 @@ func (r *Report) total() {
 		t.addKeys(p.TargetReport)
 		t.ZonesUnreachable += len(p.UnreachableZones)
 		if p.Posture != nil {
-			t.Posture.add(*p.Posture)
+			t.Posture.Add(*p.Posture)
 		}
 		if p.InstancesError != "" {
 			t.InstanceListingsFailed++
@@ -227,7 +232,7 @@ func (r *Report) total() {
 		for j := range p.Instances {
 			in := &p.Instances[j]
 			if in.Decisions == nil {
-				in.Decisions = []Decision{}
+				in.Decisions = []plan.Decision{}
 			}
 			t.Instances.Total++
 			t.Instances.add(in.Outcome)
@@ -245,7 +250,7 @@ func (t *Totals) addKeys(tr TargetReport) {
 	t.KeysRemoved += tr.Removed
 	t.KeysMoved += tr.Moved
 	for _, d := range tr.Decisions {
-		if d.Reason == ReasonGrace {
+		if d.Reason == plan.ReasonGrace {
 			t.KeysInGrace++
 		}
 	}

@@ -1,4 +1,4 @@
-package pruner
+package state
 
 import (
 	"sync"
@@ -26,14 +26,15 @@ func NewSightings(s State) *Sightings {
 	return &Sightings{before: s.Targets, seen: map[string]map[string]Seen{}}
 }
 
-// firstSeen tells when each key known on t was first seen, as planning
+// FirstSeen tells when each key known on a target (named as
+// plan.Target.String names it) was first seen, as planning
 // takes it; a key it does not list is first seen now. Once the run has
 // read t, only the keys of that read are known: a key gone and back
 // between two reads of one run starts a new clock.
-func (s *Sightings) firstSeen(t Target) map[string]time.Time {
+func (s *Sightings) FirstSeen(target string) map[string]time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := s.known(t.String())
+	keys := s.known(target)
 	out := make(map[string]time.Time, len(keys))
 	for fp, seen := range keys {
 		out[fp] = seen.First
@@ -41,25 +42,24 @@ func (s *Sightings) firstSeen(t Target) map[string]time.Time {
 	return out
 }
 
-// record notes the keys of the decisions as on t at now: what the target
+// Record notes the keys (by fingerprint) as on the target at now: what the target
 // holds, as the run read it or, after a write, as the run left it. It
 // replaces what an earlier read of the run noted: a key gone between two
 // reads is forgotten, and a key the run removed is not remembered, so
 // that added again later it has a grace of its own.
-func (s *Sightings) record(t Target, ds []Decision, now time.Time) {
+func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 	now = now.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name := t.String()
 	known := s.known(name)
-	keys := make(map[string]Seen, len(ds))
-	for _, d := range ds {
-		if d.Fingerprint == "" {
+	keys := make(map[string]Seen, len(fingerprints))
+	for _, fp := range fingerprints {
+		if fp == "" {
 			continue // a line that is no key: nothing to remember
 		}
-		seen, ok := keys[d.Fingerprint]
+		seen, ok := keys[fp]
 		if !ok {
-			seen, ok = known[d.Fingerprint]
+			seen, ok = known[fp]
 		}
 		if !ok {
 			seen.First = now
@@ -72,7 +72,7 @@ func (s *Sightings) record(t Target, ds []Decision, now time.Time) {
 		if seen.Last.Before(now) {
 			seen.Last = now
 		}
-		keys[d.Fingerprint] = seen
+		keys[fp] = seen
 	}
 	s.seen[name] = keys
 	// The state's keys of the target are in seen now, but for those gone

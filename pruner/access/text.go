@@ -1,7 +1,8 @@
-package pruner
+package access
 
 import (
 	"fmt"
+	"github.com/ssh-pruner/ssh-pruner/pruner/internal/textfmt"
 	"io"
 	"strings"
 	"time"
@@ -17,46 +18,46 @@ import (
 //
 // Every name comes from metadata or the API and is escaped.
 func (r AccessReport) WriteText(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := &textfmt.ErrWriter{W: w}
 	fmt.Fprintf(ew, "Who can reach which VM through metadata SSH keys, at %s\n\n", r.Now.Format(time.RFC3339))
-	var rows []textLine
+	var rows []textfmt.Line
 	for _, ia := range r.Identities {
-		rows = append(rows, textLine{text: fmt.Sprintf("%s (%d %s)", ia.Identity, len(ia.Keys), plural(len(ia.Keys), "key", "keys"))})
+		rows = append(rows, textfmt.Line{Text: fmt.Sprintf("%s (%d %s)", ia.Identity, len(ia.Keys), textfmt.Plural(len(ia.Keys), "key", "keys"))})
 		for _, k := range ia.Keys {
-			where := fmt.Sprintf("%d %s in %d %s", len(k.VMs), plural(len(k.VMs), "VM", "VMs"), len(k.Projects), plural(len(k.Projects), "project", "projects"))
+			where := fmt.Sprintf("%d %s in %d %s", len(k.VMs), textfmt.Plural(len(k.VMs), "VM", "VMs"), len(k.Projects), textfmt.Plural(len(k.Projects), "project", "projects"))
 			as := ""
 			if k.Username != ia.Identity {
 				as = "as " + k.Username
 			}
-			rows = append(rows, textLine{cells: []string{"  " + orDash(k.Fingerprint), orDash(k.KeyType), until(k.ExpireOn), as, where}})
+			rows = append(rows, textfmt.Line{Cells: []string{"  " + textfmt.OrDash(k.Fingerprint), textfmt.OrDash(k.KeyType), until(k.ExpireOn), as, where}})
 			for _, vm := range k.VMs {
-				rows = append(rows, textLine{text: "    " + keyparse.Printable(vm)})
+				rows = append(rows, textfmt.Line{Text: "    " + keyparse.Printable(vm)})
 			}
 		}
 	}
-	writeAligned(ew, rows)
+	textfmt.WriteAligned(ew, rows)
 	r.writeFooter(ew)
-	return ew.err
+	return ew.Err
 }
 
 // WriteTextByVM renders the report one VM at a time, with the keys that
 // open it.
 func (r AccessReport) WriteTextByVM(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := &textfmt.ErrWriter{W: w}
 	fmt.Fprintf(ew, "Which keys open each VM, at %s\n\n", r.Now.Format(time.RFC3339))
-	var rows []textLine
+	var rows []textfmt.Line
 	for _, vm := range r.VMs {
-		rows = append(rows, textLine{text: keyparse.Printable(vm.Project+"/"+vm.Zone+"/"+vm.Name) + " (" + vmTraits(vm) + ")"})
+		rows = append(rows, textfmt.Line{Text: keyparse.Printable(vm.Project+"/"+vm.Zone+"/"+vm.Name) + " (" + vmTraits(vm) + ")"})
 		for _, k := range vm.Active {
-			rows = append(rows, textLine{cells: []string{"  " + k.Identity, orDash(k.Fingerprint), orDash(k.KeyType), until(k.ExpireOn), string(k.Level) + " " + k.MetadataKey}})
+			rows = append(rows, textfmt.Line{Cells: []string{"  " + k.Identity, textfmt.OrDash(k.Fingerprint), textfmt.OrDash(k.KeyType), until(k.ExpireOn), string(k.Level) + " " + k.MetadataKey}})
 		}
 		for _, d := range vm.Disagreements {
-			rows = append(rows, textLine{text: "  note: " + d})
+			rows = append(rows, textfmt.Line{Text: "  note: " + d})
 		}
 	}
-	writeAligned(ew, rows)
+	textfmt.WriteAligned(ew, rows)
 	r.writeFooter(ew)
-	return ew.err
+	return ew.Err
 }
 
 func vmTraits(vm VMReport) string {
@@ -77,7 +78,7 @@ func vmTraits(vm VMReport) string {
 	if vm.Status != "" && vm.Status != "RUNNING" {
 		t = append(t, keyparse.Printable(vm.Status))
 	}
-	t = append(t, fmt.Sprintf("%d active %s", len(vm.Active), plural(len(vm.Active), "key", "keys")))
+	t = append(t, fmt.Sprintf("%d active %s", len(vm.Active), textfmt.Plural(len(vm.Active), "key", "keys")))
 	if vm.Dormant > 0 {
 		t = append(t, fmt.Sprintf("%d dormant", vm.Dormant))
 	}
@@ -92,7 +93,7 @@ func (r AccessReport) writeFooter(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d %s, %d %s can reach them (%d with a key that never expires)",
-		len(r.VMs), plural(len(r.VMs), "VM", "VMs"), len(r.Identities), plural(len(r.Identities), "identity", "identities"), never)
+		len(r.VMs), textfmt.Plural(len(r.VMs), "VM", "VMs"), len(r.Identities), textfmt.Plural(len(r.Identities), "identity", "identities"), never)
 	if len(r.Gaps) == 0 {
 		fmt.Fprintln(w)
 		return

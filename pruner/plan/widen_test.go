@@ -1,4 +1,4 @@
-package pruner
+package plan_test
 
 import (
 	"math/rand/v2"
@@ -7,18 +7,20 @@ import (
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/access"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // checkNeverWiden plans the project's and the instance's metadata of vm
 // and checks that no combination of the two writes (either may fail while
-// the other lands) lets in a key the VM did not take before.
-func checkNeverWiden(t testing.TB, vm VM, now time.Time) {
+// the other lands) lets in a key the access.VM did not take before.
+func checkNeverWiden(t testing.TB, vm access.VM, now time.Time) {
 	t.Helper()
 	for _, variant := range []struct {
 		keepMisplaced bool
 		grace         time.Duration
 	}{{false, 0}, {true, 0}, {false, 24 * time.Hour}, {true, 24 * time.Hour}} {
-		policy, err := NewPolicy(nil, variant.keepMisplaced)
+		policy, err := plan.NewPolicy(nil, variant.keepMisplaced)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,14 +30,14 @@ func checkNeverWiden(t testing.TB, vm VM, now time.Time) {
 		if policy.Grace = variant.grace; policy.Grace > 0 {
 			projectSeen, instanceSeen = halfOld(vm.Project, now), halfOld(vm.Instance, now)
 		}
-		project := PlanTarget(PlanInput{Level: LevelProject, Metadata: Metadata{Items: vm.Project}, FirstSeen: projectSeen}, policy, now)
-		instance := PlanTarget(PlanInput{Level: LevelInstance, Windows: vm.Windows, Metadata: Metadata{Items: vm.Instance}, FirstSeen: instanceSeen}, policy, now)
-		before := EffectiveAccess(vm, now).ActiveGrants()
-		for _, p := range [][]Item{vm.Project, project.Items} {
-			for _, in := range [][]Item{vm.Instance, instance.Items} {
+		project := plan.Make(plan.Input{Level: plan.LevelProject, Metadata: plan.Metadata{Items: vm.Project}, FirstSeen: projectSeen}, policy, now)
+		instance := plan.Make(plan.Input{Level: plan.LevelInstance, Windows: vm.Windows, Metadata: plan.Metadata{Items: vm.Instance}, FirstSeen: instanceSeen}, policy, now)
+		before := access.EffectiveAccess(vm, now).ActiveGrants()
+		for _, p := range [][]plan.Item{vm.Project, project.Items} {
+			for _, in := range [][]plan.Item{vm.Instance, instance.Items} {
 				after := vm
 				after.Project, after.Instance = p, in
-				for g := range EffectiveAccess(after, now).ActiveGrants() {
+				for g := range access.EffectiveAccess(after, now).ActiveGrants() {
 					if !before[g] {
 						t.Fatalf("the prune lets %q in with %q\nproject before: %q\nproject after: %q\ninstance before: %q\ninstance after: %q\nwindows: %v",
 							g.User, g.Key, dump(vm.Project), dump(p), dump(vm.Instance), dump(in), vm.Windows)
@@ -48,10 +50,10 @@ func checkNeverWiden(t testing.TB, vm VM, now time.Time) {
 
 // halfOld makes the keys of items whose fingerprint ends in the first
 // half of the alphabet first seen 48 hours before now.
-func halfOld(items []Item, now time.Time) map[string]time.Time {
+func halfOld(items []plan.Item, now time.Time) map[string]time.Time {
 	out := map[string]time.Time{}
 	for _, it := range items {
-		for _, l := range keyparse.Parse(value(it)) {
+		for _, l := range keyparse.Parse(plan.Value(it)) {
 			if fp := l.Fingerprint; fp != "" && fp[len(fp)-1] < 'a' {
 				out[fp] = now.Add(-48 * time.Hour)
 			}
@@ -60,10 +62,10 @@ func halfOld(items []Item, now time.Time) map[string]time.Time {
 	return out
 }
 
-func dump(items []Item) []string {
+func dump(items []plan.Item) []string {
 	var out []string
 	for _, it := range items {
-		out = append(out, it.Key+"="+value(it))
+		out = append(out, it.Key+"="+plan.Value(it))
 	}
 	return out
 }
@@ -73,7 +75,7 @@ func dump(items []Item) []string {
 // read.
 var (
 	widenUsers = []string{"alice", "bob", "gke-5e0b2a9c4d7f1836ab20", "root", ""}
-	widenKeys  = []string{accessKeyA, accessKeyB, accessKeyC, "ssh-ed25519 AAAA", ""}
+	widenKeys  = []string{plan.KeyA, plan.KeyB, plan.KeyC, "ssh-ed25519 AAAA", ""}
 	widenTails = []string{
 		"",
 		" alice@laptop",
@@ -106,19 +108,19 @@ func randomLines(r *rand.Rand) string {
 	return b.String()
 }
 
-func randomItems(r *rand.Rand) []Item {
+func randomItems(r *rand.Rand) []plan.Item {
 	var kv []string
-	for _, key := range []string{KeySSHKeys, KeyLegacySSHKeys} {
+	for _, key := range []string{plan.KeySSHKeys, plan.KeyLegacySSHKeys} {
 		if r.IntN(3) > 0 {
 			kv = append(kv, key, randomLines(r))
 		}
 	}
-	for _, key := range []string{KeyBlockProjectKeys, KeyEnableOSLogin, KeyEnableWindowsSSH} {
+	for _, key := range []string{plan.KeyBlockProjectKeys, access.KeyEnableOSLogin, access.KeyEnableWindowsSSH} {
 		if r.IntN(3) == 0 {
 			kv = append(kv, key, widenBools[r.IntN(len(widenBools))])
 		}
 	}
-	it := items(kv...)
+	it := plan.ItemsOf(kv...)
 	r.Shuffle(len(it), func(i, j int) { it[i], it[j] = it[j], it[i] })
 	return it
 }
@@ -132,28 +134,28 @@ func TestNeverWiden(t *testing.T) {
 		n = 2_000
 	}
 	for range n {
-		vm := VM{Windows: r.IntN(4) == 0, Project: randomItems(r), Instance: randomItems(r)}
-		checkNeverWiden(t, vm, accessNow)
+		vm := access.VM{Windows: r.IntN(4) == 0, Project: randomItems(r), Instance: randomItems(r)}
+		checkNeverWiden(t, vm, plan.Now)
 	}
 }
 
 // TestNeverWidenCases pins the cases the guard exists for.
 func TestNeverWidenCases(t *testing.T) {
-	for name, vm := range map[string]VM{
+	for name, vm := range map[string]access.VM{
 		"instance sshKeys loses its only key": {
-			Project:  items("ssh-keys", "alice:"+accessKeyA),
-			Instance: items("sshKeys", "bob:"+accessKeyB),
+			Project:  plan.ItemsOf("ssh-keys", "alice:"+plan.KeyA),
+			Instance: plan.ItemsOf("sshKeys", "bob:"+plan.KeyB),
 		},
 		"instance sshKeys of expired keys, block set to a word the agent does not read": {
-			Project:  items("ssh-keys", "alice:"+accessKeyA),
-			Instance: items("block-project-ssh-keys", "yes", "sshKeys", "bob:"+accessKeyB+` google-ssh {"expireOn":"2020-01-01T00:00:00Z"}`),
+			Project:  plan.ItemsOf("ssh-keys", "alice:"+plan.KeyA),
+			Instance: plan.ItemsOf("block-project-ssh-keys", "yes", "sshKeys", "bob:"+plan.KeyB+` google-ssh {"expireOn":"2020-01-01T00:00:00Z"}`),
 		},
 		"instance sshKeys of blank lines only": {
-			Project:  items("ssh-keys", "alice:"+accessKeyA),
-			Instance: items("sshKeys", "\n\n"),
+			Project:  plan.ItemsOf("ssh-keys", "alice:"+plan.KeyA),
+			Instance: plan.ItemsOf("sshKeys", "\n\n"),
 		},
 	} {
-		t.Run(name, func(t *testing.T) { checkNeverWiden(t, vm, accessNow) })
+		t.Run(name, func(t *testing.T) { checkNeverWiden(t, vm, plan.Now) })
 	}
 }
 
@@ -161,25 +163,25 @@ func TestNeverWidenCases(t *testing.T) {
 //
 //	go test -run '^$' -fuzz FuzzNeverWiden -fuzztime 60s ./pruner
 func FuzzNeverWiden(f *testing.F) {
-	f.Add("alice:"+accessKeyA, "", "", "bob:"+accessKeyB, uint16(0), false)
-	f.Add("alice:"+accessKeyA, "gke-1:"+accessKeyC, "bob:"+accessKeyB, "\n", uint16(0x1ff), true)
+	f.Add("alice:"+plan.KeyA, "", "", "bob:"+plan.KeyB, uint16(0), false)
+	f.Add("alice:"+plan.KeyA, "gke-1:"+plan.KeyC, "bob:"+plan.KeyB, "\n", uint16(0x1ff), true)
 	f.Fuzz(func(t *testing.T, projectKeys, projectLegacy, instanceKeys, instanceLegacy string, flags uint16, windows bool) {
-		build := func(keys, legacy string, bits uint16) []Item {
+		build := func(keys, legacy string, bits uint16) []plan.Item {
 			var kv []string
 			if bits&1 != 0 {
-				kv = append(kv, KeySSHKeys, keys)
+				kv = append(kv, plan.KeySSHKeys, keys)
 			}
 			if bits&2 != 0 {
-				kv = append(kv, KeyLegacySSHKeys, legacy)
+				kv = append(kv, plan.KeyLegacySSHKeys, legacy)
 			}
-			for i, key := range []string{KeyBlockProjectKeys, KeyEnableOSLogin, KeyEnableWindowsSSH} {
+			for i, key := range []string{plan.KeyBlockProjectKeys, access.KeyEnableOSLogin, access.KeyEnableWindowsSSH} {
 				if v := bits >> (2 + 2*i) & 3; v != 0 {
 					kv = append(kv, key, widenBools[int(v)*3%len(widenBools)])
 				}
 			}
-			return items(kv...)
+			return plan.ItemsOf(kv...)
 		}
-		vm := VM{Windows: windows, Project: build(projectKeys, projectLegacy, flags), Instance: build(instanceKeys, instanceLegacy, flags>>8)}
-		checkNeverWiden(t, vm, accessNow)
+		vm := access.VM{Windows: windows, Project: build(projectKeys, projectLegacy, flags), Instance: build(instanceKeys, instanceLegacy, flags>>8)}
+		checkNeverWiden(t, vm, plan.Now)
 	})
 }

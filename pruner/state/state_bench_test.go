@@ -1,4 +1,4 @@
-package pruner
+package state
 
 import (
 	"crypto/sha256"
@@ -14,32 +14,32 @@ import (
 // (550,000 keys): decode, plan lookups and sightings of every target,
 // then the state to save and its encoding. It reports the encoded size.
 //
-//	go test ./pruner -run '^$' -bench BenchmarkStateRun -benchmem
+//	go test ./pruner/state -run '^$' -bench BenchmarkStateRun -benchmem
 func BenchmarkStateRun(b *testing.B) {
 	const projects, vms, keys = 10000, 10, 5
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	var targets []Target
+	var targets []string
 	for p := range projects {
-		id := fmt.Sprintf("project-%05d", p)
-		targets = append(targets, Target{Project: id})
+		id := fmt.Sprintf("projects/project-%05d", p)
+		targets = append(targets, id)
 		for v := range vms {
-			targets = append(targets, Target{Project: id, Zone: "europe-west1-b", Instance: fmt.Sprintf("vm-%02d", v)})
+			targets = append(targets, fmt.Sprintf("%s/zones/europe-west1-b/instances/vm-%02d", id, v))
 		}
 	}
 	fp := func(t, k int) string {
 		sum := sha256.Sum256(fmt.Appendf(nil, "%d/%d", t, k))
 		return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 	}
-	decisions := make([][]Decision, len(targets))
+	keysOf := make([][]string, len(targets))
 	st := State{Targets: map[string]map[string]Seen{}}
 	for i, t := range targets {
 		m := map[string]Seen{}
 		for k := range keys {
 			f := fp(i, k)
-			decisions[i] = append(decisions[i], Decision{Fingerprint: f})
+			keysOf[i] = append(keysOf[i], f)
 			m[f] = Seen{First: now.Add(-time.Hour), Last: now.Add(-time.Hour)}
 		}
-		st.Targets[t.String()] = m
+		st.Targets[t] = m
 	}
 	data, err := EncodeState(st, now)
 	if err != nil {
@@ -56,8 +56,8 @@ func BenchmarkStateRun(b *testing.B) {
 		}
 		seen := NewSightings(s)
 		for i, t := range targets {
-			_ = seen.firstSeen(t)
-			seen.record(t, decisions[i], now)
+			_ = seen.FirstSeen(t)
+			seen.Record(t, keysOf[i], now)
 		}
 		out, err := EncodeState(seen.State(now), now)
 		if err != nil {
