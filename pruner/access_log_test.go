@@ -46,7 +46,7 @@ func accessEntries(t *testing.T, apply bool) map[string][]string {
 }
 
 // TestAccessLogFollowsTheRun: the access entries tell who can reach each
-// access.VM as the run leaves it: in a dry run, as found; after an apply, what
+// VM as the run leaves it: in a dry run, as found; after an apply, what
 // the prune left.
 func TestAccessLogFollowsTheRun(t *testing.T) {
 	require.Equal(t, map[string][]string{
@@ -57,5 +57,5 @@ func TestAccessLogFollowsTheRun(t *testing.T) {
 	require.Equal(t, map[string][]string{
 		"clean": {"alice@example.com", "alice@example.com"},
 		"dirty": {"alice@example.com", "alice@example.com"},
-	}, accessEntries(t, true), "after the apply only alice's expiring key opens a access.VM; legacy stays closed to project keys")
+	}, accessEntries(t, true), "after the apply only alice's expiring key opens a VM; legacy stays closed to project keys")
 }

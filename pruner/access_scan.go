@@ -74,7 +74,7 @@ func (s AccessScanner) project(ctx context.Context, p Project, now time.Time) ([
 	md, err := s.Store.ProjectMetadata(ctx, p.ID)
 	switch {
 	case errors.Is(err, ErrComputeDisabled):
-		return nil, nil // no Compute Engine, no access.VM
+		return nil, nil // no Compute Engine, no VM
 	case err != nil:
 		return nil, []access.AccessGap{{Resource: name, Reason: gapReason(err)}}
 	}

@@ -196,7 +196,7 @@ func (r *Reconciler) logSummary(rep report.Report) {
 	)
 }
 
-// logAccess logs, at debug level, one entry per key that opens the access.VM as
+// logAccess logs, at debug level, one entry per key that opens the VM as
 // the run leaves it (what was written, else what was read): the
 // dashboards' "active keys per identity" and "VMs open to keys without
 // expiry" count these. Debug, because a large organization has many.

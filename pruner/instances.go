@@ -7,7 +7,7 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
-// Instance is one access.VM as the instance listing describes it, with the
+// Instance is one VM as the instance listing describes it, with the
 // metadata and fingerprint it was listed with: planning an instance needs
 // no call of its own.
 type Instance struct {
@@ -18,10 +18,10 @@ type Instance struct {
 	Status  string            `json:"status,omitempty"` // RUNNING, TERMINATED, ...
 	Windows bool              `json:"windows,omitempty"`
 	Labels  map[string]string `json:"labels,omitempty"`
-	// Effective is what Compute Engine says the access.VM's metadata resolves
+	// Effective is what Compute Engine says the VM's metadata resolves
 	// to; nil when the listing did not say.
 	Effective *access.EffectiveMetadata `json:"effective,omitempty"`
-	// plan.Metadata is the instance's own metadata, as listed.
+	// Metadata is the instance's own metadata, as listed.
 	Metadata plan.Metadata `json:"-"`
 }
 

@@ -6,17 +6,17 @@ import (
 	"strings"
 )
 
-// Label is a key=plan.Value label of a project or an instance, as the opt-out
+// Label is a key=value label of a project or an instance, as the opt-out
 // and opt-in rules name them (ssh-pruner=skip, ssh-pruner=enabled).
 type Label struct {
 	Key, Value string
 }
 
-// ParseLabel reads key=plan.Value.
+// ParseLabel reads key=value.
 func ParseLabel(s string) (Label, error) {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || k == "" {
-		return Label{}, fmt.Errorf("label %q: want key=plan.Value", s)
+		return Label{}, fmt.Errorf("label %q: want key=value", s)
 	}
 	return Label{Key: k, Value: v}, nil
 }
@@ -26,7 +26,7 @@ func (l Label) String() string { return l.Key + "=" + l.Value }
 // Skip reasons of the opt-outs, each followed by what matched.
 const (
 	skipFolderPrefix = "excluded-folder:" // folders/N
-	skipLabelPrefix  = "excluded-label:"  // key=plan.Value
+	skipLabelPrefix  = "excluded-label:"  // key=value
 	SkipNotOptedIn   = "not-opted-in"
 )
 

@@ -57,7 +57,7 @@ func TestOptOuts(t *testing.T) {
 			items := s.Get(plan.Target{Project: projectID, Zone: zoneB, Instance: "pet"})
 			v, _ := itemValue(items, "ssh-keys")
 			if _, left := tc.want["pet"]; left {
-				require.Equal(t, erinPerm, v, "a access.VM left alone is not written")
+				require.Equal(t, erinPerm, v, "a VM left alone is not written")
 			}
 		})
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // ReviewedTarget is one target of a reviewed plan: what a dry run planned
-// for it, from which metadata. It carries no metadata plan.Value and no key
+// for it, from which metadata. It carries no metadata value and no key
 // blob: the decisions name keys by fingerprint.
 type ReviewedTarget struct {
 	plan.Target

@@ -21,7 +21,7 @@ const SkipGone = "not-found"
 // plan is never written: each write carries the fingerprint of the read it
 // was planned from. It returns the report, the metadata first seen, the
 // metadata as the run leaves it (what was written, else what was last read;
-// empty for a access.VM that is gone), and whether it was seen at all.
+// empty for a VM that is gone), and whether it was seen at all.
 func (r *Reconciler) target(ctx context.Context, t plan.Target, listed *plan.Metadata, in plan.Input, now time.Time) (tr report.TargetReport, first, final plan.Metadata, read bool) {
 	tr = report.TargetReport{Target: t, Windows: in.Windows}
 	log := r.logger().With(targetAttrs(t)...)

@@ -10,7 +10,7 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
-// plan.Metadata keys that decide how a VM reads SSH keys.
+// Metadata keys that decide how a VM reads SSH keys.
 const (
 	KeyEnableOSLogin    = "enable-oslogin"
 	KeyEnableWindowsSSH = "enable-windows-ssh"

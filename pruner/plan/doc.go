@@ -5,7 +5,7 @@
 // It is pure, as external-dns's plan is: Make takes the metadata as read,
 // the policy, the first-seen times and the clock, and returns a Plan with
 // JSON tags; it does no I/O, logs nothing and never reads time.Now. A dry
-// run renders the plan and an apply writes plan.Items: both come from the
+// run renders the plan and an apply writes Items: both come from the
 // same call, which is what makes a dry run trustworthy.
 //
 // What it guarantees, each with a property test (plan_test.go,

@@ -13,7 +13,7 @@ import (
 
 // checkNeverWiden plans the project's and the instance's metadata of vm
 // and checks that no combination of the two writes (either may fail while
-// the other lands) lets in a key the access.VM did not take before.
+// the other lands) lets in a key the VM did not take before.
 func checkNeverWiden(t testing.TB, vm access.VM, now time.Time) {
 	t.Helper()
 	for _, variant := range []struct {

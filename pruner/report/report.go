@@ -47,7 +47,7 @@ type TargetReport struct {
 	// protection, a report-only rule or the grace keeps (Otherwise); other
 	// kept keys are only counted.
 	Decisions []plan.Decision `json:"decisions"`
-	// plan.Guard is the item the plan set to keep the VM closed to project
+	// Guard is the item the plan set to keep the VM closed to project
 	// keys, if any.
 	Guard *plan.Guard `json:"guard,omitempty"`
 	// Hold says, for a held target, what the limit was.
@@ -68,7 +68,7 @@ type ProjectReport struct {
 	UnreachableZones []string `json:"unreachableZones,omitempty"`
 	// InstancesError says why the instances could not be listed at all.
 	InstancesError string `json:"instancesError,omitempty"`
-	// access.Posture sums up how the project's VMs take SSH keys; nil when the
+	// Posture sums up how the project's VMs take SSH keys; nil when the
 	// instances were not seen.
 	Posture *access.Posture `json:"posture,omitempty"`
 }
@@ -137,7 +137,7 @@ type Totals struct {
 	// KeysInGrace counts the kept keys that the grace alone keeps: each
 	// goes once its grace ends.
 	KeysInGrace int `json:"keysInGrace"`
-	// access.Posture adds up the projects' postures.
+	// Posture adds up the projects' postures.
 	Posture access.Posture `json:"posture"`
 	// APIRetries counts the calls made again after a transient error, and
 	// APIThrottled the answers that said to slow down, when the store

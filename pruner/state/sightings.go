@@ -27,7 +27,7 @@ func NewSightings(s State) *Sightings {
 }
 
 // FirstSeen tells when each key known on a target (named as
-// plan.Target.String names it) was first seen, as planning
+// Target.String names it) was first seen, as planning
 // takes it; a key it does not list is first seen now. Once the run has
 // read t, only the keys of that read are known: a key gone and back
 // between two reads of one run starts a new clock.
