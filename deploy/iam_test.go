@@ -33,7 +33,6 @@ var methodPermissions = map[string][]string{
 	// permissions): metadata such as startup-script runs code as it.
 	"compute.instances.setMetadata": {"compute.instances.setMetadata", "iam.serviceAccounts.actAs"},
 	"compute.zoneOperations.wait":   {"compute.zoneOperations.get"},
-	"serviceusage.services.get":     {"serviceusage.services.get"},
 }
 
 // readMethods and writeMethods sort the methods of the pruner interfaces
@@ -107,8 +106,7 @@ func permissions(src gcpSource, roots []string) []string {
 
 // TestRolesAreLeast checks that each role holds exactly the permissions of
 // the calls the reconciler can make through the pruner interfaces that gcp
-// implements: none missing, none more. Methods of gcp that the reconciler
-// cannot reach (service usage) need no permission yet.
+// implements: none missing, none more.
 func TestRolesAreLeast(t *testing.T) {
 	src := parseGCP(t)
 	ifaces := interfaceMethods(t, src.interfaces)
