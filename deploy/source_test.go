@@ -14,8 +14,8 @@ import (
 
 // The tests read the Go sources of the other packages instead of importing
 // them: what deploy/ must agree with is written there (flag names, log
-// attribute keys, the API calls of package gcp), and a package under
-// construction elsewhere must not stop these tests from building.
+// attribute keys), and a package under construction elsewhere must not
+// stop these tests from building.
 
 // parseDir parses the non-test Go files of dir, relative to the repository root.
 func parseDir(t *testing.T, dir string) []*ast.File {
@@ -131,126 +131,4 @@ func cliFlags(t *testing.T) map[string]bool {
 	}
 	require.Contains(t, flags, "organization", "cmd/ssh-pruner's flags were not found")
 	return flags
-}
-
-// gcpSource is what package gcp's sources say about the API calls.
-type gcpSource struct {
-	// callers maps each method id passed to c.call(ctx, "<id>", ...) to the
-	// functions that pass it.
-	callers map[string][]string
-	// calls maps each function or method of the package to those it calls.
-	calls map[string][]string
-	// interfaces names the pruner interfaces that gcp asserts it implements
-	// (var _ pruner.X = (*Client)(nil)).
-	interfaces []string
-}
-
-func parseGCP(t *testing.T) gcpSource {
-	t.Helper()
-	src := gcpSource{callers: map[string][]string{}, calls: map[string][]string{}}
-	for _, f := range parseDir(t, "gcp") {
-		for _, d := range f.Decls {
-			switch d := d.(type) {
-			case *ast.GenDecl:
-				for _, spec := range d.Specs {
-					vs, ok := spec.(*ast.ValueSpec)
-					if !ok || vs.Type == nil {
-						continue
-					}
-					if sel, ok := vs.Type.(*ast.SelectorExpr); ok {
-						if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "pruner" {
-							src.interfaces = append(src.interfaces, sel.Sel.Name)
-						}
-					}
-				}
-			case *ast.FuncDecl:
-				if d.Body == nil {
-					continue
-				}
-				fn := d.Name.Name
-				ast.Inspect(d.Body, func(n ast.Node) bool {
-					call, ok := n.(*ast.CallExpr)
-					if !ok {
-						return true
-					}
-					switch fun := call.Fun.(type) {
-					case *ast.Ident:
-						src.calls[fn] = append(src.calls[fn], fun.Name)
-					case *ast.SelectorExpr:
-						src.calls[fn] = append(src.calls[fn], fun.Sel.Name)
-						if fun.Sel.Name == "call" && len(call.Args) >= 2 {
-							if id, ok := stringLit(call.Args[1]); ok {
-								src.callers[id] = append(src.callers[id], fn)
-							}
-						}
-					}
-					return true
-				})
-			}
-		}
-	}
-	require.NotEmpty(t, src.callers, "no c.call(ctx, \"<method id>\", ...) found in gcp/*.go")
-	require.NotEmpty(t, src.interfaces, "no pruner interface assertion found in gcp/*.go")
-	return src
-}
-
-// reachable is the set of method ids that calling the given functions of
-// package gcp can reach, following calls between its functions by name.
-func (s gcpSource) reachable(roots []string) map[string]bool {
-	seen := make(map[string]bool)
-	var visit func(string)
-	visit = func(fn string) {
-		if seen[fn] {
-			return
-		}
-		seen[fn] = true
-		for _, c := range s.calls[fn] {
-			visit(c)
-		}
-	}
-	for _, r := range roots {
-		visit(r)
-	}
-	ids := make(map[string]bool)
-	for id, fns := range s.callers {
-		for _, fn := range fns {
-			if seen[fn] {
-				ids[id] = true
-			}
-		}
-	}
-	return ids
-}
-
-// interfaceMethods lists the methods of the named interface types declared
-// in package pruner.
-func interfaceMethods(t *testing.T, names []string) map[string][]string {
-	t.Helper()
-	want := make(map[string]bool)
-	for _, n := range names {
-		want[n] = true
-	}
-	out := make(map[string][]string)
-	for _, f := range parseDir(t, "pruner") {
-		ast.Inspect(f, func(n ast.Node) bool {
-			ts, ok := n.(*ast.TypeSpec)
-			if !ok || !want[ts.Name.Name] {
-				return true
-			}
-			it, ok := ts.Type.(*ast.InterfaceType)
-			if !ok {
-				return true
-			}
-			for _, m := range it.Methods.List {
-				for _, name := range m.Names {
-					out[ts.Name.Name] = append(out[ts.Name.Name], name.Name)
-				}
-			}
-			return false
-		})
-	}
-	for _, n := range names {
-		require.NotEmpty(t, out[n], "interface pruner.%s not found", n)
-	}
-	return out
 }
