@@ -13,9 +13,9 @@ import (
 )
 
 // The tests read the Go sources of the other packages instead of importing
-// them: what deploy/ must agree with is written there (flag names, log
-// attribute keys), and a package under construction elsewhere must not
-// stop these tests from building.
+// them: what deploy/ must agree with is written there (flag names), and a
+// package under construction elsewhere must not stop these tests from
+// building.
 
 // parseDir parses the non-test Go files of dir, relative to the repository root.
 func parseDir(t *testing.T, dir string) []*ast.File {
@@ -44,57 +44,6 @@ func stringLit(e ast.Expr) (string, bool) {
 	}
 	s, err := strconv.Unquote(lit.Value)
 	return s, err == nil
-}
-
-// stringConsts maps the names of the string constants declared in dir to
-// their values.
-func stringConsts(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := make(map[string]string)
-	for _, f := range parseDir(t, dir) {
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, name := range vs.Names {
-					if i < len(vs.Values) {
-						if s, ok := stringLit(vs.Values[i]); ok {
-							out[name.Name] = s
-						}
-					}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// logFields is the set of attribute keys of pruner's log entries: the
-// values of the Log* constants of pruner/logfields.go.
-func logFields(t *testing.T) map[string]bool {
-	t.Helper()
-	fields := make(map[string]bool)
-	for name, v := range stringConsts(t, "pruner") {
-		if strings.HasPrefix(name, "Log") {
-			fields[v] = true
-		}
-	}
-	require.Contains(t, fields, "project", "pruner's log keys were not found")
-	return fields
-}
-
-// logValues is the set of every string constant of package pruner: the
-// values a filter may compare a field with (events, actions, reasons, outcomes).
-func logValues(t *testing.T) map[string]bool {
-	t.Helper()
-	values := make(map[string]bool)
-	for _, v := range stringConsts(t, "pruner") {
-		values[v] = true
-	}
-	return values
 }
 
 // flagDefiners are the flag.FlagSet methods that define a flag, with the

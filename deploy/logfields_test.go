@@ -1,0 +1,59 @@
+package deploy
+
+import "github.com/ssh-pruner/ssh-pruner/pruner"
+
+// What the filters, metrics and dashboard of deploy/ may compare with:
+// the attribute keys of ssh-pruner's log entries and the values of its
+// enumerated fields, taken from package pruner's constants. A constant
+// renamed or gone there breaks this build; a value changed there no longer
+// matches the filters here, and their tests fail. A key or value pruner
+// adds is listed here when deploy/ starts to use it.
+
+// logFields is the set of attribute keys of pruner's log entries: the Log*
+// constants of pruner/logfields.go, every one.
+var logFields = set(
+	pruner.LogEvent, pruner.LogRunID, pruner.LogDryRun, pruner.LogProject, pruner.LogZone,
+	pruner.LogInstance, pruner.LogFolder, pruner.LogValue, pruner.LogUnreachable, pruner.LogMetadataKey,
+	pruner.LogLine, pruner.LogAction, pruner.LogReason, pruner.LogUsername, pruner.LogKeyType,
+	pruner.LogFingerprint, pruner.LogGoogleUserName, pruner.LogExpireOn, pruner.LogOutcome, pruner.LogError,
+	pruner.LogAttempt, pruner.LogKept, pruner.LogRemoved, pruner.LogMoved, pruner.LogIdentity,
+	pruner.LogRule, pruner.LogKeyLevel, pruner.LogNoExpiry, pruner.LogFirstSeen, pruner.LogGraceEnds,
+	pruner.LogState, pruner.LogKeys,
+	// The summary entry's totals.
+	pruner.LogInterrupted, pruner.LogProjects, pruner.LogUnchanged, pruner.LogWouldChange, pruner.LogChanged,
+	pruner.LogSkipped, pruner.LogFailed, pruner.LogNotStarted, pruner.LogInterruptedProjects, pruner.LogFoldersSkipped,
+	pruner.LogInstances, pruner.LogInstancesChanged, pruner.LogInstancesFailed, pruner.LogZonesUnreachable,
+	pruner.LogKeysKept, pruner.LogKeysRemoved, pruner.LogKeysMoved, pruner.LogKeysInGrace,
+	pruner.LogAPIRetries, pruner.LogAPIThrottled,
+)
+
+// fieldValues are the values pruner logs in each enumerated field, by key:
+// a filter that compares one of these fields with anything else matches
+// nothing. Reasons made of a prefix and a detail (invalid:<why>,
+// state:<STATE>, excluded-folder:..., excluded-label:...) are left out:
+// pruner does not export their prefixes, and no filter here uses one.
+var fieldValues = map[string]map[string]bool{
+	pruner.LogEvent: set(pruner.EventKey, pruner.EventProject, pruner.EventInstance, pruner.EventFolder,
+		pruner.EventGuard, pruner.EventAccess, pruner.EventScope, pruner.EventSummary, pruner.EventState),
+	pruner.LogAction: set(string(pruner.ActionKeep), string(pruner.ActionRemove), string(pruner.ActionMove)),
+	pruner.LogOutcome: set(string(pruner.OutcomeUnchanged), string(pruner.OutcomeWouldChange), string(pruner.OutcomeChanged),
+		string(pruner.OutcomeSkipped), string(pruner.OutcomeFailed), string(pruner.OutcomeInterrupted),
+		string(pruner.OutcomeNotStarted), string(pruner.OutcomeHeld), string(pruner.OutcomeStale)),
+	pruner.LogReason: set(
+		// Of a key's decision, and of a guard.
+		pruner.ReasonUnexpired, pruner.ReasonGoogleManaged, pruner.ReasonExpired, pruner.ReasonNoExpiry,
+		pruner.ReasonUserKeyInSSHKeys, pruner.ReasonGoogleKeyMisplaced, pruner.ReasonExpiryTooFar, pruner.ReasonGrace,
+		pruner.ReasonProtected, pruner.ReasonReportOnly, pruner.ReasonKeepBlocked,
+		// Of a target skipped, or held by the limits.
+		pruner.SkipComputeDisabled, pruner.SkipForbidden, pruner.SkipExcluded, pruner.SkipNotOptedIn, pruner.SkipGone,
+		pruner.HoldTargetLimit, pruner.HoldRunLimit),
+	pruner.LogMetadataKey: set(pruner.KeySSHKeys, pruner.KeyLegacySSHKeys, pruner.KeyBlockProjectKeys),
+}
+
+func set(values ...string) map[string]bool {
+	out := make(map[string]bool, len(values))
+	for _, v := range values {
+		out[v] = true
+	}
+	return out
+}
