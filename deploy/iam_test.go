@@ -1,8 +1,7 @@
 package deploy
 
 import (
-	"go/ast"
-	"maps"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,53 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp"
 )
-
-// methodPermissions maps every API method that package gcp calls, named as
-// it labels the call (c.call(ctx, "<method id>", ...)), to the IAM
-// permissions the method needs (from each method's reference page, "IAM
-// Permissions"). The test checks it against gcp/*.go both ways.
-var methodPermissions = map[string][]string{
-	"cloudresourcemanager.folders.list":          {"resourcemanager.folders.list"},  // on the parent folder or organization
-	"cloudresourcemanager.projects.list":         {"resourcemanager.projects.list"}, // on the parent folder or organization
-	"cloudresourcemanager.projects.get":          {"resourcemanager.projects.get"},
-	"cloudresourcemanager.projects.search":       {"resourcemanager.projects.get"}, // returns only the projects the caller may get
-	"compute.projects.get":                       {"compute.projects.get"},
-	"compute.projects.setCommonInstanceMetadata": {"compute.projects.setCommonInstanceMetadata"},
-	"compute.globalOperations.wait":              {"compute.globalOperations.get"}, // wait needs what get needs
-	"compute.instances.aggregatedList":           {"compute.instances.list"},
-	"compute.instances.get":                      {"compute.instances.get"},
-	// Setting the metadata of a VM that runs as a service account also
-	// needs actAs on that account ("Add SSH keys to VMs", required
-	// permissions): metadata such as startup-script runs code as it.
-	"compute.instances.setMetadata": {"compute.instances.setMetadata", "iam.serviceAccounts.actAs"},
-	"compute.zoneOperations.wait":   {"compute.zoneOperations.get"},
-	"serviceusage.services.get":     {"serviceusage.services.get"},
-}
-
-// readMethods and writeMethods sort the methods of the pruner interfaces
-// that gcp implements: a dry run calls only the first. InstanceMetadata
-// reads, but only to re-plan an instance after a write lost a race
-// (HTTP 412), which a dry run never does: the dry-run role goes without
-// compute.instances.get. CallStats calls nothing.
-var (
-	readMethods  = []string{"ListProjects", "StreamProjects", "ProjectMetadata", "ListInstances", "CallStats"}
-	writeMethods = []string{"SetProjectMetadata", "InstanceMetadata", "SetInstanceMetadata"}
-)
-
-// stateCalls maps each Cloud Storage call of gcp/state.go, a method of
-// storage.ObjectHandle, to the permissions it needs on the state bucket.
-// Replacing an object needs delete as well as create ("IAM permissions
-// for Cloud Storage").
-var stateCalls = map[string][]string{
-	"NewReader": {"storage.objects.get"},
-	"NewWriter": {"storage.objects.create", "storage.objects.delete"},
-}
-
-// objectHandleMethods are the methods of storage.ObjectHandle that call
-// the API: gcp/state.go may call only those stateCalls lists.
-var objectHandleMethods = []string{"Attrs", "Update", "Delete", "NewReader", "NewRangeReader", "NewWriter",
-	"NewWriterFromAppendableObject", "NewMultiRangeDownloader", "CopierFrom", "ComposerFrom", "Move", "Restore", "OverrideUnlockedRetention"}
 
 // role is the file format of `gcloud iam roles create --file`.
 type role struct {
@@ -83,94 +38,43 @@ func readRole(t *testing.T, path string) role {
 	return r
 }
 
-func TestMethodTableMatchesGCP(t *testing.T) {
-	src := parseGCP(t)
-	for id, fns := range src.callers {
-		require.Contains(t, methodPermissions, id, "gcp calls %s (in %v): add it to methodPermissions", id, fns)
-	}
-	for id := range methodPermissions {
-		require.Contains(t, src.callers, id, "methodPermissions lists %s, which gcp no longer calls", id)
-	}
-}
-
-// permissions is the set of permissions that the methods reachable from the
-// given methods of gcp.Client need.
-func permissions(src gcpSource, roots []string) []string {
-	set := make(map[string]bool)
-	for id := range src.reachable(roots) {
-		for _, p := range methodPermissions[id] {
-			set[p] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-// TestRolesAreLeast checks that each role holds exactly the permissions of
-// the calls the reconciler can make through the pruner interfaces that gcp
-// implements: none missing, none more. Methods of gcp that the reconciler
-// cannot reach (service usage) need no permission yet.
+// TestRolesAreLeast checks each role against the table of the API calls
+// that package gcp makes (gcp.Calls, which gcp's own tests hold to what
+// crosses the wire): each role holds exactly the permissions of the calls
+// made for its purpose, none missing, none more.
 func TestRolesAreLeast(t *testing.T) {
-	src := parseGCP(t)
-	ifaces := interfaceMethods(t, src.interfaces)
-	var all []string
-	for name, methods := range ifaces {
-		if name == "StateStore" {
-			continue // on the state bucket, not the organization: TestStateRoleIsLeast
-		}
-		for _, m := range methods {
-			require.True(t, slices.Contains(readMethods, m) || slices.Contains(writeMethods, m),
-				"pruner.%s.%s: say in readMethods or writeMethods whether a dry run calls it", name, m)
-			all = append(all, m)
-		}
+	for _, tc := range []struct {
+		file    string
+		purpose gcp.Purpose
+	}{
+		{"iam/role-dry-run.yaml", gcp.DryRun},
+		{"iam/role.yaml", gcp.Apply}, // with the DryRun calls, which a run that writes makes too
+		{"iam/role-state.yaml", gcp.State},
+	} {
+		r := readRole(t, tc.file)
+		require.Equal(t, gcp.Permissions(tc.purpose), r.IncludedPermissions,
+			"%s: the permissions of the %s calls of package gcp:\n%s", tc.file, tc.purpose, callTable())
 	}
-
-	apply := readRole(t, "iam/role.yaml")
-	require.Equal(t, permissions(src, all), apply.IncludedPermissions, "iam/role.yaml")
-
+	// Said outright, whatever the table says: a dry run cannot write, and
+	// the organization's roles hold nothing on the state's bucket.
 	dry := readRole(t, "iam/role-dry-run.yaml")
-	require.Equal(t, permissions(src, readMethods), dry.IncludedPermissions, "iam/role-dry-run.yaml")
 	for _, write := range []string{"compute.projects.setCommonInstanceMetadata", "compute.instances.setMetadata"} {
 		require.NotContains(t, dry.IncludedPermissions, write)
 	}
-}
-
-// TestStateRoleIsLeast: the role bound on the state bucket holds exactly
-// what the Cloud Storage calls of gcp/state.go need.
-func TestStateRoleIsLeast(t *testing.T) {
-	called := map[string]bool{}
-	for _, f := range parseDir(t, "gcp") {
-		ast.Inspect(f, func(n ast.Node) bool {
-			if call, ok := n.(*ast.CallExpr); ok {
-				if sel, ok := call.Fun.(*ast.SelectorExpr); ok && slices.Contains(objectHandleMethods, sel.Sel.Name) && onObject(sel.X) {
-					called[sel.Sel.Name] = true
-				}
-			}
-			return true
-		})
-	}
-	require.Equal(t, slices.Sorted(maps.Keys(stateCalls)), slices.Sorted(maps.Keys(called)), "Cloud Storage calls of gcp: update stateCalls")
-	set := map[string]bool{}
-	for _, perms := range stateCalls {
-		for _, p := range perms {
-			set[p] = true
+	for _, file := range []string{"iam/role.yaml", "iam/role-dry-run.yaml"} {
+		for _, p := range readRole(t, file).IncludedPermissions {
+			require.False(t, strings.HasPrefix(p, "storage."), "%s: %s belongs on the state bucket only (role-state.yaml)", file, p)
 		}
 	}
-	r := readRole(t, "iam/role-state.yaml")
-	require.Equal(t, slices.Sorted(maps.Keys(set)), r.IncludedPermissions, "iam/role-state.yaml")
 }
 
-// onObject tells whether e is the state's object handle: s.obj, or
-// s.obj.If(...) (a Writer's Attrs is no call to the API).
-func onObject(e ast.Expr) bool {
-	switch e := e.(type) {
-	case *ast.SelectorExpr:
-		return e.Sel.Name == "obj"
-	case *ast.CallExpr:
-		if sel, ok := e.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "If" {
-			return onObject(sel.X)
-		}
+// callTable says which call needs what, for a failure message.
+func callTable() string {
+	var b strings.Builder
+	for _, c := range gcp.Calls() {
+		fmt.Fprintf(&b, "  %-45s %-8s %s\n", c.Method, c.Purpose, strings.Join(c.Permissions, ", "))
 	}
-	return false
+	return b.String()
 }
 
 // TestSetupScript runs deploy/iam/setup.sh with a gcloud that only records

@@ -209,11 +209,15 @@ func checkResources(t *testing.T, r corev1.ResourceRequirements) {
 // envRef is a $(VAR) reference, expanded by the kubelet from the container's env.
 var envRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 
-// checkArgs checks the command line against the flags that cmd/ssh-pruner
-// defines, and the environment against the ConfigMap.
+// checkArgs checks the command line and the SSH_PRUNER_* environment
+// against the flags of ssh-pruner run, as its --help lists them, and the
+// environment's ConfigMap references against the ConfigMap.
 func checkArgs(t *testing.T, c corev1.Container, cm corev1.ConfigMap) {
 	t.Helper()
-	flags := cliFlags(t)
+	args := c.Args
+	require.NotEmpty(t, args)
+	require.Equal(t, "run", args[0])
+	flags, flagEnv := commandFlags(t, args[0])
 	env := make(map[string]corev1.EnvVar)
 	for _, e := range c.Env {
 		env[e.Name] = e
@@ -223,19 +227,15 @@ func checkArgs(t *testing.T, c corev1.Container, cm corev1.ConfigMap) {
 			require.NotEmpty(t, cm.Data[ref.ConfigMapKeyRef.Key], "env %s", e.Name)
 		}
 		// SSH_PRUNER_<FLAG> sets a flag: it must be one.
-		if name, ok := strings.CutPrefix(e.Name, "SSH_PRUNER_"); ok {
-			flag := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-			require.True(t, flags[flag], "env %s sets no flag of ssh-pruner", e.Name)
+		if strings.HasPrefix(e.Name, "SSH_PRUNER_") {
+			require.True(t, flagEnv[e.Name], "env %s sets no flag of ssh-pruner run", e.Name)
 		}
 	}
 
-	args := c.Args
-	require.NotEmpty(t, args)
-	require.Equal(t, "run", args[0])
 	for i, a := range args {
 		if name, ok := strings.CutPrefix(a, "--"); ok {
 			name, _, _ = strings.Cut(name, "=")
-			require.True(t, flags[name], "argument %q is no flag of ssh-pruner", a)
+			require.True(t, flags[name], "argument %q is no flag of ssh-pruner run", a)
 		}
 		for _, m := range envRef.FindAllStringSubmatch(a, -1) {
 			require.Contains(t, env, m[1], "argument %d refers to $(%s)", i, m[1])

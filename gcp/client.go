@@ -1,6 +1,6 @@
-// Package gcp adapts Google's API clients (Resource Manager v3, Service
-// Usage v1, Compute v1) to the interfaces package pruner consumes. It is
-// the only package that imports them.
+// Package gcp adapts Google's API clients (Resource Manager v3, Compute
+// v1, Cloud Storage) to the interfaces package pruner consumes. It is the
+// only package that imports them.
 package gcp
 
 import (
@@ -14,7 +14,6 @@ import (
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/option"
-	serviceusage "google.golang.org/api/serviceusage/v1"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
@@ -26,7 +25,8 @@ var (
 
 // Options configure a Client.
 type Options struct {
-	// Endpoint is the base URL of all three APIs, such as a local gcp-fake
+	// Endpoint is the base URL of Resource Manager and Compute, such as a
+	// local gcp-fake
 	// (http://127.0.0.1:8085). With it, no credentials are looked up, as
 	// with Google's own emulators.
 	Endpoint string
@@ -60,7 +60,6 @@ type Options struct {
 // Client talks to Google Cloud. It is safe for concurrent use.
 type Client struct {
 	crm      *crm.Service
-	usage    *serviceusage.Service
 	compute  *compute.Service
 	limits   *limits
 	retry    RetryPolicy
@@ -92,15 +91,12 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if c.crm, err = crm.NewService(ctx, endpoint("/")...); err != nil {
 		return nil, fmt.Errorf("resource manager client: %w", err)
 	}
-	if c.usage, err = serviceusage.NewService(ctx, endpoint("/")...); err != nil {
-		return nil, fmt.Errorf("service usage client: %w", err)
-	}
 	if c.compute, err = compute.NewService(ctx, endpoint("/compute/v1/")...); err != nil {
 		return nil, fmt.Errorf("compute client: %w", err)
 	}
 	// The services' own field rather than option.WithUserAgent, which is
 	// lost when an HTTP client is given (the fake, tests).
-	c.crm.UserAgent, c.usage.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent, o.UserAgent
+	c.crm.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent
 	c.limits = newLimits(o.QPS, o.Rates)
 	return c, nil
 }

@@ -33,7 +33,7 @@ func (c *Client) ListInstances(ctx context.Context, projectID string) (pruner.In
 	for {
 		call := c.compute.Instances.AggregatedList(projectID).MaxResults(instancePageSize).PageToken(token).Context(ctx)
 		var resp *compute.InstanceAggregatedList
-		err := c.call(ctx, "compute.instances.aggregatedList", projectID, func(ctx context.Context) (err error) {
+		err := c.call(ctx, instancesAggregatedList, projectID, func(ctx context.Context) (err error) {
 			// returnPartialSuccess is a parameter of the API that this
 			// client version has no setter for.
 			resp, err = call.Context(ctx).Do(googleapi.QueryParameter("returnPartialSuccess", "true"))

@@ -13,7 +13,7 @@ import (
 // ProjectMetadata reads the commonInstanceMetadata of a project.
 func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (plan.Metadata, error) {
 	var p *compute.Project
-	err := c.call(ctx, "compute.projects.get", projectID, func(ctx context.Context) (err error) {
+	err := c.call(ctx, computeProjectsGet, projectID, func(ctx context.Context) (err error) {
 		p, err = c.compute.Projects.Get(projectID).Fields("commonInstanceMetadata").Context(ctx).Do()
 		return present(p, err)
 	})
@@ -33,7 +33,7 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pl
 	// was lost, the retry gets the same operation back instead of a 412,
 	// and the run reports the keys it removed.
 	id := uuid.NewString()
-	err := c.call(ctx, "compute.projects.setCommonInstanceMetadata", projectID, func(ctx context.Context) (err error) {
+	err := c.call(ctx, setCommonInstanceMetadata, projectID, func(ctx context.Context) (err error) {
 		op, err = c.compute.Projects.SetCommonInstanceMetadata(projectID, toCompute(md)).RequestId(id).Context(ctx).Do()
 		return present(op, err)
 	})
@@ -49,7 +49,7 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pl
 // InstanceMetadata reads the metadata of an instance.
 func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name string) (plan.Metadata, error) {
 	var in *compute.Instance
-	err := c.call(ctx, "compute.instances.get", projectID, func(ctx context.Context) (err error) {
+	err := c.call(ctx, instancesGet, projectID, func(ctx context.Context) (err error) {
 		in, err = c.compute.Instances.Get(projectID, zone, name).Fields("metadata").Context(ctx).Do()
 		return present(in, err)
 	})
@@ -64,7 +64,7 @@ func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name str
 func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name string, md plan.Metadata) error {
 	var op *compute.Operation
 	id := uuid.NewString() // as in SetProjectMetadata
-	err := c.call(ctx, "compute.instances.setMetadata", projectID, func(ctx context.Context) (err error) {
+	err := c.call(ctx, instancesSetMetadata, projectID, func(ctx context.Context) (err error) {
 		op, err = c.compute.Instances.SetMetadata(projectID, zone, name, toCompute(md)).RequestId(id).Context(ctx).Do()
 		return present(op, err)
 	})

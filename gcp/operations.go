@@ -14,7 +14,7 @@ import (
 // waitGlobal waits for a global operation to be DONE.
 func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.Operation) error {
 	return waitDone(ctx, op, func(name string) (op *compute.Operation, err error) {
-		err = c.call(ctx, "compute.globalOperations.wait", projectID, func(ctx context.Context) (err error) {
+		err = c.call(ctx, globalOperationsWait, projectID, func(ctx context.Context) (err error) {
 			op, err = c.compute.GlobalOperations.Wait(projectID, name).Context(ctx).Do()
 			return present(op, err)
 		})
@@ -25,7 +25,7 @@ func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.O
 // waitZone waits for a zonal operation to be DONE.
 func (c *Client) waitZone(ctx context.Context, projectID, zone string, op *compute.Operation) error {
 	return waitDone(ctx, op, func(name string) (op *compute.Operation, err error) {
-		err = c.call(ctx, "compute.zoneOperations.wait", projectID, func(ctx context.Context) (err error) {
+		err = c.call(ctx, zoneOperationsWait, projectID, func(ctx context.Context) (err error) {
 			op, err = c.compute.ZoneOperations.Wait(projectID, zone, name).Context(ctx).Do()
 			return present(op, err)
 		})

@@ -143,7 +143,7 @@ func (c *Client) search(ctx context.Context, ids []string) ([]pruner.Project, er
 	for {
 		call := c.crm.Projects.Search().Query(query).PageToken(token)
 		var resp *crm.SearchProjectsResponse
-		err := c.call(ctx, "cloudresourcemanager.projects.search", "", func(ctx context.Context) (err error) {
+		err := c.call(ctx, projectsSearch, "", func(ctx context.Context) (err error) {
 			resp, err = call.Context(ctx).Do()
 			return present(resp, err)
 		})
@@ -239,7 +239,7 @@ func (c *Client) listProjects(ctx context.Context, parent string) ([]pruner.Proj
 			call.PageSize(c.pageSize)
 		}
 		var resp *crm.ListProjectsResponse
-		err := c.call(ctx, "cloudresourcemanager.projects.list", "", func(ctx context.Context) (err error) {
+		err := c.call(ctx, projectsList, "", func(ctx context.Context) (err error) {
 			resp, err = call.Context(ctx).Do()
 			return present(resp, err)
 		})
@@ -271,7 +271,7 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 			call.PageSize(c.pageSize)
 		}
 		var resp *crm.ListFoldersResponse
-		err := c.call(ctx, "cloudresourcemanager.folders.list", "", func(ctx context.Context) (err error) {
+		err := c.call(ctx, foldersList, "", func(ctx context.Context) (err error) {
 			resp, err = call.Context(ctx).Do()
 			return present(resp, err)
 		})
@@ -295,7 +295,7 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 
 func (c *Client) project(ctx context.Context, id string) (pruner.Project, error) {
 	var p *crm.Project
-	err := c.call(ctx, "cloudresourcemanager.projects.get", "", func(ctx context.Context) (err error) {
+	err := c.call(ctx, projectsGet, "", func(ctx context.Context) (err error) {
 		p, err = c.crm.Projects.Get("projects/" + id).Context(ctx).Do()
 		return present(p, err)
 	})

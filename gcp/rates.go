@@ -11,17 +11,15 @@ import (
 )
 
 // Rates are the request rates, per second, that the client keeps to, shaped
-// like Google's quotas: Resource Manager and Service Usage count a caller's
-// requests against its quota project, Compute counts them per project (a
-// run across many projects is bounded by its concurrency, not by one
-// number). Each rate drops when Google pushes back (429, or 403
-// rateLimitExceeded) and climbs back when it stops.
+// like Google's quotas: Resource Manager counts a caller's requests against
+// its quota project, Compute counts them per project (a run across many
+// projects is bounded by its concurrency, not by one number). Each rate
+// drops when Google pushes back (429, or 403 rateLimitExceeded) and climbs
+// back when it stops.
 type Rates struct {
 	// ResourceManager: 600 list and get requests a minute per quota
 	// project, documented; default 8 a second, below it.
 	ResourceManager float64
-	// ServiceUsage: default 4 a second.
-	ServiceUsage float64
 	// ComputePerProject: Compute's read and write rate quotas are per
 	// project and per minute, in the thousands; default 20 a second per
 	// project, below the smallest of them.
@@ -29,14 +27,11 @@ type Rates struct {
 }
 
 // DefaultRates are the rates used where Options.Rates leaves one zero.
-var DefaultRates = Rates{ResourceManager: 8, ServiceUsage: 4, ComputePerProject: 20}
+var DefaultRates = Rates{ResourceManager: 8, ComputePerProject: 20}
 
 func (r Rates) withDefaults() Rates {
 	if r.ResourceManager <= 0 {
 		r.ResourceManager = DefaultRates.ResourceManager
-	}
-	if r.ServiceUsage <= 0 {
-		r.ServiceUsage = DefaultRates.ServiceUsage
 	}
 	if r.ComputePerProject <= 0 {
 		r.ComputePerProject = DefaultRates.ComputePerProject
@@ -58,7 +53,6 @@ type limits struct {
 	overall *rate.Limiter // nil: no overall cap
 	rates   Rates
 	crm     *adaptive
-	usage   *adaptive
 
 	mu      sync.Mutex
 	compute map[string]*adaptive
@@ -68,7 +62,7 @@ type limits struct {
 
 func newLimits(qps float64, r Rates) *limits {
 	r = r.withDefaults()
-	l := &limits{rates: r, crm: newAdaptive(r.ResourceManager), usage: newAdaptive(r.ServiceUsage), compute: map[string]*adaptive{}}
+	l := &limits{rates: r, crm: newAdaptive(r.ResourceManager), compute: map[string]*adaptive{}}
 	if qps > 0 {
 		l.overall = rate.NewLimiter(rate.Limit(qps), max(1, int(qps)))
 	}
@@ -78,11 +72,8 @@ func newLimits(qps float64, r Rates) *limits {
 // of is the limiter of a method, named by its id ("compute.projects.get"),
 // for a project.
 func (l *limits) of(method, project string) *adaptive {
-	switch {
-	case strings.HasPrefix(method, "cloudresourcemanager."):
+	if strings.HasPrefix(method, "cloudresourcemanager.") {
 		return l.crm
-	case strings.HasPrefix(method, "serviceusage."):
-		return l.usage
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

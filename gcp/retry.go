@@ -56,9 +56,11 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 
 // call runs one API call, waiting for the rate limiters of its API (and
 // project, for Compute) before each attempt, retrying what is worth
-// retrying, and slowing that API down when Google says to. method names
-// the call in errors; project is the project it acts on ("" for none).
-func (c *Client) call(ctx context.Context, method, project string, do func(ctx context.Context) error) error {
+// retrying, and slowing that API down when Google says to. m is the
+// call's entry in the table of calls (calls.go), whose id names it in
+// errors; project is the project it acts on ("" for none).
+func (c *Client) call(ctx context.Context, m method, project string, do func(ctx context.Context) error) error {
+	method := m.String()
 	lim := c.limits.of(method, project)
 	for attempt := 1; ; attempt++ {
 		if err := c.limits.wait(ctx, lim); err != nil {

@@ -89,6 +89,7 @@ func (s *StateObject) String() string { return s.url }
 
 // Load reads the object and its generation.
 func (s *StateObject) Load(ctx context.Context) ([]byte, string, error) {
+	// objectsGet of the table of calls: the only read of the state.
 	r, err := s.obj.NewReader(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
 		return nil, "", fmt.Errorf("%s: %w", s.url, state.ErrNoState)
@@ -117,6 +118,7 @@ func (s *StateObject) Save(ctx context.Context, data []byte, version string) (st
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a write not closed is abandoned, not half made
+	// objectsInsert of the table of calls: the only write of the state.
 	w := s.obj.If(cond).NewWriter(ctx)
 	w.ContentType = "application/json"
 	_, err := w.Write(data)

@@ -1,0 +1,63 @@
+package deploy
+
+import (
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+)
+
+// What the filters, metrics and dashboard of deploy/ may compare with:
+// the attribute keys of ssh-pruner's log entries and the values of its
+// enumerated fields, taken from package pruner's constants. A constant
+// renamed or gone there breaks this build; a value changed there no longer
+// matches the filters here, and their tests fail. A key or value pruner
+// adds is listed here when deploy/ starts to use it.
+
+// logFields is the set of attribute keys of pruner's log entries: the Log*
+// constants of pruner/logfields.go, every one.
+var logFields = set(
+	pruner.LogEvent, pruner.LogRunID, pruner.LogDryRun, pruner.LogProject, pruner.LogZone,
+	pruner.LogInstance, pruner.LogFolder, pruner.LogValue, pruner.LogUnreachable, pruner.LogMetadataKey,
+	pruner.LogLine, pruner.LogAction, pruner.LogReason, pruner.LogUsername, pruner.LogKeyType,
+	pruner.LogFingerprint, pruner.LogGoogleUserName, pruner.LogExpireOn, pruner.LogOutcome, pruner.LogError,
+	pruner.LogAttempt, pruner.LogKept, pruner.LogRemoved, pruner.LogMoved, pruner.LogIdentity,
+	pruner.LogRule, pruner.LogKeyLevel, pruner.LogNoExpiry, pruner.LogFirstSeen, pruner.LogGraceEnds,
+	pruner.LogState, pruner.LogKeys,
+	// The summary entry's totals.
+	pruner.LogInterrupted, pruner.LogProjects, pruner.LogUnchanged, pruner.LogWouldChange, pruner.LogChanged,
+	pruner.LogSkipped, pruner.LogFailed, pruner.LogNotStarted, pruner.LogInterruptedProjects, pruner.LogFoldersSkipped,
+	pruner.LogInstances, pruner.LogInstancesChanged, pruner.LogInstancesFailed, pruner.LogZonesUnreachable,
+	pruner.LogKeysKept, pruner.LogKeysRemoved, pruner.LogKeysMoved, pruner.LogKeysInGrace,
+	pruner.LogAPIRetries, pruner.LogAPIThrottled,
+)
+
+// fieldValues are the values pruner logs in each enumerated field, by key:
+// a filter that compares one of these fields with anything else matches
+// nothing. Reasons made of a prefix and a detail (invalid:<why>,
+// state:<STATE>, excluded-folder:..., excluded-label:...) are left out:
+// pruner does not export their prefixes, and no filter here uses one.
+var fieldValues = map[string]map[string]bool{
+	pruner.LogEvent: set(pruner.EventKey, pruner.EventProject, pruner.EventInstance, pruner.EventFolder,
+		pruner.EventGuard, pruner.EventAccess, pruner.EventScope, pruner.EventSummary, pruner.EventState),
+	pruner.LogAction: set(string(plan.ActionKeep), string(plan.ActionRemove), string(plan.ActionMove)),
+	pruner.LogOutcome: set(string(report.OutcomeUnchanged), string(report.OutcomeWouldChange), string(report.OutcomeChanged),
+		string(report.OutcomeSkipped), string(report.OutcomeFailed), string(report.OutcomeInterrupted),
+		string(report.OutcomeNotStarted), string(report.OutcomeHeld), string(report.OutcomeStale)),
+	pruner.LogReason: set(
+		// Of a key's decision, and of a guard.
+		plan.ReasonUnexpired, plan.ReasonGoogleManaged, plan.ReasonExpired, plan.ReasonNoExpiry,
+		plan.ReasonUserKeyInSSHKeys, plan.ReasonGoogleKeyMisplaced, plan.ReasonExpiryTooFar, plan.ReasonGrace,
+		plan.ReasonProtected, plan.ReasonReportOnly, plan.ReasonKeepBlocked,
+		// Of a target skipped, or held by the limits.
+		report.SkipComputeDisabled, report.SkipForbidden, report.SkipExcluded, pruner.SkipNotOptedIn, pruner.SkipGone,
+		pruner.HoldTargetLimit, pruner.HoldRunLimit),
+	pruner.LogMetadataKey: set(plan.KeySSHKeys, plan.KeyLegacySSHKeys, plan.KeyBlockProjectKeys),
+}
+
+func set(values ...string) map[string]bool {
+	out := make(map[string]bool, len(values))
+	for _, v := range values {
+		out[v] = true
+	}
+	return out
+}
