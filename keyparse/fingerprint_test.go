@@ -157,3 +157,22 @@ func TestFingerprintNonMinimalRSA(t *testing.T) {
 	require.Equal(t, want, l.Fingerprint)
 	require.Equal(t, "SHA256:V4ObOnLCAFHHoL5V095kJTb1V1jsLEjGgVPbK5irnpw", want) // ssh-keygen -l
 }
+
+func TestIsFingerprint(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AMY", true},
+		{"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AM", false},   // 42
+		{"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AMY=", false}, // padded
+		{"sha256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AMY", false},
+		{"MD5:aa", false},
+		{"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AM\x1b", false},
+		{"", false},
+	} {
+		require.Equal(t, tc.want, IsFingerprint(tc.s), "%q", tc.s)
+	}
+	l := ParseLine("alice:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOnSpiLgtrZ8YjS2DBrU3MZJcJSZh3jzuJy4ThKpYz2q")
+	require.True(t, IsFingerprint(l.Fingerprint), "what Parse gives passes")
+}

@@ -21,13 +21,17 @@ const MaxPrintable = 128
 //
 // Metadata is written by anyone with edit rights on a project: no string
 // from it may move an operator's cursor, rewrite a line, or reverse text.
-func Printable(s string) string {
-	if safeASCII(s) && len(s) <= MaxPrintable {
+func Printable(s string) string { return PrintableN(s, MaxPrintable) }
+
+// PrintableN is Printable that shows up to max bytes: for messages that
+// quote a file (a decoder's error), which need more room than one name.
+func PrintableN(s string, max int) string {
+	if safeASCII(s) && len(s) <= max {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		if b.Len() >= MaxPrintable {
+		if b.Len() >= max {
 			b.WriteString("…(+")
 			b.WriteString(strconv.Itoa(len(s) - i))
 			b.WriteString(" bytes)")
