@@ -3,6 +3,7 @@ package deploy
 import (
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
@@ -49,7 +50,7 @@ var fieldValues = map[string]map[string]bool{
 		plan.ReasonUserKeyInSSHKeys, plan.ReasonGoogleKeyMisplaced, plan.ReasonExpiryTooFar, plan.ReasonGrace,
 		plan.ReasonProtected, plan.ReasonReportOnly, plan.ReasonKeepBlocked,
 		// Of a target skipped, or held by the limits.
-		report.SkipComputeDisabled, report.SkipForbidden, report.SkipExcluded, pruner.SkipNotOptedIn, pruner.SkipGone,
+		report.SkipComputeDisabled, report.SkipForbidden, report.SkipExcluded, policy.SkipNotOptedIn, pruner.SkipGone,
 		pruner.HoldTargetLimit, pruner.HoldRunLimit),
 	pruner.LogMetadataKey: set(plan.KeySSHKeys, plan.KeyLegacySSHKeys, plan.KeyBlockProjectKeys),
 }

@@ -1,101 +1,90 @@
 package pruner
 
 import (
+	"cmp"
 	"context"
-	"errors"
-	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/access"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
-// AccessScanner reads a scope, without writing anything, to tell who can
-// reach which VM: the project's metadata and one instance listing per
-// project, nothing more (the dry-run role is enough).
-type AccessScanner struct {
-	Lister    ProjectLister
-	Store     MetadataStore
-	Instances InstanceStore
-	// Exclude names project ids to leave out.
-	Exclude []string
-	// Concurrency bounds the projects read at once.
-	Concurrency int
-}
-
-// Scan builds the access report of the scope at now. It returns an error
-// only when the scope cannot be enumerated; what cannot be read is a gap
-// in the report.
-func (s AccessScanner) Scan(ctx context.Context, scope Scope, now time.Time) (access.AccessReport, error) {
-	rep := access.AccessReport{Now: now.UTC()}
-	inv, err := s.Lister.ListProjects(ctx, scope)
-	if err != nil {
-		return rep, fmt.Errorf("enumerate scope: %w", err)
-	}
-	for _, sk := range inv.Skipped {
-		rep.Gaps = append(rep.Gaps, access.AccessGap{Resource: sk.Name, Reason: gapReason(sk.Err)})
-	}
-	var todo []Project
-	for _, p := range inv.Projects {
-		if slices.Contains(s.Exclude, p.ID) || (p.State != "" && p.State != "ACTIVE") {
-			continue
-		}
-		todo = append(todo, p)
-	}
-
+// Access tells who can reach which VM of the scope at now, through the
+// walk of a run: the same exclusions and opt-outs, the same concurrency,
+// each project's metadata read once and its VMs listed once; nothing is
+// written. It returns an error only when the scope cannot be enumerated;
+// what cannot be read is a gap in the answer.
+func (r *Reconciler) Access(ctx context.Context, scope Scope, now time.Time) (access.AccessReport, error) {
+	r.begin()
 	var mu sync.Mutex
-	sem := make(chan struct{}, max(1, s.Concurrency))
-	var wg sync.WaitGroup
-	for _, p := range todo {
-		if ctx.Err() != nil {
-			rep.Gaps = append(rep.Gaps, access.AccessGap{Resource: "projects/" + p.ID, Reason: "interrupted"})
-			continue
-		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			vms, gaps := s.project(ctx, p, now)
-			mu.Lock()
-			defer mu.Unlock()
-			rep.VMs = append(rep.VMs, vms...)
-			rep.Gaps = append(rep.Gaps, gaps...)
-		})
+	var vms []access.VMReport
+	w, err := r.walk(ctx, r.Lister, scope, func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, _ *workQueue) {
+		found := r.accessOf(ctx, p, pr, now)
+		mu.Lock()
+		vms = append(vms, found...)
+		mu.Unlock()
+	})
+	rep := access.AccessReport{Now: now.UTC(), VMs: vms}
+	if err != nil {
+		return rep, err
 	}
-	wg.Wait()
+	rep.Gaps = gaps(w)
 	rep.Finish()
 	return rep, nil
 }
 
-func (s AccessScanner) project(ctx context.Context, p Project, now time.Time) ([]access.VMReport, []access.AccessGap) {
-	name := "projects/" + p.ID
-	md, err := s.Store.ProjectMetadata(ctx, p.ID)
-	switch {
-	case errors.Is(err, ErrComputeDisabled):
-		return nil, nil // no Compute Engine, no VM
-	case err != nil:
-		return nil, []access.AccessGap{{Resource: name, Reason: gapReason(err)}}
-	}
-	listing, err := s.Instances.ListInstances(ctx, p.ID)
+// accessOf reads one project's metadata and lists its VMs, noting in pr
+// what could not be seen.
+func (r *Reconciler) accessOf(ctx context.Context, p Project, pr *report.ProjectReport, now time.Time) []access.VMReport {
+	pr.TargetReport = report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeUnchanged}
+	md, err := r.Store.ProjectMetadata(ctx, p.ID)
 	if err != nil {
-		return nil, []access.AccessGap{{Resource: name, Reason: gapReason(err)}}
+		pr.TargetReport, _ = readFailed(ctx, pr.TargetReport, err)
+		return nil
 	}
-	var gaps []access.AccessGap
-	for _, z := range listing.Unreachable {
-		gaps = append(gaps, access.AccessGap{Resource: name + "/" + strings.TrimPrefix(z, "/"), Reason: "unreachable"})
+	listing, ok := r.listInstances(ctx, p.ID, pr)
+	if !ok {
+		return nil
 	}
 	vms := make([]access.VMReport, 0, len(listing.Instances))
 	for _, in := range listing.Instances {
+		if r.OptOuts.Instance(in.Labels) != "" {
+			continue
+		}
 		vms = append(vms, access.VMReportOf(in.Place(), in.VM(md.Items), now))
 	}
-	return vms, gaps
+	return vms
 }
 
-func gapReason(err error) string {
-	if errors.Is(err, ErrForbidden) {
-		return report.SkipForbidden
+// gaps are what a walk did not see: folders not listed, projects that
+// failed, were not allowed or not reached, zones and listings of VMs.
+// A project without Compute Engine has no VM: it is no gap.
+func gaps(w walked) []access.AccessGap {
+	var out []access.AccessGap
+	for _, f := range w.Folders {
+		out = append(out, access.AccessGap{Resource: f.Folder, Reason: cmp.Or(f.Reason, f.Error)})
 	}
-	return err.Error()
+	if w.ScopeError != "" {
+		out = append(out, access.AccessGap{Resource: "scope", Reason: w.ScopeError})
+	}
+	for _, p := range w.Projects {
+		name := "projects/" + p.Project
+		switch {
+		case p.Outcome == report.OutcomeSkipped && p.Reason == report.SkipForbidden:
+			out = append(out, access.AccessGap{Resource: name, Reason: report.SkipForbidden})
+		case p.Outcome == report.OutcomeFailed:
+			out = append(out, access.AccessGap{Resource: name, Reason: p.Error})
+		case p.Outcome == report.OutcomeInterrupted || p.Outcome == report.OutcomeNotStarted:
+			out = append(out, access.AccessGap{Resource: name, Reason: "interrupted"})
+		case p.InstancesError != "":
+			out = append(out, access.AccessGap{Resource: name, Reason: strings.TrimPrefix(p.InstancesError, "list instances: ")})
+		}
+		for _, z := range p.UnreachableZones {
+			out = append(out, access.AccessGap{Resource: name + "/" + strings.TrimPrefix(z, "/"), Reason: "unreachable"})
+		}
+	}
+	return out
 }

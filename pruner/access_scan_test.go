@@ -14,8 +14,10 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
-func scanner(s *inmemory.Store) pruner.AccessScanner {
-	return pruner.AccessScanner{Lister: s, Store: s, Instances: s, Concurrency: 2}
+// scanner reads for the access answer as ssh-pruner access does: no
+// policy, no writes, two at a time.
+func scanner(s *inmemory.Store) *pruner.Reconciler {
+	return &pruner.Reconciler{Lister: s, Store: s, Instances: s, Concurrency: 2}
 }
 
 func TestAccessScan(t *testing.T) {
@@ -29,7 +31,7 @@ func TestAccessScan(t *testing.T) {
 	s.AddSkipped("folders/42", pruner.ErrForbidden)
 	writes := s.Writes()
 
-	rep, err := scanner(s).Scan(context.Background(), pruner.Scope{Organization: "1"}, now)
+	rep, err := scanner(s).Access(context.Background(), pruner.Scope{Organization: "1"}, now)
 	require.NoError(t, err)
 	require.Equal(t, writes, s.Writes(), "a scan writes nothing")
 	require.False(t, rep.Complete())
@@ -78,7 +80,7 @@ func TestAccessScanExcludesAndSkips(t *testing.T) {
 	s.FailRead(plan.Target{Project: "no-compute"}, pruner.ErrComputeDisabled)
 	sc := scanner(s)
 	sc.Exclude = []string{projectID}
-	rep, err := sc.Scan(context.Background(), pruner.Scope{Organization: "1"}, now)
+	rep, err := sc.Access(context.Background(), pruner.Scope{Organization: "1"}, now)
 	require.NoError(t, err)
 	require.True(t, rep.Complete(), "%+v", rep.Gaps)
 	require.Empty(t, rep.VMs)
@@ -93,7 +95,7 @@ func TestAccessTextHostileStrings(t *testing.T) {
 	hostile := "\x1b[2Jroot\u202e:" + erinPerm[len("erin:"):]
 	s.AddProject("p", inmemory.Items("ssh-keys", hostile+"\n"))
 	s.AddInstance(pruner.Instance{Project: "p", Zone: "z\x1b]0;x\x07", Name: "vm\r1"}, nil)
-	rep, err := scanner(s).Scan(context.Background(), pruner.Scope{Organization: "1"}, now)
+	rep, err := scanner(s).Access(context.Background(), pruner.Scope{Organization: "1"}, now)
 	require.NoError(t, err)
 	require.Len(t, rep.Identities, 1)
 	for _, write := range []func(*strings.Builder) error{

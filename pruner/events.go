@@ -25,20 +25,20 @@ func targetAttrs(t plan.Target) []any {
 // their only credential is a username pattern, which anyone who can write
 // metadata can imitate, so every one of them must be in sight.
 // Entries carry the fingerprint, never the key.
-func (r *Reconciler) logDecisions(log *slog.Logger, pl plan.Plan) {
+func (r *Reconciler) logDecisions(ctx context.Context, log *slog.Logger, pl plan.Plan) {
 	for _, d := range pl.Decisions {
 		level := slog.LevelInfo
 		if d.Action == plan.ActionKeep && d.Reason != plan.ReasonGoogleManaged && d.Reason != plan.ReasonProtected && d.Reason != plan.ReasonReportOnly && d.Reason != plan.ReasonGrace {
 			level = slog.LevelDebug
 		}
-		if !log.Enabled(context.Background(), level) {
+		if !log.Enabled(ctx, level) {
 			continue
 		}
 		msg := decisionMessage(d.Action, !r.Apply)
 		if d.Reason == plan.ReasonGrace {
 			msg = "key kept until its grace ends"
 		}
-		log.LogAttrs(context.Background(), level, msg,
+		log.LogAttrs(ctx, level, msg,
 			slog.String(LogEvent, EventKey),
 			slog.String(LogMetadataKey, d.MetadataKey),
 			slog.Int(LogLine, d.Line),
@@ -52,8 +52,6 @@ func (r *Reconciler) logDecisions(log *slog.Logger, pl plan.Plan) {
 			slog.String(LogRule, d.Rule),
 			slog.String(LogFirstSeen, d.FirstSeen),
 			slog.String(LogGraceEnds, d.GraceEnds),
-			slog.Bool(LogDryRun, !r.Apply),
-			slog.String(LogRunID, r.RunID),
 		)
 	}
 	if g := pl.Guard; g != nil {
@@ -61,13 +59,11 @@ func (r *Reconciler) logDecisions(log *slog.Logger, pl plan.Plan) {
 		if !r.Apply {
 			msg = "item would be set to keep project keys blocked"
 		}
-		log.LogAttrs(context.Background(), slog.LevelInfo, msg,
+		log.LogAttrs(ctx, slog.LevelInfo, msg,
 			slog.String(LogEvent, EventGuard),
 			slog.String(LogMetadataKey, g.Key),
 			slog.String(LogValue, g.Value),
 			slog.String(LogReason, g.Reason),
-			slog.Bool(LogDryRun, !r.Apply),
-			slog.String(LogRunID, r.RunID),
 		)
 	}
 }
@@ -90,7 +86,7 @@ func decisionMessage(a plan.Action, dryRun bool) string {
 // logTarget writes the outcome of one target: errors for failures,
 // warnings for what the caller may not see (a gap in the coverage that
 // someone must close), info otherwise.
-func (r *Reconciler) logTarget(tr report.TargetReport) {
+func (r *Reconciler) logTarget(ctx context.Context, tr report.TargetReport) {
 	level := slog.LevelInfo
 	switch {
 	case tr.Outcome == report.OutcomeFailed || tr.Outcome == report.OutcomeInterrupted:
@@ -113,8 +109,6 @@ func (r *Reconciler) logTarget(tr report.TargetReport) {
 		slog.Int(LogKept, tr.Kept),
 		slog.Int(LogRemoved, tr.Removed),
 		slog.Int(LogMoved, tr.Moved),
-		slog.Bool(LogDryRun, !r.Apply),
-		slog.String(LogRunID, r.RunID),
 	)
 	if tr.Reason != "" {
 		attrs = append(attrs, slog.String(LogReason, tr.Reason))
@@ -122,17 +116,15 @@ func (r *Reconciler) logTarget(tr report.TargetReport) {
 	if tr.Error != "" {
 		attrs = append(attrs, slog.String(LogError, tr.Error))
 	}
-	r.logger().LogAttrs(context.Background(), level, msg+string(tr.Outcome), attrs...)
+	r.log().LogAttrs(ctx, level, msg+string(tr.Outcome), attrs...)
 }
 
 // logFolder writes a folder that could not be listed: a gap in the scope.
-func (r *Reconciler) logFolder(fr report.FolderReport) {
+func (r *Reconciler) logFolder(ctx context.Context, fr report.FolderReport) {
 	attrs := []slog.Attr{
 		slog.String(LogEvent, EventFolder),
 		slog.String(LogFolder, fr.Folder),
 		slog.String(LogOutcome, string(report.OutcomeSkipped)),
-		slog.Bool(LogDryRun, !r.Apply),
-		slog.String(LogRunID, r.RunID),
 	}
 	if fr.Reason != "" {
 		attrs = append(attrs, slog.String(LogReason, fr.Reason))
@@ -140,39 +132,33 @@ func (r *Reconciler) logFolder(fr report.FolderReport) {
 	if fr.Error != "" {
 		attrs = append(attrs, slog.String(LogError, fr.Error))
 	}
-	r.logger().LogAttrs(context.Background(), slog.LevelWarn, "folder not listed", attrs...)
+	r.log().LogAttrs(ctx, slog.LevelWarn, "folder not listed", attrs...)
 }
 
-func (r *Reconciler) logInstancesError(project, msg string) {
-	r.logger().LogAttrs(context.Background(), slog.LevelError, "instances not listed",
+func (r *Reconciler) logInstancesError(ctx context.Context, project, msg string) {
+	r.log().LogAttrs(ctx, slog.LevelError, "instances not listed",
 		slog.String(LogEvent, EventProject),
 		slog.String(LogProject, project),
 		slog.String(LogError, msg),
-		slog.Bool(LogDryRun, !r.Apply),
-		slog.String(LogRunID, r.RunID),
 	)
 }
 
-func (r *Reconciler) logUnreachable(project string, zones []string) {
-	r.logger().LogAttrs(context.Background(), slog.LevelWarn, "zones unreachable: their instances were not seen",
+func (r *Reconciler) logUnreachable(ctx context.Context, project string, zones []string) {
+	r.log().LogAttrs(ctx, slog.LevelWarn, "zones unreachable: their instances were not seen",
 		slog.String(LogEvent, EventProject),
 		slog.String(LogProject, project),
 		slog.Any(LogUnreachable, zones),
-		slog.Bool(LogDryRun, !r.Apply),
-		slog.String(LogRunID, r.RunID),
 	)
 }
 
-func (r *Reconciler) logSummary(rep report.Report) {
+func (r *Reconciler) logSummary(ctx context.Context, rep report.Report) {
 	t := rep.Totals
 	level := slog.LevelInfo
 	if !rep.OK() {
 		level = slog.LevelError
 	}
-	r.logger().LogAttrs(context.Background(), level, "run finished",
+	r.log().LogAttrs(ctx, level, "run finished",
 		slog.String(LogEvent, EventSummary),
-		slog.String(LogRunID, r.RunID),
-		slog.Bool(LogDryRun, !r.Apply),
 		slog.Bool(LogInterrupted, rep.Interrupted),
 		slog.Int(LogProjects, t.Projects),
 		slog.Int(LogUnchanged, t.Unchanged),
@@ -200,14 +186,14 @@ func (r *Reconciler) logSummary(rep report.Report) {
 // the run leaves it (what was written, else what was read): the
 // dashboards' "active keys per identity" and "VMs open to keys without
 // expiry" count these. Debug, because a large organization has many.
-func (r *Reconciler) logAccess(in Instance, project plan.Metadata, now time.Time) {
-	log := r.logger()
-	if !log.Enabled(context.Background(), slog.LevelDebug) {
+func (r *Reconciler) logAccess(ctx context.Context, in Instance, project plan.Metadata, now time.Time) {
+	log := r.log()
+	if !log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	vr := access.VMReportOf(in.Place(), in.VM(project.Items), now)
 	for _, k := range vr.Active {
-		log.LogAttrs(context.Background(), slog.LevelDebug, "key opens VM",
+		log.LogAttrs(ctx, slog.LevelDebug, "key opens VM",
 			slog.String(LogEvent, EventAccess),
 			slog.String(LogProject, in.Project),
 			slog.String(LogZone, in.Zone),
@@ -221,32 +207,26 @@ func (r *Reconciler) logAccess(in Instance, project plan.Metadata, now time.Time
 			slog.String(LogMetadataKey, k.MetadataKey),
 			slog.String(LogExpireOn, k.ExpireOn),
 			slog.String(LogNoExpiry, strconv.FormatBool(k.ExpireOn == "")),
-			slog.Bool(LogDryRun, !r.Apply),
-			slog.String(LogRunID, r.RunID),
 		)
 	}
 }
 
 // logScopeError says the listing of the scope stopped partway.
-func (r *Reconciler) logScopeError(msg string) {
-	r.logger().LogAttrs(context.Background(), slog.LevelError, "scope listing stopped: the rest of the scope was not seen",
+func (r *Reconciler) logScopeError(ctx context.Context, msg string) {
+	r.log().LogAttrs(ctx, slog.LevelError, "scope listing stopped: the rest of the scope was not seen",
 		slog.String(LogEvent, EventScope),
 		slog.String(LogError, msg),
-		slog.Bool(LogDryRun, !r.Apply),
-		slog.String(LogRunID, r.RunID),
 	)
 }
 
 // logHeld says, at error level, that a target was not written because its
 // plan removes more than the limits allow.
-func (r *Reconciler) logHeld(log *slog.Logger, tr report.TargetReport) {
-	log.LogAttrs(context.Background(), slog.LevelError, "target held: "+tr.Hold,
+func (r *Reconciler) logHeld(ctx context.Context, log *slog.Logger, tr report.TargetReport) {
+	log.LogAttrs(ctx, slog.LevelError, "target held: "+tr.Hold,
 		slog.String(LogEvent, eventOf(tr.Target)),
 		slog.String(LogOutcome, string(report.OutcomeHeld)),
 		slog.String(LogReason, tr.Reason),
 		slog.Int(LogRemoved, tr.Removed),
-		slog.Bool(LogDryRun, !r.Apply),
-		slog.String(LogRunID, r.RunID),
 	)
 }
 

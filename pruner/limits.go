@@ -5,25 +5,8 @@ import (
 	"sync"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/internal/textfmt"
+	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 )
-
-// Limits bound how much one run may remove, so that a first
-// organization-wide --apply, or a policy mistake, cannot take every key
-// away at once. A target whose plan removes more than PerTarget keys (or
-// more than PerTargetPercent of its keys) is held: not written, reported
-// with what it would have removed. Once the removals of the run reach
-// PerRun, every further target that removes anything is held. Zero
-// fields set no limit.
-type Limits struct {
-	PerTarget        int
-	PerTargetPercent float64
-	PerRun           int
-}
-
-// DefaultLimits are large for one project and small for an organization:
-// a first apply across hundreds of projects stops at 1,000 removals and
-// says so, and a person raises the limit knowingly.
-var DefaultLimits = Limits{PerTarget: 200, PerRun: 1000}
 
 // Reasons of a held target.
 const (
@@ -39,7 +22,7 @@ type budget struct {
 
 // hold tells whether a plan removing removed of total keys must be held,
 // and why; a plan let through has its removals counted against the run.
-func (b *budget) hold(l Limits, removed, total int) (reason string, limit int) {
+func (b *budget) hold(l policy.Limits, removed, total int) (reason string, limit int) {
 	if b == nil || removed == 0 {
 		return "", 0
 	}

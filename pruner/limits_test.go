@@ -8,6 +8,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
+	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
@@ -16,13 +17,13 @@ func TestLimitsHoldTargets(t *testing.T) {
 	// removes 1 of 2, "legacy" 1 of 1.
 	tests := []struct {
 		name   string
-		limits pruner.Limits
+		limits policy.Limits
 		held   map[string]string // target -> hold reason
 	}{
-		{"no limits", pruner.Limits{}, map[string]string{}},
-		{"per target", pruner.Limits{PerTarget: 1}, map[string]string{"web-prod": pruner.HoldTargetLimit}},
-		{"per target, percent", pruner.Limits{PerTargetPercent: 60}, map[string]string{"web-prod": pruner.HoldTargetLimit, "legacy": pruner.HoldTargetLimit}},
-		{"per run", pruner.Limits{PerRun: 2}, map[string]string{"dirty": pruner.HoldRunLimit, "legacy": pruner.HoldRunLimit}},
+		{"no limits", policy.Limits{}, map[string]string{}},
+		{"per target", policy.Limits{PerTarget: 1}, map[string]string{"web-prod": pruner.HoldTargetLimit}},
+		{"per target, percent", policy.Limits{PerTargetPercent: 60}, map[string]string{"web-prod": pruner.HoldTargetLimit, "legacy": pruner.HoldTargetLimit}},
+		{"per run", policy.Limits{PerRun: 2}, map[string]string{"dirty": pruner.HoldRunLimit, "legacy": pruner.HoldRunLimit}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,7 +77,7 @@ func TestRunLimitCountsAReplannedTargetOnce(t *testing.T) {
 	})
 	r := reconciler(s, true)
 	r.Instances = nil
-	r.Limits = pruner.Limits{PerRun: 2}
+	r.Limits = policy.Limits{PerRun: 2}
 	rep, err := r.Run(context.Background(), pruner.Scope{Organization: "1"})
 	require.NoError(t, err)
 	require.Equal(t, report.OutcomeChanged, rep.Projects[0].Outcome, rep.Projects[0].Hold)

@@ -9,6 +9,7 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
@@ -21,18 +22,18 @@ func TestOptOuts(t *testing.T) {
 		s.AddInstance(pruner.Instance{Project: projectID, Zone: zoneB, Name: "pet", Labels: map[string]string{"ssh-pruner": "skip"}}, inmemory.Items("ssh-keys", erinPerm))
 		return s
 	}
-	skip := pruner.Label{Key: "ssh-pruner", Value: "skip"}
-	enabled := pruner.Label{Key: "ssh-pruner", Value: "enabled"}
+	skip := policy.Label{Key: "ssh-pruner", Value: "skip"}
+	enabled := policy.Label{Key: "ssh-pruner", Value: "enabled"}
 	tests := []struct {
 		name    string
-		optOuts pruner.OptOuts
+		optOuts policy.OptOuts
 		want    map[string]string // target -> skip reason; others not skipped
 	}{
-		{"none", pruner.OptOuts{}, map[string]string{}},
-		{"a folder above, sub-folders included", pruner.OptOuts{Folders: []string{"10"}}, map[string]string{projectID: "excluded-folder:folders/10"}},
-		{"instance label", pruner.OptOuts{Labels: []pruner.Label{skip}}, map[string]string{"pet": "excluded-label:ssh-pruner=skip"}},
-		{"project label", pruner.OptOuts{Labels: []pruner.Label{{Key: "team", Value: "web"}}}, map[string]string{projectID: "excluded-label:team=web"}},
-		{"opt-in", pruner.OptOuts{OnlyLabels: []pruner.Label{enabled}}, map[string]string{projectID: pruner.SkipNotOptedIn}},
+		{"none", policy.OptOuts{}, map[string]string{}},
+		{"a folder above, sub-folders included", policy.OptOuts{Folders: []string{"10"}}, map[string]string{projectID: "excluded-folder:folders/10"}},
+		{"instance label", policy.OptOuts{Labels: []policy.Label{skip}}, map[string]string{"pet": "excluded-label:ssh-pruner=skip"}},
+		{"project label", policy.OptOuts{Labels: []policy.Label{{Key: "team", Value: "web"}}}, map[string]string{projectID: "excluded-label:team=web"}},
+		{"opt-in", policy.OptOuts{OnlyLabels: []policy.Label{enabled}}, map[string]string{projectID: policy.SkipNotOptedIn}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,16 +3,14 @@ package pruner
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/access"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
@@ -31,7 +29,8 @@ const (
 // Reconciler prunes the metadata targets of a scope: each project's
 // commonInstanceMetadata and, with Instances, each instance's metadata. It
 // reads a target, plans, and with Apply writes the plan. Dry run and apply
-// share every step up to the write.
+// share every step up to the write; a reviewed plan (ApplyReviewed) and
+// the access answer (Access) go through the same walk of the scope.
 type Reconciler struct {
 	Lister ProjectLister
 	Store  MetadataStore
@@ -48,15 +47,15 @@ type Reconciler struct {
 	// Exclude names project ids to leave alone, their instances included.
 	Exclude []string
 	// OptOuts leave projects and VMs alone by folder and by label.
-	OptOuts OptOuts
-	// Concurrency bounds the targets handled at once.
+	OptOuts policy.OptOuts
+	// Concurrency bounds the targets (projects and VMs) handled at once.
 	Concurrency int
 	// MaxAttempts bounds the read-plan-write rounds of a target whose
 	// metadata keeps changing under us (HTTP 412).
 	MaxAttempts int
-	// Limits bound what one run may remove (DefaultLimits, or none when
+	// Limits bound what one run may remove (policy.Default's, or none when
 	// zero).
-	Limits Limits
+	Limits policy.Limits
 	// State is the run's memory of when each key was first seen, which
 	// the grace of Policy needs, opened before the run and saved at its
 	// end; nil when the run keeps no state.
@@ -65,174 +64,100 @@ type Reconciler struct {
 	WriteTimeout time.Duration
 	RunID        string
 
-	spent *budget // the removals of the run under way, against Limits.PerRun
+	spent   *budget      // the removals of the run under way, against Limits.PerRun
+	passLog *slog.Logger // Logger with the pass's run id and mode (begin)
 }
 
 // Run prunes the scope. It returns an error only when the scope cannot be
 // enumerated; a target that fails is reported and the run goes on. When
 // ctx is cancelled, no new target starts, writes under way finish, and the
-// report says the run was interrupted.
+// report says the run was interrupted. With a State, the state is saved
+// before the summary is logged, and the summary says whether it was.
 func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error) {
 	now := r.Now()
-	rep := report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}
-	r.openedState(ctx, now)
+	r.begin()
 	r.spent = &budget{}
-	named := make(map[string]bool, len(scope.Projects))
-	for _, id := range scope.Projects {
-		named[id] = true
+	r.openedState(ctx, now)
+	w, err := r.walk(ctx, r.Lister, scope, func(ctx context.Context, p Project, named bool, pr *report.ProjectReport, q *workQueue) {
+		r.project(ctx, p, named, now, pr, q)
+	})
+	if err != nil {
+		return report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}, err
 	}
+	return r.finish(ctx, w, now), nil
+}
 
-	q := newWorkQueue()
-	stopWatch := context.AfterFunc(ctx, q.stop)
-	defer stopWatch()
-	var (
-		mu      sync.Mutex // guards what the listing adds while workers run
-		todo    []Project
-		results []*report.ProjectReport
-		skipped []report.ProjectReport
-		seen    = map[string]bool{}
-	)
-	accept := func(ps []Project) {
-		mu.Lock()
-		n := 0
-		for _, p := range ps {
-			if seen[p.ID] {
-				continue
-			}
-			seen[p.ID] = true
-			var reason string
-			switch {
-			case slices.Contains(r.Exclude, p.ID):
-				reason = report.SkipExcluded
-			case p.State != "" && p.State != "ACTIVE":
-				reason = report.SkipStatePrefix + p.State
-			case r.OptOuts.project(p) != "":
-				reason = r.OptOuts.project(p)
-			default:
-				todo = append(todo, p)
-				results = append(results, &report.ProjectReport{})
-				n++
-				continue
-			}
-			pr := report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeSkipped, Reason: reason}}
-			skipped = append(skipped, pr)
-			r.logTarget(pr.TargetReport)
-		}
-		mu.Unlock()
-		if n > 0 {
-			r.observer().Found(n)
-			q.addProjects(n)
-		}
-	}
-
-	var wg sync.WaitGroup
-	for range max(1, r.Concurrency) {
-		wg.Go(func() {
-			for {
-				job, i, ok := q.take()
-				switch {
-				case !ok:
-					return
-				case job != nil:
-					job()
-				default:
-					mu.Lock()
-					p, pr := todo[i], results[i]
-					mu.Unlock()
-					r.project(ctx, p, named[p.ID], now, pr, q)
-					q.projectDone()
-				}
-			}
-		})
-	}
-
-	// A lister that streams hands over each level of the hierarchy as it
-	// is listed: its projects are pruned while deeper folders are listed.
-	var inv Inventory
-	var err error
-	if s, ok := r.Lister.(ProjectStreamer); ok {
-		inv, err = s.StreamProjects(ctx, scope, accept)
-	} else if inv, err = r.Lister.ListProjects(ctx, scope); err == nil {
-		accept(inv.Projects)
-	}
-	mu.Lock()
-	listed := len(todo) + len(skipped)
-	mu.Unlock()
-	if err != nil && ctx.Err() == nil {
-		if listed == 0 {
-			q.closeProjects()
-			wg.Wait()
-			return rep, fmt.Errorf("enumerate scope: %w", err)
-		}
-		// Part of the scope was listed, and maybe written: no further
-		// project starts, and the report says the scope was cut short.
-		q.stop()
-		rep.ScopeError = err.Error()
-		r.logScopeError(rep.ScopeError)
-	}
-	q.closeProjects()
-	wg.Wait()
-
-	for _, s := range inv.Skipped {
-		// A sub-folder that cannot be listed is a gap to report, not a
-		// failure; a project named in the scope that cannot be read is a
-		// failure, whatever the reason (Resource Manager answers 403 for
-		// a project that does not exist: a typo must not pass for done).
-		if strings.HasPrefix(s.Name, "folders/") {
-			fr := report.FolderReport{Folder: s.Name, Error: s.Err.Error()}
-			if errors.Is(s.Err, ErrForbidden) {
-				fr = report.FolderReport{Folder: s.Name, Reason: report.SkipForbidden}
-			}
-			rep.Folders = append(rep.Folders, fr)
-			r.logFolder(fr)
-			continue
-		}
-		pr := report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: strings.TrimPrefix(s.Name, "projects/")}, Outcome: report.OutcomeFailed, Error: s.Err.Error()}}
-		rep.Projects = append(rep.Projects, pr)
-		r.logTarget(pr.TargetReport)
-	}
-	rep.Projects = append(rep.Projects, skipped...)
-	for i := q.started(); i < len(todo); i++ {
-		results[i].TargetReport = report.TargetReport{Target: plan.Target{Project: todo[i].ID}, Outcome: report.OutcomeNotStarted}
-		r.finished(results[i].TargetReport)
-	}
-	for _, pr := range results {
-		rep.Projects = append(rep.Projects, *pr)
-	}
-	rep.Interrupted = ctx.Err() != nil
+// finish makes the report of a walk, saves the state, and logs the
+// summary, in that order.
+func (r *Reconciler) finish(ctx context.Context, w walked, now time.Time) report.Report {
+	rep := report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC(), Interrupted: w.Interrupted,
+		ScopeError: w.ScopeError, Projects: w.Projects, Folders: w.Folders}
 	rep.Finish()
 	if cc, ok := r.Store.(CallCounter); ok {
 		rep.Totals.APIRetries, rep.Totals.APIThrottled = cc.CallStats()
 	}
 	r.saveState(ctx, &rep)
-	r.logSummary(rep)
-	return rep, nil
+	r.logSummary(ctx, rep)
+	return rep
 }
 
 // project handles a project's own metadata, then lists its instances and
 // queues each of them as a target of its own.
 func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *report.ProjectReport, q *workQueue) {
-	tr, md, projectFinal, read := r.target(ctx, plan.Target{Project: p.ID}, nil, plan.Input{Level: plan.LevelProject}, now)
+	tr, md, projectFinal, read := r.target(ctx, targetJob{t: plan.Target{Project: p.ID}, in: plan.Input{Level: plan.LevelProject}, now: now, seenAt: now})
 	if tr.Outcome == report.OutcomeSkipped && tr.Reason == report.SkipForbidden && named {
 		// Named on purpose (a CI gate on one project): not being allowed
 		// to read it must not pass for clean.
 		tr = failed(tr, fmt.Errorf("named in the scope, but its metadata may not be read: %w", ErrForbidden))
 	}
 	pr.TargetReport = tr
-	r.finished(tr)
+	r.finished(ctx, tr)
 	if r.Instances == nil || !read {
 		return
 	}
-	if ctx.Err() != nil {
-		pr.InstancesError = "not listed: the run was interrupted"
+	listing, ok := r.listInstances(ctx, p.ID, pr)
+	if !ok {
 		return
 	}
+	vms := make([]access.VM, len(listing.Instances))
+	for i, in := range listing.Instances {
+		vms[i] = in.VM(md.Items)
+	}
+	pr.Posture = access.PostureOf(md.Items, vms, now)
+	pr.Instances = make([]report.TargetReport, len(listing.Instances))
+	r.observer().Found(len(listing.Instances))
+	for j, in := range listing.Instances {
+		t := plan.Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
+		if reason := r.OptOuts.Instance(in.Labels); reason != "" {
+			tr := report.TargetReport{Target: t, Windows: in.Windows, Outcome: report.OutcomeSkipped, Reason: reason}
+			pr.Instances[j] = tr
+			r.finished(ctx, tr)
+			continue
+		}
+		q.add(func() {
+			tr, _, final, read := r.target(ctx, targetJob{t: t, listed: &in.Metadata, in: plan.Input{Level: plan.LevelInstance, Windows: in.Windows}, now: now, seenAt: now})
+			pr.Instances[j] = tr
+			r.finished(ctx, tr)
+			if read && tr.Reason != SkipGone {
+				in.Metadata = final
+				r.logAccess(ctx, in, projectFinal, now)
+			}
+		})
+	}
+}
 
-	listing, err := r.Instances.ListInstances(ctx, p.ID)
+// listInstances lists a project's instances once, sorted, and notes in
+// pr what could not be listed; ok is false when nothing was.
+func (r *Reconciler) listInstances(ctx context.Context, projectID string, pr *report.ProjectReport) (InstanceListing, bool) {
+	if ctx.Err() != nil {
+		pr.InstancesError = "not listed: the run was interrupted"
+		return InstanceListing{}, false
+	}
+	listing, err := r.Instances.ListInstances(ctx, projectID)
 	if err != nil {
 		pr.InstancesError = fmt.Sprintf("list instances: %v", err)
-		r.logInstancesError(p.ID, pr.InstancesError)
-		return
+		r.logInstancesError(ctx, projectID, pr.InstancesError)
+		return InstanceListing{}, false
 	}
 	// Stores list in their own order (aggregatedList's items are a map):
 	// sort, so that reports and logs compare from one run to the next.
@@ -241,38 +166,14 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	})
 	slices.Sort(listing.Unreachable)
 	pr.UnreachableZones = listing.Unreachable
-	vms := make([]access.VM, len(listing.Instances))
-	for i, in := range listing.Instances {
-		vms[i] = in.VM(md.Items)
-	}
-	pr.Posture = access.PostureOf(md.Items, vms, now)
 	if len(listing.Unreachable) > 0 {
-		r.logUnreachable(p.ID, listing.Unreachable)
+		r.logUnreachable(ctx, projectID, listing.Unreachable)
 	}
-	pr.Instances = make([]report.TargetReport, len(listing.Instances))
-	r.observer().Found(len(listing.Instances))
-	for j, in := range listing.Instances {
-		if reason := r.OptOuts.instance(in); reason != "" {
-			tr := report.TargetReport{Target: plan.Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}, Windows: in.Windows, Outcome: report.OutcomeSkipped, Reason: reason}
-			pr.Instances[j] = tr
-			r.finished(tr)
-			continue
-		}
-		q.add(func() {
-			t := plan.Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
-			tr, _, final, read := r.target(ctx, t, &in.Metadata, plan.Input{Level: plan.LevelInstance, Windows: in.Windows}, now)
-			pr.Instances[j] = tr
-			r.finished(tr)
-			if read && tr.Reason != SkipGone {
-				in.Metadata = final
-				r.logAccess(in, projectFinal, now)
-			}
-		})
-	}
+	return listing, true
 }
 
-func (r *Reconciler) finished(tr report.TargetReport) {
-	r.logTarget(tr)
+func (r *Reconciler) finished(ctx context.Context, tr report.TargetReport) {
+	r.logTarget(ctx, tr)
 	r.observer().Finished(tr.Outcome)
 }
 
@@ -288,9 +189,19 @@ type nopObserver struct{}
 func (nopObserver) Found(int)               {}
 func (nopObserver) Finished(report.Outcome) {}
 
-func (r *Reconciler) logger() *slog.Logger {
-	if r.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+// begin starts a pass: every entry of the pass carries its run id and
+// whether it is a dry run, from one logger.
+func (r *Reconciler) begin() {
+	base := r.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
 	}
-	return r.Logger
+	r.passLog = base.With(slog.String(LogRunID, r.RunID), slog.Bool(LogDryRun, !r.Apply))
+}
+
+func (r *Reconciler) log() *slog.Logger {
+	if r.passLog == nil {
+		return slog.New(slog.DiscardHandler) // a pass always begins first
+	}
+	return r.passLog
 }

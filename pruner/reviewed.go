@@ -2,9 +2,6 @@ package pruner
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
@@ -40,76 +37,107 @@ func ReviewedTargets(r report.Report) []ReviewedTarget {
 	return out
 }
 
-// ApplyReviewed writes exactly a reviewed plan: for each target it reads
-// the metadata again, and writes only if the fingerprint is the one the
-// plan was made from and planning again (with the plan's policy, at the
-// plan's clock) gives the same decisions. A target that changed meanwhile
-// is stale and left alone, never planned anew; a write that meets a
-// concurrent change is stale too.
+// ApplyReviewed writes exactly a reviewed plan, through the walk and
+// the target loop of a run: projects and their VMs concurrently, each
+// project's VMs listed once. A target is written only if its metadata
+// has the fingerprint the plan was made from and planning again (with
+// the plan's policy, at the plan's clock) gives the same decisions. A
+// target that changed meanwhile is stale and left alone, never planned
+// anew; a write that meets a concurrent change is stale too. What a run
+// skips (no Compute, not allowed, a VM gone) is skipped.
 func (r *Reconciler) ApplyReviewed(ctx context.Context, targets []ReviewedTarget, clock time.Time) report.Report {
-	rep := report.Report{RunID: r.RunID, Now: clock.UTC()}
-	byProject := map[string]*report.ProjectReport{}
-	var order []string
-	for _, rt := range targets {
-		tr := r.applyReviewed(ctx, rt, clock)
-		r.finished(tr)
-		pr := byProject[rt.Project]
-		if pr == nil {
-			pr = &report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: rt.Project}, Outcome: report.OutcomeUnchanged}}
-			byProject[rt.Project] = pr
-			order = append(order, rt.Project)
-		}
-		if rt.Level() == plan.LevelInstance {
-			pr.Instances = append(pr.Instances, tr)
-		} else {
-			pr.TargetReport = tr
-		}
+	rv := newReviewedPlan(targets)
+	r.begin()
+	seenAt := clock
+	if r.Now != nil {
+		seenAt = r.Now()
 	}
-	for _, id := range order {
-		rep.Projects = append(rep.Projects, *byProject[id])
-	}
-	rep.Interrupted = ctx.Err() != nil
-	rep.Finish()
-	r.logSummary(rep)
-	return rep
+	r.openedState(ctx, seenAt)
+	w, _ := r.walk(ctx, rv, Scope{Projects: rv.order}, func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, q *workQueue) {
+		r.reviewedProject(ctx, rv.projects[p.ID], clock, seenAt, pr, q)
+	})
+	return r.finish(ctx, w, clock)
 }
 
-func (r *Reconciler) applyReviewed(ctx context.Context, rt ReviewedTarget, clock time.Time) report.TargetReport {
-	tr := report.TargetReport{Target: rt.Target, Windows: rt.Windows, PlannedFrom: rt.PlannedFrom, Decisions: rt.Decisions, Guard: rt.Guard, Attempts: 1}
-	if err := ctx.Err(); err != nil {
-		tr.Outcome, tr.Attempts = report.OutcomeNotStarted, 0
-		return tr
+// reviewedPlan is a reviewed plan by project, in the plan's order. It
+// lists the plan's projects as the scope of the walk: nothing else is
+// touched, and Resource Manager is not asked.
+type reviewedPlan struct {
+	order    []string
+	projects map[string]*reviewedProject
+}
+
+type reviewedProject struct {
+	id        string
+	project   *ReviewedTarget
+	instances []*ReviewedTarget
+}
+
+func newReviewedPlan(targets []ReviewedTarget) *reviewedPlan {
+	rv := &reviewedPlan{projects: map[string]*reviewedProject{}}
+	for i := range targets {
+		rt := &targets[i]
+		p := rv.projects[rt.Project]
+		if p == nil {
+			p = &reviewedProject{id: rt.Project}
+			rv.projects[rt.Project] = p
+			rv.order = append(rv.order, rt.Project)
+		}
+		if rt.Level() == plan.LevelInstance {
+			p.instances = append(p.instances, rt)
+		} else {
+			p.project = rt
+		}
 	}
-	md, err := r.read(ctx, rt.Target)
-	if err != nil {
-		return failed(tr, fmt.Errorf("read metadata: %w", err))
+	return rv
+}
+
+// ListProjects gives the plan's projects.
+func (rv *reviewedPlan) ListProjects(context.Context, Scope) (Inventory, error) {
+	inv := Inventory{Projects: make([]Project, len(rv.order))}
+	for i, id := range rv.order {
+		inv.Projects[i] = Project{ID: id}
 	}
-	level := rt.Level()
-	in := plan.Input{Level: level, Windows: rt.Windows, Metadata: md, FirstSeen: plannedFirstSeen(rt.Decisions)}
-	pl := plan.Make(in, r.Policy, clock)
-	decisions := plan.Listed(nil, pl.Decisions)
-	tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
-	switch {
-	case md.Fingerprint != rt.PlannedFrom:
-		tr.Outcome, tr.Reason = report.OutcomeStale, "metadata changed since the plan"
-		return tr
-	case !slices.Equal(decisions, rt.Decisions) || !sameGuard(pl.Guard, rt.Guard) || !pl.Changed:
-		tr.Outcome, tr.Reason = report.OutcomeStale, "planning again gives other decisions"
-		return tr
+	return inv, nil
+}
+
+// reviewedProject applies the plan's targets of one project: its own
+// metadata, then its VMs from one listing.
+func (r *Reconciler) reviewedProject(ctx context.Context, rp *reviewedProject, clock, seenAt time.Time, pr *report.ProjectReport, q *workQueue) {
+	pr.TargetReport = report.TargetReport{Target: plan.Target{Project: rp.id}, Outcome: report.OutcomeUnchanged}
+	if rt := rp.project; rt != nil {
+		pr.TargetReport, _, _, _ = r.target(ctx, targetJob{t: rt.Target, in: plan.Input{Level: plan.LevelProject}, now: clock, seenAt: seenAt, reviewed: rt})
+		r.finished(ctx, pr.TargetReport)
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
-	err = r.write(wctx, rt.Target, plan.Metadata{Fingerprint: md.Fingerprint, Items: pl.Items})
-	cancel()
-	switch {
-	case err == nil:
-		tr.Outcome = report.OutcomeChanged
-		r.logDecisions(r.logger().With(targetAttrs(rt.Target)...), pl)
-	case errors.Is(err, ErrConflict):
-		tr.Outcome, tr.Reason = report.OutcomeStale, "metadata changed while writing"
-	default:
-		tr = writeFailed(tr, fmt.Errorf("write metadata: %w", err))
+	if len(rp.instances) == 0 {
+		return
 	}
-	return tr
+	listing, ok := r.listInstances(ctx, rp.id, pr)
+	if !ok {
+		return
+	}
+	listed := make(map[plan.Target]*Instance, len(listing.Instances))
+	for i := range listing.Instances {
+		in := &listing.Instances[i]
+		listed[plan.Target{Project: rp.id, Zone: in.Zone, Instance: in.Name}] = in
+	}
+	pr.Instances = make([]report.TargetReport, len(rp.instances))
+	r.observer().Found(len(rp.instances))
+	for j, rt := range rp.instances {
+		in := listed[rt.Target]
+		if in == nil {
+			tr := report.TargetReport{Target: rt.Target, Windows: rt.Windows, Outcome: report.OutcomeSkipped, Reason: SkipGone}
+			pr.Instances[j] = tr
+			r.finished(ctx, tr)
+			continue
+		}
+		q.add(func() {
+			tr, _, _, _ := r.target(ctx, targetJob{t: rt.Target, listed: &in.Metadata, in: plan.Input{Level: plan.LevelInstance, Windows: rt.Windows},
+				now: clock, seenAt: seenAt, reviewed: rt})
+			pr.Instances[j] = tr
+			r.finished(ctx, tr)
+		})
+	}
 }
 
 // plannedFirstSeen gives back the first-seen times a plan was made with:

@@ -21,7 +21,7 @@ func (r *Reconciler) openedState(ctx context.Context, now time.Time) {
 	if r.Policy.Grace > 0 {
 		attrs = append(attrs, slog.String(LogGraceEnds, now.Add(r.Policy.Grace).UTC().Format(time.RFC3339)))
 	}
-	r.logger().LogAttrs(ctx, slog.LevelWarn, "no state yet: first run, every key's clock starts now, and no key without expiry is removed before its grace ends", attrs...)
+	r.log().LogAttrs(ctx, slog.LevelWarn, "no state yet: first run, every key's clock starts now, and no key without expiry is removed before its grace ends", attrs...)
 }
 
 // saveState writes the run's memory at its end, an interrupted end too,
@@ -46,8 +46,8 @@ func (r *Reconciler) saveState(ctx context.Context, rep *report.Report) {
 		sr.Error = fmt.Sprintf("save: %v", err)
 	default:
 		sr.Saved = true
-		r.logger().LogAttrs(ctx, slog.LevelInfo, "state saved", attrs...)
+		r.log().LogAttrs(ctx, slog.LevelInfo, "state saved", attrs...)
 		return
 	}
-	r.logger().LogAttrs(ctx, slog.LevelError, "state not saved", append(attrs, slog.String(LogError, sr.Error))...)
+	r.log().LogAttrs(ctx, slog.LevelError, "state not saved", append(attrs, slog.String(LogError, sr.Error))...)
 }

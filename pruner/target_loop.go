@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
@@ -15,16 +16,41 @@ import (
 // its write: there is nothing left to prune.
 const SkipGone = "not-found"
 
+// Why a reviewed target is stale.
+const (
+	StaleChanged   = "metadata changed since the plan"
+	StaleReplanned = "planning again gives other decisions"
+	StaleConflict  = "metadata changed while writing"
+)
+
+// targetJob is one target for the target loop.
+type targetJob struct {
+	t plan.Target
+	// listed is the metadata the instance listing gave, planned from
+	// without a read of its own; nil to read it.
+	listed *plan.Metadata
+	in     plan.Input
+	// now is the clock planning uses; seenAt is when the keys read are
+	// seen, for the state: a reviewed plan plans at its own clock, but a
+	// key first seen now must not pass for older.
+	now, seenAt time.Time
+	// reviewed, when set, is what a reviewed plan says of the target: it
+	// is written only if it still plans the same from the same metadata.
+	reviewed *ReviewedTarget
+}
+
 // target handles one metadata target: plan from the metadata it was listed
-// with (listed, for instances) or from a read, and with Apply write, again
-// from a fresh read whenever the write meets a concurrent change. A stale
-// plan is never written: each write carries the fingerprint of the read it
-// was planned from. It returns the report, the metadata first seen, the
-// metadata as the run leaves it (what was written, else what was last read;
-// empty for a VM that is gone), and whether it was seen at all.
-func (r *Reconciler) target(ctx context.Context, t plan.Target, listed *plan.Metadata, in plan.Input, now time.Time) (tr report.TargetReport, first, final plan.Metadata, read bool) {
+// with or from a read, and with Apply write, again from a fresh read
+// whenever the write meets a concurrent change. A stale plan is never
+// written: each write carries the fingerprint of the read it was planned
+// from. A reviewed target is never planned anew: what no longer fits the
+// plan is stale. It returns the report, the metadata first seen, the
+// metadata as the run leaves it (what was written, else what was last
+// read; empty for a VM that is gone), and whether it was seen at all.
+func (r *Reconciler) target(ctx context.Context, job targetJob) (tr report.TargetReport, first, final plan.Metadata, read bool) {
+	t, in := job.t, job.in
 	tr = report.TargetReport{Target: t, Windows: in.Windows}
-	log := r.logger().With(targetAttrs(t)...)
+	log := r.log().With(targetAttrs(t)...)
 	attempts := max(1, r.MaxAttempts)
 	reserved := 0 // removals of this target counted against the run
 	for tr.Attempts = 1; ; tr.Attempts++ {
@@ -35,27 +61,13 @@ func (r *Reconciler) target(ctx context.Context, t plan.Target, listed *plan.Met
 			}
 			return interrupted(tr, err), first, final, true
 		}
-		var md plan.Metadata
-		var err error
-		if listed != nil && tr.Attempts == 1 {
-			md = *listed
-		} else {
-			md, err = r.read(ctx, t)
-		}
-		switch {
-		case errors.Is(err, ErrComputeDisabled):
-			tr.Outcome, tr.Reason = report.OutcomeSkipped, report.SkipComputeDisabled
-			return tr, first, final, false
-		case errors.Is(err, ErrForbidden):
-			tr.Outcome, tr.Reason = report.OutcomeSkipped, report.SkipForbidden
-			return tr, first, final, false
-		case errors.Is(err, ErrNotFound) && t.Level() == plan.LevelInstance:
-			tr.Outcome, tr.Reason = report.OutcomeSkipped, SkipGone
-			return tr, first, plan.Metadata{}, tr.Attempts > 1
-		case ctx.Err() != nil:
-			return interrupted(tr, ctx.Err()), first, final, tr.Attempts > 1
-		case err != nil:
-			return failed(tr, fmt.Errorf("read metadata: %w", err)), first, final, tr.Attempts > 1
+		md, err := r.readFor(ctx, job, tr.Attempts)
+		if err != nil {
+			tr, seen := readFailed(ctx, tr, err)
+			if tr.Reason == SkipGone {
+				final = plan.Metadata{}
+			}
+			return tr, first, final, seen
 		}
 		if tr.Attempts == 1 {
 			first = md
@@ -64,36 +76,33 @@ func (r *Reconciler) target(ctx context.Context, t plan.Target, listed *plan.Met
 
 		in.Metadata = md
 		tr.PlannedFrom = md.Fingerprint
-		if r.State != nil {
-			in.FirstSeen = r.State.Seen.FirstSeen(t.String())
-		}
-		pl := plan.Make(in, r.Policy, now)
-		if r.State != nil {
-			r.State.Seen.Record(t.String(), fingerprints(pl.Decisions), now)
-		}
+		in.FirstSeen = r.firstSeen(job)
+		pl := plan.Make(in, r.Policy, job.now)
+		r.record(t, pl.Decisions, job.seenAt)
 		tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
 		tr.Guard = pl.Guard
 		tr.Decisions = plan.Listed(tr.Decisions[:0], pl.Decisions)
-		if reserved > 0 {
-			r.spent.release(reserved) // planned again: its removals are counted anew
-			reserved = 0
+		if why := stale(job.reviewed, md, tr, pl); why != "" {
+			return staleTarget(tr, why), first, final, true
 		}
+		r.spent.release(reserved) // planned again: its removals are counted anew
+		reserved = 0
 		if pl.Changed {
 			if reason, limit := r.spent.hold(r.Limits, tr.Removed, tr.Kept+tr.Removed+tr.Moved); reason != "" {
 				tr.Outcome, tr.Reason, tr.Hold = report.OutcomeHeld, reason, holdMessage(reason, tr.Removed, limit)
-				r.logHeld(log, tr)
+				r.logHeld(ctx, log, tr)
 				return tr, first, final, true
 			}
 			reserved = tr.Removed
 		}
-		if !pl.Changed {
+		switch {
+		case !pl.Changed:
 			tr.Outcome = report.OutcomeUnchanged
-			r.logDecisions(log, pl)
+			r.logDecisions(ctx, log, pl)
 			return tr, first, final, true
-		}
-		if !r.Apply {
+		case !r.Apply:
 			tr.Outcome = report.OutcomeWouldChange
-			r.logDecisions(log, pl)
+			r.logDecisions(ctx, log, pl)
 			return tr, first, final, true
 		}
 
@@ -106,14 +115,13 @@ func (r *Reconciler) target(ctx context.Context, t plan.Target, listed *plan.Met
 		case err == nil:
 			final = plan.Metadata{Items: pl.Items}
 			tr.Outcome = report.OutcomeChanged
-			if r.State != nil {
-				r.State.Seen.Record(t.String(), fingerprints(plan.Stayed(pl.Decisions)), now)
-			}
-			r.logDecisions(log, pl)
+			r.record(t, plan.Stayed(pl.Decisions), job.seenAt)
+			r.logDecisions(ctx, log, pl)
 			return tr, first, final, true
+		case errors.Is(err, ErrConflict) && job.reviewed != nil:
+			return staleTarget(tr, StaleConflict), first, final, true
 		case errors.Is(err, ErrConflict) && tr.Attempts < attempts:
-			log.LogAttrs(ctx, slog.LevelInfo, "metadata changed since read, planning again",
-				slog.Int(LogAttempt, tr.Attempts), slog.String(LogRunID, r.RunID))
+			log.LogAttrs(ctx, slog.LevelInfo, "metadata changed since read, planning again", slog.Int(LogAttempt, tr.Attempts))
 			continue
 		case errors.Is(err, ErrNotFound) && t.Level() == plan.LevelInstance:
 			tr.Outcome, tr.Reason, tr.Decisions = report.OutcomeSkipped, SkipGone, nil
@@ -126,6 +134,81 @@ func (r *Reconciler) target(ctx context.Context, t plan.Target, listed *plan.Met
 			return writeFailed(tr, fmt.Errorf("write metadata (attempt %d of %d): %w", tr.Attempts, attempts, err)), first, final, true
 		}
 	}
+}
+
+// readFor is the metadata to plan from on an attempt: the listed metadata
+// first, a fresh read after a conflict.
+func (r *Reconciler) readFor(ctx context.Context, job targetJob, attempt int) (plan.Metadata, error) {
+	if job.listed != nil && attempt == 1 {
+		return *job.listed, nil
+	}
+	return r.read(ctx, job.t)
+}
+
+// readFailed ends a target whose metadata could not be read: skipped
+// where a run skips (no Compute, not allowed, a VM gone), interrupted, or
+// failed. seen tells whether an earlier attempt read it.
+func readFailed(ctx context.Context, tr report.TargetReport, err error) (report.TargetReport, bool) {
+	again := tr.Attempts > 1
+	switch {
+	case errors.Is(err, ErrComputeDisabled):
+		tr.Outcome, tr.Reason = report.OutcomeSkipped, report.SkipComputeDisabled
+		return tr, false
+	case errors.Is(err, ErrForbidden):
+		tr.Outcome, tr.Reason = report.OutcomeSkipped, report.SkipForbidden
+		return tr, false
+	case errors.Is(err, ErrNotFound) && tr.Level() == plan.LevelInstance:
+		tr.Outcome, tr.Reason = report.OutcomeSkipped, SkipGone
+		return tr, again
+	case ctx.Err() != nil:
+		return interrupted(tr, ctx.Err()), again
+	}
+	return failed(tr, fmt.Errorf("read metadata: %w", err)), again
+}
+
+// firstSeen is what planning knows of the ages of a target's keys: a
+// reviewed plan's own times, which it was made with, else the state's.
+func (r *Reconciler) firstSeen(job targetJob) map[string]time.Time {
+	if job.reviewed != nil {
+		return plannedFirstSeen(job.reviewed.Decisions)
+	}
+	if r.State == nil {
+		return nil
+	}
+	return r.State.Seen.FirstSeen(job.t.String())
+}
+
+// record notes in the state the keys of ds as on t.
+func (r *Reconciler) record(t plan.Target, ds []plan.Decision, at time.Time) {
+	if r.State == nil {
+		return
+	}
+	fps := make([]string, len(ds))
+	for i, d := range ds {
+		fps[i] = d.Fingerprint
+	}
+	r.State.Seen.Record(t.String(), fps, at)
+}
+
+// stale says why a reviewed target no longer fits its plan, or "".
+func stale(rt *ReviewedTarget, md plan.Metadata, tr report.TargetReport, pl plan.Plan) string {
+	switch {
+	case rt == nil:
+		return ""
+	case md.Fingerprint != rt.PlannedFrom:
+		return StaleChanged
+	case !slices.Equal(tr.Decisions, rt.Decisions) || !sameGuard(pl.Guard, rt.Guard) || !pl.Changed:
+		return StaleReplanned
+	}
+	return ""
+}
+
+// staleTarget reports a reviewed target left alone. Its keys are not
+// counted: nothing was removed or kept by this run.
+func staleTarget(tr report.TargetReport, why string) report.TargetReport {
+	tr.Outcome, tr.Reason = report.OutcomeStale, why
+	tr.Decisions, tr.Kept, tr.Removed, tr.Moved, tr.Guard = nil, 0, 0, 0, nil
+	return tr
 }
 
 func (r *Reconciler) read(ctx context.Context, t plan.Target) (plan.Metadata, error) {
@@ -164,13 +247,4 @@ func (r *Reconciler) writeTimeout() time.Duration {
 		return r.WriteTimeout
 	}
 	return DefaultWriteTimeout
-}
-
-// fingerprints are the keys of the decisions, as the state remembers them.
-func fingerprints(ds []plan.Decision) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.Fingerprint
-	}
-	return out
 }

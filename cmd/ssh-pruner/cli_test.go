@@ -15,6 +15,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// The tests of this package set what the binary never takes by flag: a
+// fixed clock, fake Cloud Storage and Cloud Logging endpoints.
+func init() { testFlags = registerTestFlags }
+
 // cli runs the command as main would, minus the process: it returns what
 // went to stdout and stderr and the exit status.
 func cli(t *testing.T, ctx context.Context, stdin io.Reader, args ...string) (stdout, stderr string, code int) {

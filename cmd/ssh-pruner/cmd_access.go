@@ -7,9 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
-	"github.com/ssh-pruner/ssh-pruner/pruner/access"
 )
 
 const accessUsage = `Usage: ssh-pruner access (--organization ID | --folder ID... | --project ID... | --demo) [flags]
@@ -37,30 +35,22 @@ error.
 `
 
 func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	cfg := &runConfig{}
-	fs := newFlagSet("access", accessUsage, stdout)
-	addScopeFlags(fs, cfg)
-	fs.Var(&cfg.exclude, "exclude-project", "project `ID` to leave out (repeatable)")
-	fs.IntVar(&cfg.concurrency, "concurrency", pruner.DefaultConcurrency, "projects read at once")
-	fs.Float64Var(&cfg.qps, "qps", 0, "overall cap on API requests per second, retries included; 0 for none (per-API rates shaped like Google's quotas always hold)")
-	fs.StringVar(&cfg.output, "output", "text", "report format on stdout: text or json")
-	by := fs.String("by", "identity", "group the text report by identity or by vm")
-	demo := fs.Bool("demo", false, "read the built-in demo organization (as ssh-pruner demo does) instead of Google")
-	fs.StringVar(&cfg.now, "now", "", "(hidden) fix the clock, RFC 3339, for tests and demos")
-	cfg.maxAttempts = 1
-	if err := parseFlagsOnly(fs, args); err != nil {
+	o := newOptions("access", accessUsage, stdout)
+	o.addScopeFlags()
+	o.addAPIFlags()
+	o.addSelectFlags()
+	o.fs.IntVar(&o.concurrency, "concurrency", pruner.DefaultConcurrency, "projects read at once")
+	o.fs.StringVar(&o.output, "output", "text", "report format on stdout: text or json")
+	by := o.fs.String("by", "identity", "group the text report by identity or by vm")
+	demo := o.fs.Bool("demo", false, "read the built-in demo organization (as ssh-pruner demo does) instead of Google")
+	if err := o.parse(args, false); err != nil {
 		return err
 	}
 	if *by != "identity" && *by != "vm" {
 		return usageErrorf("--by %q: want identity or vm", *by)
 	}
-	if err := cfg.check(); err != nil {
-		return err
-	}
-
-	var scope pruner.Scope
 	if *demo {
-		if cfg.organization != "" || len(cfg.folders) > 0 || len(cfg.projects) > 0 {
+		if o.organization != "" || len(o.folders) > 0 || len(o.projects) > 0 {
 			return usageErrorf("--demo reads the demo organization: no scope flags with it")
 		}
 		seed, endpoint, stop, err := serveDemo()
@@ -68,31 +58,27 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			return err
 		}
 		defer stop()
-		cfg.apiEndpoint = endpoint
-		if cfg.now == "" {
-			cfg.now = seed.Clock.Format(time.RFC3339)
-		}
-		scope = pruner.Scope{Organization: seed.Organization.ID}
-	} else {
-		var err error
-		if scope, err = cfg.scope(); err != nil {
-			return err
+		o.apiEndpoint, o.organization = endpoint, seed.Organization.ID
+		if o.now == "" {
+			o.now = seed.Clock.Format(time.RFC3339)
 		}
 	}
-	now, err := cfg.clock()
+	s, err := o.build(needs{scope: true})
 	if err != nil {
 		return err
 	}
-	client, err := gcp.New(ctx, cfg.gcpOptions())
+	client, err := s.connect(ctx)
 	if err != nil {
-		return usageErrorf("connect to Google Cloud: %v", err)
+		return err
 	}
-	rep, err := accessScan(ctx, cfg, scope, client, now())
+	r := s.reconciler(client, nil, nil, "access")
+	r.Instances = client // the answer is about VMs
+	rep, err := r.Access(ctx, s.scope, s.clock())
 	if err != nil {
 		return err
 	}
 	switch {
-	case cfg.output == "json":
+	case s.output == "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
@@ -108,9 +94,4 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return &exitError{code: 1, err: errSilent}
 	}
 	return nil
-}
-
-func accessScan(ctx context.Context, cfg *runConfig, scope pruner.Scope, b backend, now time.Time) (access.AccessReport, error) {
-	s := pruner.AccessScanner{Lister: b, Store: b, Instances: b, Exclude: cfg.exclude, Concurrency: cfg.concurrency}
-	return s.Scan(ctx, scope, now)
 }

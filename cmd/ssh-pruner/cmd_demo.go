@@ -10,9 +10,7 @@ import (
 	"time"
 
 	sshpruner "github.com/ssh-pruner/ssh-pruner"
-	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
-	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
 const demoUsage = `Usage: ssh-pruner demo [--apply] [flags]
@@ -34,57 +32,61 @@ Examples:
 `
 
 func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	cfg := &runConfig{}
-	fs := newFlagSet("demo", demoUsage, stdout)
-	addRunFlags(fs, cfg)
+	o := newOptions("demo", demoUsage, stdout)
+	o.addRunFlags()
 	// The structured log is for machines; the demo is read by a person,
 	// and its report already says what the warnings would.
-	cfg.logLevel.level = slog.LevelError
-	fs.Lookup("log-level").DefValue = cfg.logLevel.String()
-	if err := parseRunFlags(fs, cfg, args); err != nil {
+	o.logLevel.level = slog.LevelError
+	o.fs.Lookup("log-level").DefValue = o.logLevel.String()
+	if err := o.parse(args, false); err != nil {
 		return err
 	}
-	if err := cfg.check(); err != nil {
-		return err
-	}
-
 	seed, endpoint, stop, err := serveDemo()
 	if err != nil {
 		return err
 	}
 	defer stop()
-
-	if cfg.now == "" {
-		cfg.now = seed.Clock.Format(time.RFC3339)
+	o.apiEndpoint, o.organization = endpoint, seed.Organization.ID
+	if o.now == "" {
+		o.now = seed.Clock.Format(time.RFC3339)
 	}
-	if cfg.runID == "" {
-		cfg.runID = "demo"
+	if o.runID == "" {
+		o.runID = "demo"
 	}
-	cfg.apiEndpoint = endpoint
-	client, err := gcp.New(ctx, cfg.gcpOptions())
+	s, err := o.build(needs{scope: true})
+	if err != nil {
+		return err
+	}
+	client, err := s.connect(ctx)
 	if err != nil {
 		return fmt.Errorf("connect to the demo organization: %w", err)
 	}
-	scope := pruner.Scope{Organization: seed.Organization.ID}
-	logOut, done := cfg.watch(stderr)
+	logOut, observer, done := s.terminal(stderr)
 	defer done()
-	logger := newLocalLogger(logOut, cfg.logFormat, cfg.logLevel.level)
+	logger := newLocalLogger(logOut, logFormat(s.logFormat, logOut), s.logLevel)
 
-	if cfg.output == "text" {
+	if s.output == "text" {
 		fmt.Fprintf(stdout, "Demo organization %s (organizations/%s), %d projects, served by a local fake of the Google APIs.\n\n",
 			seed.Organization.DisplayName, seed.Organization.ID, len(seed.Projects))
 	}
-	rep, err := reconcile(ctx, cfg, scope, client, logger)
+	rep, err := s.reconcile(ctx, client, logger, observer, s.runID)
 	done()
 	if err != nil {
 		return err
 	}
-	if err := finish(cfg, rep, stdout); err != nil {
+	if s.planOut != "" {
+		if err := writePlanFile(s.planOut, rep, s.policy); err != nil {
+			return err
+		}
+	}
+	if err := s.finish(rep, stdout); err != nil {
 		return err
 	}
-	if cfg.output == "text" {
+	if s.output == "text" {
 		// Who can still get in, once the plan is applied or as it stands.
-		acc, err := accessScan(ctx, cfg, scope, client, seed.Clock)
+		r := s.reconciler(client, nil, nil, s.runID)
+		r.Instances = client
+		acc, err := r.Access(ctx, s.scope, s.clock())
 		if err != nil {
 			return err
 		}
@@ -93,25 +95,25 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 			return fmt.Errorf("write access report: %w", err)
 		}
 	}
-	if !cfg.apply {
+	if !s.apply {
 		return nil
 	}
 
 	// A second pass over what the first one wrote must find nothing to do:
 	// the proof that apply converges.
-	again := *cfg
-	again.apply, again.reportFile, again.runID, again.observer = false, "", cfg.runID+"-check", nil
-	rep2, err := reconcile(ctx, &again, scope, client, logger)
+	again := s
+	again.apply, again.reportFile = false, ""
+	rep2, err := again.reconcile(ctx, client, logger, nil, s.runID+"-check")
 	if err != nil {
 		return err
 	}
-	if cfg.output == "text" {
+	if s.output == "text" {
 		fmt.Fprintf(stdout, "\nSecond pass (dry run): %s\n", rep2.Summary())
 	}
 	if rep2.HasChanges() || !rep2.OK() {
 		return fmt.Errorf("second pass still finds work: %s", rep2.Summary())
 	}
-	if cfg.output == "text" {
+	if s.output == "text" {
 		fmt.Fprintln(stdout, "Nothing left to do: the organization is clean.")
 	}
 	return nil

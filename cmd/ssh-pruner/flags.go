@@ -129,3 +129,16 @@ func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
 
 // errHelp is returned after --help printed the usage: exit status 0.
 var errHelp = errors.New("help requested")
+
+// givenFlags are the flags set on the command line or by their
+// environment variable: what overrides a --policy file.
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) {
+		if os.Getenv(envName(f.Name)) != "" && !strings.HasPrefix(f.Usage, "(hidden)") {
+			given[f.Name] = true
+		}
+	})
+	return given
+}

@@ -26,13 +26,12 @@ type logConfig struct {
 	endpoint    string
 }
 
-func addLogFlags(fs *flag.FlagSet, c *logConfig) {
+func addLogDestinationFlags(fs *flag.FlagSet, c *logConfig) {
 	fs.StringVar(&c.destination, "log-destination", logToStdout,
 		"where log entries go: stdout (JSON lines, written to stderr so that stdout keeps the report), cloud-logging (the Cloud Logging API), or both")
 	fs.StringVar(&c.project, "log-project", "",
 		"project `ID` that receives the Cloud Logging entries (default: the project of the metadata server, in GKE the cluster's; required elsewhere)")
 	fs.StringVar(&c.name, "log-name", cloudlog.DefaultLogName, "Cloud Logging log `NAME`")
-	fs.StringVar(&c.endpoint, "log-endpoint", "", "(hidden) host:port of a Cloud Logging gRPC endpoint, without TLS or credentials, for tests")
 }
 
 // cloudProbeTimeout bounds the first write to Cloud Logging, which tells
@@ -53,9 +52,9 @@ var detectLogProject = func(ctx context.Context) (string, error) {
 //	stdout             stderr, JSON lines
 //	cloud-logging      Cloud Logging; stderr once it failed
 //	both               stderr and Cloud Logging
-func newRunLogger(ctx context.Context, cfg *runConfig, stderr io.Writer) (*slog.Logger, func(), error) {
-	c := cfg.log
-	local := newLocalLogger(stderr, logFormat(cfg.logFormat, stderr), cfg.logLevel.level)
+func newRunLogger(ctx context.Context, s setup, stderr io.Writer) (*slog.Logger, func(), error) {
+	c := s.log
+	local := newLocalLogger(stderr, logFormat(s.logFormat, stderr), s.logLevel)
 	switch c.destination {
 	case logToStdout:
 		return local, func() {}, nil
@@ -82,19 +81,19 @@ func newRunLogger(ctx context.Context, cfg *runConfig, stderr io.Writer) (*slog.
 		said = "entries go to stderr instead"
 	}
 	report := func(err error) {
-		local.LogAttrs(context.Background(), slog.LevelWarn, "cloud logging unavailable, "+said,
+		local.LogAttrs(ctx, slog.LevelWarn, "cloud logging unavailable, "+said,
 			slog.String("logProject", project), slog.String("logName", c.name), slog.String("error", err.Error()))
 	}
 	opts := cloudlog.Options{
 		Project:                   project,
 		LogName:                   c.name,
-		Level:                     cfg.logLevel.level,
+		Level:                     s.logLevel,
 		Labels:                    map[string]string{"version": version()},
 		LabelAttrs:                []string{pruner.LogRunID, pruner.LogDryRun},
 		Fallback:                  fallback,
 		OnFailure:                 report,
-		ImpersonateServiceAccount: cfg.impersonate,
-		QuotaProject:              cfg.quotaProject,
+		ImpersonateServiceAccount: s.gcp.ImpersonateServiceAccount,
+		QuotaProject:              s.gcp.QuotaProject,
 		ProbeTimeout:              cloudProbeTimeout,
 	}
 	opts.InsecureEndpoint = c.endpoint

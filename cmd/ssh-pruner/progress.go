@@ -12,8 +12,12 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
-// isTerminal tells whether w is a terminal: then a person reads it.
+// isTerminal tells whether w is a terminal: then a person reads it. The
+// progress line writes to one, and only to one.
 func isTerminal(w io.Writer) bool {
+	if _, ok := w.(*progress); ok {
+		return true
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

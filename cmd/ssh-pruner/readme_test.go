@@ -57,7 +57,7 @@ var coveredElsewhere = []struct {
 	{"go test -run '^$' -fuzz FuzzParse", ".ci/run", "-fuzz FuzzParse"},
 	{"go test -run '^$' -fuzz FuzzDecodeState", ".ci/run", "-fuzz FuzzDecodeState"},
 	// Its seed corpus runs with the tests; slow to fuzz, it is left out of CI.
-	{"go test -run '^$' -fuzz FuzzPolicyFile", "cmd/ssh-pruner/policyfile_test.go", "func FuzzPolicyFile("},
+	{"go test -run '^$' -fuzz FuzzParse -fuzztime 60s ./pruner/policy", "pruner/policy/load_test.go", "func FuzzParse("},
 	{"go run ./cmd/gcp-fake --listen", "cmd/gcp-fake/run_test.go", "func TestRunServesAndStops("},
 	{"gcloud compute project-info describe --format=json", "cmd/gcp-fake/gcloud_test.go", `"project-info", "describe"`},
 }

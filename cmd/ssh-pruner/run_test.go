@@ -13,8 +13,8 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
-	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
@@ -503,7 +503,7 @@ func TestRunOptOuts(t *testing.T) {
 	for _, p := range rep.Projects {
 		switch p.Project {
 		case "data-staging-41c2":
-			require.Equal(t, pruner.SkipNotOptedIn, p.Reason)
+			require.Equal(t, policy.SkipNotOptedIn, p.Reason)
 		case "api-prod-7f3a":
 			require.NotEqual(t, report.OutcomeSkipped, p.Outcome, "labelled env=prod: opted in")
 		}

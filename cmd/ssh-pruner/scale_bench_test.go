@@ -41,7 +41,7 @@ import (
 // than the dirty ones.
 func BenchmarkScale(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "ssh-pruner")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		b.Fatalf("build: %v", err)
@@ -80,7 +80,7 @@ func BenchmarkScale(b *testing.B) {
 //	go test -run '^$' -bench ScaleDefaults -benchtime 1x -timeout 60m ./cmd/ssh-pruner
 func BenchmarkScaleDefaults(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "ssh-pruner")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		b.Fatalf("build: %v", err)

@@ -190,7 +190,7 @@ func TestRunRefusesABadState(t *testing.T) {
 		want string
 	}{
 		{[]string{"--grace", "24h"}, "grace 24h0m0s (--grace, or grace: of --policy) needs --state"},
-		{[]string{"--grace", "-1h", "--state", filepath.Join(dir, "s")}, "--grace -1h0m0s"},
+		{[]string{"--grace", "-1h", "--state", filepath.Join(dir, "s")}, `--grace "-1h0m0s": want 0 (none) or more`},
 		{[]string{"--state", "gs://bucket"}, "with an object name"},
 		{[]string{"--state", "gs://bucket/o"}, "needs a fake Cloud Storage too (--state-endpoint)"},
 		{[]string{"--state", "s3://bucket/o"}, "want a file or gs://BUCKET/OBJECT"},

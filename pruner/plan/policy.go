@@ -8,9 +8,9 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
 
-// DefaultGoogleManagedUsers matches the users whose keys GKE adds to project
-// sshKeys for its SSH tunnels (gke-<hex>).
-var DefaultGoogleManagedUsers = []string{`^gke-[0-9a-f]+$`}
+// DefaultGoogleManagedUser matches the users whose keys GKE adds to
+// project sshKeys for its SSH tunnels (gke-<hex>).
+const DefaultGoogleManagedUser = `^gke-[0-9a-f]+$`
 
 // Policy says which keys stay.
 type Policy struct {
@@ -31,10 +31,10 @@ type Policy struct {
 }
 
 // NewPolicy compiles the Google-managed user patterns. With none given, it
-// uses DefaultGoogleManagedUsers.
+// uses DefaultGoogleManagedUser.
 func NewPolicy(googleManagedUsers []string, keepMisplacedGoogleKeys bool) (Policy, error) {
 	if len(googleManagedUsers) == 0 {
-		googleManagedUsers = DefaultGoogleManagedUsers
+		googleManagedUsers = []string{DefaultGoogleManagedUser}
 	}
 	p := Policy{KeepMisplacedGoogleKeys: keepMisplacedGoogleKeys}
 	for _, expr := range googleManagedUsers {

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bufio"
@@ -6,17 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-
-	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
-// writeReportJSON writes the report as json.MarshalIndent(rep, "", "  ")
+// WriteJSON writes the report as json.MarshalIndent(rep, "", "  ")
 // would, followed by a newline, but one project at a time. The report of a
 // large organization is tens of megabytes of JSON (46 MB for 10,000
 // projects of 10 VMs each); encoding it whole holds the compact and the
 // indented text at once, each in a buffer grown by doubling, which made
 // the encoding the peak of a run's memory.
-func writeReportJSON(w io.Writer, rep report.Report) error {
+func (rep Report) WriteJSON(w io.Writer) error {
 	projects := rep.Projects
 	if len(projects) == 0 {
 		// Nothing large: also keeps null and [] as json writes them.

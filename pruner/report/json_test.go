@@ -1,4 +1,4 @@
-package main
+package report_test
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ func TestWriteReportJSON(t *testing.T) {
 			want, err := json.MarshalIndent(tt.rep, "", "  ")
 			require.NoError(t, err)
 			var got bytes.Buffer
-			require.NoError(t, writeReportJSON(&got, tt.rep))
+			require.NoError(t, tt.rep.WriteJSON(&got))
 			require.Equal(t, string(want)+"\n", got.String())
 		})
 	}

@@ -111,7 +111,7 @@ func DecodeState(data []byte, now time.Time) (State, error) {
 		for fp, seen := range keys {
 			where := fmt.Sprintf(`target "%s", key "%s"`, keyparse.Printable(name), keyparse.Printable(fp))
 			switch {
-			case !validFingerprint(fp):
+			case !keyparse.IsFingerprint(fp):
 				return State{}, fmt.Errorf("%s: not a SHA256 fingerprint", where)
 			case seen.First.IsZero() || seen.Last.IsZero():
 				return State{}, fmt.Errorf("%s: firstSeen and lastSeen are both needed", where)
@@ -144,9 +144,26 @@ func jsonError(data []byte, err error) string {
 	return fmt.Sprintf("line %d: %s", bytes.Count(data[:off], []byte("\n"))+1, msg)
 }
 
+// checkTargetName accepts the names Target.String gives.
+func checkTargetName(name string) error {
+	rest, ok := strings.CutPrefix(name, "projects/")
+	if !ok {
+		return errors.New("want projects/P or projects/P/zones/Z/instances/I")
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 1 && parts[0] != "":
+		return nil
+	case len(parts) == 5 && parts[0] != "" && parts[1] == "zones" && parts[2] != "" && parts[3] == "instances" && parts[4] != "":
+		return nil
+	}
+	return errors.New("want projects/P or projects/P/zones/Z/instances/I")
+}
+
 // errorText makes a decoder's message safe to print: it quotes the
 // input's bytes (a time that does not parse), which may hold terminal
-// escapes, and a value of any length.
+// escapes, and a value of any length. A backslash stays as it is: the
+// decoder's own quoting already escapes with it.
 func errorText(s string) string {
 	const max = 300
 	var b strings.Builder
@@ -166,35 +183,4 @@ func errorText(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// checkTargetName accepts the names Target.String gives.
-func checkTargetName(name string) error {
-	rest, ok := strings.CutPrefix(name, "projects/")
-	if !ok {
-		return errors.New("want projects/P or projects/P/zones/Z/instances/I")
-	}
-	parts := strings.Split(rest, "/")
-	switch {
-	case len(parts) == 1 && parts[0] != "":
-		return nil
-	case len(parts) == 5 && parts[0] != "" && parts[1] == "zones" && parts[2] != "" && parts[3] == "instances" && parts[4] != "":
-		return nil
-	}
-	return errors.New("want projects/P or projects/P/zones/Z/instances/I")
-}
-
-// validFingerprint accepts what keyparse gives: SHA256: and 43 characters
-// of unpadded base64.
-func validFingerprint(fp string) bool {
-	b64, ok := strings.CutPrefix(fp, "SHA256:")
-	if !ok || len(b64) != 43 {
-		return false
-	}
-	for _, c := range b64 {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/gcp"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
+)
+
+// backend is what a pass reads and writes: Google (gcp.Client), or the
+// fake behind it.
+type backend interface {
+	pruner.ProjectLister
+	pruner.MetadataStore
+	pruner.InstanceStore
+}
+
+// passID is the run id of one pass: --run-id, else a random one.
+func (s setup) passID() string {
+	if s.runID != "" {
+		return s.runID
+	}
+	return newRunID()
+}
+
+// connect makes the Google client of the setup.
+func (s setup) connect(ctx context.Context) (*gcp.Client, error) {
+	client, err := gcp.New(ctx, s.gcp)
+	if err != nil {
+		return nil, usageErrorf("connect to Google Cloud: %v", err)
+	}
+	return client, nil
+}
+
+// terminal is what a person at a terminal sees on stderr: with
+// --log-format auto (or text) and stderr a terminal, text log lines under a
+// live progress line. It gives where the log goes, the observer of the
+// pass (nil for none), and done, which takes the progress line away
+// before the report.
+func (s setup) terminal(stderr io.Writer) (out io.Writer, observer pruner.Observer, done func()) {
+	if logFormat(s.logFormat, stderr) != "text" || !isTerminal(stderr) {
+		return stderr, nil, func() {}
+	}
+	p := newProgress(stderr, time.Now)
+	return p, p, p.Close
+}
+
+// reconciler is the reconciler of one pass over b.
+func (s setup) reconciler(b backend, logger *slog.Logger, observer pruner.Observer, runID string) *pruner.Reconciler {
+	r := &pruner.Reconciler{
+		Lister:      b,
+		Store:       b,
+		Policy:      s.compiled.Plan,
+		Now:         s.clock,
+		Logger:      logger,
+		Apply:       s.apply,
+		Exclude:     s.compiled.Exclude,
+		OptOuts:     s.compiled.OptOuts,
+		Concurrency: s.concurrency,
+		MaxAttempts: s.maxAttempts,
+		Limits:      s.compiled.Limits,
+		RunID:       runID,
+		Observer:    observer,
+	}
+	if s.compiled.Instances {
+		r.Instances = b
+	}
+	return r
+}
+
+// reconcile runs one pass with the setup: the state opened before, and
+// saved by the reconciler before it logs its summary.
+func (s setup) reconcile(ctx context.Context, b backend, logger *slog.Logger, observer pruner.Observer, runID string) (report.Report, error) {
+	r := s.reconciler(b, logger, observer, runID)
+	st, closeState, err := s.openState(ctx)
+	if err != nil {
+		return report.Report{}, err
+	}
+	defer closeState()
+	r.State = st
+	return r.Run(ctx, s.scope)
+}
+
+// openState opens the state of a pass, or nil without --state. A state
+// that cannot be read stops the pass before anything is written: exit 2
+// when it is not a state, 1 when the store failed.
+func (s setup) openState(ctx context.Context) (*state.Session, func(), error) {
+	if s.state == "" {
+		return nil, func() {}, nil
+	}
+	var store state.Store = state.File{Path: s.state}
+	closeStore := func() {}
+	if strings.HasPrefix(s.state, "gs://") {
+		o := s.gcp
+		o.StorageEndpoint = s.stateEndpoint
+		obj, err := gcp.NewStateObject(ctx, o, s.state)
+		if err != nil {
+			return nil, nil, fmt.Errorf("state %s: %w", s.state, err)
+		}
+		store, closeStore = obj, func() { _ = obj.Close() }
+	}
+	st, err := state.Open(ctx, store, s.clock())
+	var bad *state.BadStateError
+	switch {
+	case errors.As(err, &bad):
+		closeStore()
+		return nil, nil, usageErrorf("%v", bad)
+	case err != nil:
+		closeStore()
+		return nil, nil, err
+	}
+	return st, closeStore, nil
+}
+
+// finish prints the report, writes the --report file, and turns the
+// report into the exit status. The report is printed first: a file that
+// cannot be written must not hide what the run did.
+func (s setup) finish(rep report.Report, stdout io.Writer) error {
+	var err error
+	if s.output == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if s.reportFile != "" {
+		if err := writeAtomic(s.reportFile, rep.WriteJSON); err != nil {
+			return fmt.Errorf("write report %s: %w", s.reportFile, err)
+		}
+	}
+	switch {
+	case !rep.OK():
+		return &exitError{code: 1, err: errSilent}
+	case s.exitOnChanges && rep.DryRun && rep.HasChanges():
+		return &exitError{code: 3, err: errSilent}
+	}
+	return nil
+}
+
+// writeAtomic streams into a temporary file in path's directory, then
+// renames it over path. A reader never sees half a file, and a failed
+// write leaves no stale one in its place.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = write(f)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		// On disk before the rename: a crash must not leave an empty file
+		// where the report (or the plan) was.
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}

@@ -1,0 +1,89 @@
+package pruner
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+)
+
+// maxReviewedField bounds a string of a reviewed target: ReviewedTargets
+// writes them in keyparse.Printable form, at most a few hundred bytes.
+const maxReviewedField = 1024
+
+// Check refuses a target that ReviewedTargets cannot have given: apply
+// would read and write a target someone typed in, and its report prints
+// the plan's strings, which the dry run wrote escaped. clock is the
+// plan's: no key can have been first seen after it.
+func (rt ReviewedTarget) Check(clock time.Time) error {
+	if rt.Project == "" || (rt.Instance == "") != (rt.Zone == "") {
+		return errors.New("want a project, and a zone with an instance")
+	}
+	if err := printableFields(map[string]string{"project": rt.Project, "zone": rt.Zone, "instance": rt.Instance, "plannedFrom": rt.PlannedFrom}); err != nil {
+		return err
+	}
+	if g := rt.Guard; g != nil {
+		if err := printableFields(map[string]string{"guard.key": g.Key, "guard.value": g.Value, "guard.reason": g.Reason}); err != nil {
+			return err
+		}
+	}
+	for j, d := range rt.Decisions {
+		if err := checkDecision(d, clock); err != nil {
+			return fmt.Errorf("decisions[%d]: %w", j, err)
+		}
+	}
+	return nil
+}
+
+func checkDecision(d plan.Decision, clock time.Time) error {
+	switch d.Action {
+	case plan.ActionKeep, plan.ActionRemove, plan.ActionMove:
+	default:
+		return fmt.Errorf(`action "%s"`, keyparse.Printable(string(d.Action)))
+	}
+	switch {
+	case d.MetadataKey != plan.KeySSHKeys && d.MetadataKey != plan.KeyLegacySSHKeys:
+		return fmt.Errorf(`metadataKey "%s"`, keyparse.Printable(d.MetadataKey))
+	case d.Fingerprint != "" && !keyparse.IsFingerprint(d.Fingerprint):
+		return fmt.Errorf(`fingerprint "%s"`, keyparse.Printable(d.Fingerprint))
+	}
+	if err := printableFields(map[string]string{"username": d.Username, "keyType": d.KeyType, "googleUserName": d.GoogleUserName,
+		"reason": d.Reason, "rule": d.Rule, "otherwise": d.Otherwise, "expireOn": d.ExpireOn}); err != nil {
+		return err
+	}
+	for name, v := range map[string]string{"firstSeen": d.FirstSeen, "graceEnds": d.GraceEnds} {
+		if v == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, v)
+		switch {
+		case err != nil:
+			return fmt.Errorf(`%s "%s": not a time`, name, keyparse.Printable(v))
+		case name == "firstSeen" && at.After(clock):
+			return fmt.Errorf("firstSeen %s is after the plan's clock", v)
+		}
+	}
+	return nil
+}
+
+// printableFields refuses a string that keyparse.Printable cannot have
+// given: one with a control character or invalid UTF-8, or too long.
+func printableFields(fields map[string]string) error {
+	for name, v := range fields {
+		if len(v) > maxReviewedField {
+			return fmt.Errorf("%s: longer than %d bytes", name, maxReviewedField)
+		}
+		ok := utf8.ValidString(v)
+		for _, r := range v {
+			ok = ok && (r == ' ' || unicode.IsPrint(r))
+		}
+		if !ok {
+			return fmt.Errorf(`%s "%s": not as ssh-pruner writes it`, name, keyparse.Printable(v))
+		}
+	}
+	return nil
+}
