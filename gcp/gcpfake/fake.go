@@ -17,7 +17,6 @@ package gcpfake
 import (
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -54,12 +53,8 @@ type Fake struct {
 
 	counts map[string]*atomic.Int64 // by discovery id; made by routes, then read-only
 
-	faultMu   sync.Mutex
-	faults    map[faultKey]Fault
-	hasFaults atomic.Bool
-	quota     quotas
-	hasQuotas atomic.Bool
-	rng       *rand.Rand
+	faults *faults
+	quotas *quotas
 }
 
 type folderState struct {
@@ -127,8 +122,8 @@ func New(seed *Seed) (*Fake, error) {
 		hooks:         map[string]*readHook{},
 		instHooks:     map[string]*readHook{},
 		waitDeadline:  defaultWaitDeadline,
-		faults:        map[faultKey]Fault{},
-		rng:           rand.New(rand.NewPCG(1, 2)),
+		faults:        newFaults(),
+		quotas:        newQuotas(),
 	}
 	if !seed.Clock.IsZero() {
 		at := seed.Clock
@@ -153,14 +148,6 @@ func New(seed *Seed) (*Fake, error) {
 func (f *Fake) setClock(now func() time.Time) { f.clock.Store(&now) }
 
 func (f *Fake) now() time.Time { return (*f.clock.Load())() }
-
-// SetRandSeed reseeds the generator that draws injected errors, so that a
-// run of calls in the same order meets the same errors.
-func (f *Fake) SetRandSeed(seed uint64) {
-	f.faultMu.Lock()
-	defer f.faultMu.Unlock()
-	f.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-}
 
 // SetWaitDeadline sets how long an operations wait call blocks, at most,
 // before it answers with the operation still running. Zero makes every

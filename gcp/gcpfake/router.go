@@ -1,10 +1,12 @@
 package gcpfake
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // call is what the dispatcher learned about a request before its handler.
@@ -66,20 +68,20 @@ func (f *Fake) dispatch(method string, counter *atomic.Int64, h handler) http.Ha
 	return func(w http.ResponseWriter, r *http.Request) {
 		counter.Add(1)
 		c := &call{method: method}
-		if !f.hasFaults.Load() && !f.hasQuotas.Load() {
+		if !f.faults.active.Load() && !f.quotas.active.Load() {
 			h(w, r, c)
 			return
 		}
 		// Faults and quotas are set per project id; a project named by
 		// number is the same project.
 		project, consumer := f.projectOf(r.PathValue("project"))
-		if f.hasQuotas.Load() {
-			if e := f.overQuota(serviceOf(method), project, consumer); e != nil {
+		if f.quotas.active.Load() {
+			if e := f.quotas.over(serviceOf(method), project, consumer); e != nil {
 				writeError(w, e)
 				return
 			}
 		}
-		fl, status := f.faultFor(method, project)
+		fl, status := f.faults.forCall(method, project)
 		c.fault = fl
 		if !sleepCtx(r.Context(), fl.Latency) {
 			return // the caller has gone
@@ -151,4 +153,19 @@ func baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// sleepCtx waits d or until ctx ends, and tells whether it waited it all.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
