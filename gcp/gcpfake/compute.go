@@ -84,9 +84,7 @@ func (f *Fake) computeProjectGet(w http.ResponseWriter, r *http.Request, c *call
 		writeError(w, e)
 		return
 	}
-	if h := f.hooks[p.ID]; h != nil {
-		h.arm()
-	}
+	f.hooks.read("projects/" + p.ID)
 	base := computeBase(r)
 	if b := p.body.Load(); b != nil && b.base == base {
 		writeBody(w, http.StatusOK, b.json)
@@ -118,21 +116,8 @@ func (f *Fake) computeSetCommonInstanceMetadata(w http.ResponseWriter, r *http.R
 		return &writeTarget{
 			md: &p.md, set: p.setMetadata,
 			// A concurrent writer armed by a read runs now, before the check.
-			hook: f.takeHookLocked(p.ID),
+			hook: f.hooks.take("projects/" + p.ID),
 			op:   operationSpec{project: p.ID, opType: "setCommonInstanceMetadata", target: "projects/" + p.ID, targetID: p.Number},
 		}, nil
 	})
-}
-
-func (h *readHook) arm() { h.armed.Store(true) }
-
-// takeHookLocked removes and returns the armed concurrent writer of a
-// project, if any.
-func (f *Fake) takeHookLocked(projectID string) func(*Fake) {
-	h := f.hooks[projectID]
-	if h == nil || !h.armed.Load() {
-		return nil
-	}
-	delete(f.hooks, projectID)
-	return h.fn
 }

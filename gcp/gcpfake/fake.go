@@ -45,8 +45,6 @@ type Fake struct {
 	pruneAt       int                   // len(opOrder) at which to prune next
 	requestIDs    map[string]*operation // by requestKey: target and requestId
 	opSeq         uint64
-	hooks         map[string]*readHook // by project id
-	instHooks     map[string]*readHook // by instance name, projects/P/zones/Z/instances/I
 	waitDeadline  time.Duration
 
 	clock atomic.Pointer[func() time.Time]
@@ -55,6 +53,7 @@ type Fake struct {
 
 	faults *faults
 	quotas *quotas
+	hooks  *readHooks
 }
 
 type folderState struct {
@@ -86,11 +85,6 @@ type cachedBody struct {
 	json []byte
 }
 
-type readHook struct {
-	fn    func(*Fake)
-	armed atomic.Bool // set by a read, under the read lock
-}
-
 // defaultWaitDeadline is how long an operations wait call blocks, at most,
 // for an operation that completes after a duration; the real service
 // gives up after about two minutes.
@@ -119,8 +113,7 @@ func New(seed *Seed) (*Fake, error) {
 		opsKept:       keptOperations,
 		pruneAt:       2 * keptOperations,
 		requestIDs:    map[string]*operation{},
-		hooks:         map[string]*readHook{},
-		instHooks:     map[string]*readHook{},
+		hooks:         newReadHooks(),
 		waitDeadline:  defaultWaitDeadline,
 		faults:        newFaults(),
 		quotas:        newQuotas(),
@@ -322,30 +315,6 @@ func (f *Fake) instanceLocked(projectID, zone, name string) *instanceState {
 		return nil
 	}
 	return p.instances[zone+"/"+name]
-}
-
-// OnMetadataReadBeforeWrite arms a concurrent writer: after the next read
-// of the project's metadata (compute.projects.get), the next write to it
-// (compute.projects.setCommonInstanceMetadata) first runs hook, once,
-// before the fake checks the write's fingerprint. A hook that calls
-// SetProjectMetadata thus makes that write meet a changed fingerprint.
-func (f *Fake) OnMetadataReadBeforeWrite(projectID string, hook func(f *Fake)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hooks[projectID] = &readHook{fn: hook}
-}
-
-// OnInstanceMetadataReadBeforeWrite arms a concurrent writer on an
-// instance, as OnMetadataReadBeforeWrite does on a project: after the
-// next read of the instance through the API (instances.get, or a list or
-// aggregatedList page that holds it), the next instances.setMetadata on
-// it first runs hook, once, before the fake checks the write's
-// fingerprint. A hook that calls SetInstanceMetadata thus makes that write
-// meet a changed fingerprint.
-func (f *Fake) OnInstanceMetadataReadBeforeWrite(projectID, zone, name string, hook func(f *Fake)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.instHooks[instanceName(projectID, zone, name)] = &readHook{fn: hook}
 }
 
 // Projects returns the ids of all projects, in the order they were added.

@@ -24,23 +24,8 @@ func (f *Fake) instanceGet(w http.ResponseWriter, r *http.Request, c *call) {
 // arms the concurrent writer waiting for that read, if any. The caller
 // holds the read lock at least.
 func (f *Fake) readInstanceLocked(base, project string, in *instanceState) computeInstance {
-	if len(f.instHooks) > 0 {
-		if h := f.instHooks[instanceName(project, in.Zone, in.Name)]; h != nil {
-			h.arm()
-		}
-	}
+	f.hooks.read(instanceName(project, in.Zone, in.Name))
 	return renderInstance(base, project, in)
-}
-
-// takeInstanceHookLocked removes and returns the armed concurrent writer
-// of an instance, if any.
-func (f *Fake) takeInstanceHookLocked(name string) func(*Fake) {
-	h := f.instHooks[name]
-	if h == nil || !h.armed.Load() {
-		return nil
-	}
-	delete(f.instHooks, name)
-	return h.fn
 }
 
 func (f *Fake) instanceOfCallLocked(r *http.Request, c *call) (*instanceState, *projectState, *apiError) {
@@ -207,7 +192,7 @@ func (f *Fake) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *ca
 		return &writeTarget{
 			md: &in.md, set: in.md.set,
 			// A concurrent writer armed by a read runs now, before the check.
-			hook: f.takeInstanceHookLocked(name),
+			hook: f.hooks.take(name),
 			op: operationSpec{
 				project: p.ID, zone: in.Zone, opType: "setMetadata",
 				target: name, targetID: in.ID,

@@ -50,7 +50,7 @@ type writeTarget struct {
 	md  *metadataState
 	set func(items []Item) // replaces md's items, under the write lock
 	// hook is a concurrent writer to run before the fingerprint check.
-	hook func(*Fake)
+	hook func()
 	// op describes the operation the write starts; apply is set by
 	// serveMetadataWrite.
 	op operationSpec
@@ -83,7 +83,7 @@ func (f *Fake) serveMetadataWrite(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	if t.hook != nil {
 		f.mu.Unlock()
-		t.hook(f)
+		t.hook()
 		f.mu.Lock()
 	}
 	defer f.mu.Unlock()
