@@ -60,14 +60,14 @@ func newFaults() *faults {
 // compute.projects.get) on project (a project id); "" stands for any. The
 // most specific match wins: method and project, then method, then
 // project, then neither. The zero Fault removes the entry.
-func (f *Fake) SetFaults(method, project string, fl Fault) { f.faults.set(method, project, fl) }
+func (f *Fake) SetFaults(method, project string, fl Fault) { f.api.faults.set(method, project, fl) }
 
 // ClearFaults removes every fault.
-func (f *Fake) ClearFaults() { f.faults.clear() }
+func (f *Fake) ClearFaults() { f.api.faults.clear() }
 
 // SetRandSeed reseeds the generator that draws injected errors, so that a
 // run of calls in the same order meets the same errors.
-func (f *Fake) SetRandSeed(seed uint64) { f.faults.reseed(seed) }
+func (f *Fake) SetRandSeed(seed uint64) { f.api.faults.reseed(seed) }
 
 func (t *faults) set(method, project string, fl Fault) {
 	t.mu.Lock()

@@ -31,7 +31,7 @@ func newReadHooks() *readHooks { return &readHooks{byName: map[string]*readHook{
 // before the fake checks the write's fingerprint. A hook that calls
 // SetProjectMetadata thus makes that write meet a changed fingerprint.
 func (f *Fake) OnMetadataReadBeforeWrite(projectID string, hook func(f *Fake)) {
-	f.hooks.set("projects/"+projectID, func() { hook(f) })
+	f.api.hooks.set("projects/"+projectID, func() { hook(f) })
 }
 
 // OnInstanceMetadataReadBeforeWrite arms a concurrent writer on an
@@ -42,7 +42,7 @@ func (f *Fake) OnMetadataReadBeforeWrite(projectID string, hook func(f *Fake)) {
 // fingerprint. A hook that calls SetInstanceMetadata thus makes that write
 // meet a changed fingerprint.
 func (f *Fake) OnInstanceMetadataReadBeforeWrite(projectID, zone, name string, hook func(f *Fake)) {
-	f.hooks.set(instanceName(projectID, zone, name), func() { hook(f) })
+	f.api.hooks.set(instanceName(projectID, zone, name), func() { hook(f) })
 }
 
 // set registers fn for the resource, replacing any hook it had.
@@ -65,6 +65,10 @@ func (h *readHooks) read(name string) {
 		hk.armed.Store(true)
 	}
 }
+
+// any tells whether some hook is set, so that a write looks for its
+// hook, which costs a lookup in the backend, only then.
+func (h *readHooks) any() bool { return h.n.Load() > 0 }
 
 // take removes and returns the hook of the resource if a read armed it,
 // nil otherwise.

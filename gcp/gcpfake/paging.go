@@ -74,6 +74,23 @@ func (p pager) size(r *http.Request) (int, *apiError) {
 	return p.def, nil
 }
 
+// paged is what cutting a page left for the handler: the token of the
+// next page, or the error to answer.
+type paged struct {
+	next string
+	err  *apiError
+}
+
+// window is the page the request asks for, as a window the backend
+// applies to its list under its lock; the outcome lands in out.
+func (p pager) window(r *http.Request, scope string, out *paged) window {
+	return func(n int) (int, int) {
+		start, end, next, e := p.page(r, n, scope)
+		out.next, out.err = next, e
+		return start, end
+	}
+}
+
 func scopeHash(scope string) string {
 	sum := sha256.Sum256([]byte(scope))
 	return hex.EncodeToString(sum[:6])

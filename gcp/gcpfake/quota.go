@@ -31,7 +31,7 @@ func newQuotas() *quotas {
 // requests a second, with a burst of one second's worth: per project for
 // Compute, for the caller as a whole for the others. 0 removes the quota.
 // Refused calls are counted like the others.
-func (f *Fake) SetRateQuota(service string, qps float64) { f.quotas.set(service, qps) }
+func (f *Fake) SetRateQuota(service string, qps float64) { f.api.quotas.set(service, qps) }
 
 func (q *quotas) set(service string, qps float64) {
 	q.mu.Lock()
