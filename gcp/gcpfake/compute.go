@@ -2,6 +2,7 @@ package gcpfake
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -28,12 +29,6 @@ type (
 		Fingerprint string `json:"fingerprint"`
 		Items       []Item `json:"items,omitempty"`
 	}
-	// metadataWrite is the body of setCommonInstanceMetadata and setMetadata.
-	metadataWrite struct {
-		Kind        string `json:"kind"`
-		Fingerprint string `json:"fingerprint"`
-		Items       []Item `json:"items"`
-	}
 )
 
 // pacific is the zone Compute Engine writes its timestamps in.
@@ -55,42 +50,69 @@ func permissionOf(method string) string {
 	return method
 }
 
-// computeProjectLocked finds the project of a Compute call, or the error to
+// computeProject finds the project of a Compute call, or the error to
 // answer, checked in the order of the real stack: the project exists, is
 // not being deleted, has the service enabled (API front end), and the
-// caller may act on it (Compute's IAM check).
-func (f *Fake) computeProjectLocked(idOrNumber, method string) (*projectState, *apiError) {
-	p := f.lookupLocked(idOrNumber)
+// caller may act on it (Compute's IAM check). None of these can change
+// once a project is added, so the checks need not be atomic with the
+// backend call that follows them.
+func (s *server) computeProject(idOrNumber, method string) (projectView, *apiError) {
+	p, ok := s.store.project(idOrNumber)
 	switch {
-	case p == nil:
-		return nil, errNotFound("projects/" + idOrNumber)
+	case !ok:
+		return p, errNotFound("projects/" + idOrNumber)
 	case p.State == StateDeleteRequested:
-		return nil, errProjectDeleted(computeService, p.Number)
+		return p, errProjectDeleted(computeService, p.Number)
 	case !p.services[computeService]:
-		return nil, errServiceDisabled(computeService, p.Number)
-	case f.forbidden["projects/"+p.ID]:
-		return nil, errComputeForbidden(permissionOf(method), "projects/"+p.ID)
+		return p, errServiceDisabled(computeService, p.Number)
+	case p.forbidden:
+		return p, errComputeForbidden(permissionOf(method), "projects/"+p.ID)
 	}
 	return p, nil
 }
 
+// zonalError is the answer to a backend error of a Compute call on
+// project in zone; resource is what the call names, for a 404.
+func zonalError(err error, project, zone, resource string) *apiError {
+	switch {
+	case errors.Is(err, errUnknownZone):
+		return errUnknownZoneField(zone)
+	case errors.Is(err, errZoneUnreachable):
+		return errZoneUnavailable(project, zone)
+	case errors.Is(err, errStaleFingerprint):
+		return errConditionNotMet()
+	case errors.Is(err, errNoProject):
+		return errNotFound("projects/" + project)
+	default:
+		return errNotFound(resource)
+	}
+}
+
 func computeBase(r *http.Request) string { return baseURL(r) + "/compute/v1/" }
 
-func (f *Fake) computeProjectGet(w http.ResponseWriter, r *http.Request, c *call) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	p, e := f.computeProjectLocked(r.PathValue("project"), c.method)
+// cachedBody is the compute#project JSON of a project, as made for a base
+// URL and a generation of its metadata.
+type cachedBody struct {
+	base string
+	gen  uint64
+	json []byte
+}
+
+// computeProjectGet serves projects.get, the call ssh-pruner makes most:
+// its body is cached until the project's metadata moves.
+func (s *server) computeProjectGet(w http.ResponseWriter, r *http.Request, c *call) {
+	p, e := s.computeProject(r.PathValue("project"), c.method)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	if h := f.hooks[p.ID]; h != nil {
-		h.arm()
-	}
+	s.hooks.read("projects/" + p.ID)
 	base := computeBase(r)
-	if b := p.body.Load(); b != nil && b.base == base {
-		writeBody(w, http.StatusOK, b.json)
-		return
+	if v, ok := s.bodies.Load(p.ID); ok {
+		if b := v.(*cachedBody); b.base == base && b.gen == p.md.gen {
+			writeBody(w, http.StatusOK, b.json)
+			return
+		}
 	}
 	body, err := json.Marshal(computeProject{
 		Kind: "compute#project", ID: p.Number, CreationTimestamp: computeTime(p.created), Name: p.ID,
@@ -103,36 +125,8 @@ func (f *Fake) computeProjectGet(w http.ResponseWriter, r *http.Request, c *call
 		writeError(w, simpleError(http.StatusInternalServerError, "global", "backendError", err.Error()))
 		return
 	}
-	// Under the read lock the metadata cannot change, so the body stored
-	// here is current; a writer clears it under the write lock.
-	p.body.Store(&cachedBody{base: base, json: body})
+	// Concurrent gets may store bodies of different generations in any
+	// order; a stale one is only a miss, as the check above compares gen.
+	s.bodies.Store(p.ID, &cachedBody{base: base, gen: p.md.gen, json: body})
 	writeBody(w, http.StatusOK, body)
-}
-
-func (f *Fake) computeSetCommonInstanceMetadata(w http.ResponseWriter, r *http.Request, c *call) {
-	f.serveMetadataWrite(w, r, c, func() (*writeTarget, *apiError) {
-		p, e := f.computeProjectLocked(r.PathValue("project"), c.method)
-		if e != nil {
-			return nil, e
-		}
-		return &writeTarget{
-			md: &p.md, set: p.setMetadata,
-			// A concurrent writer armed by a read runs now, before the check.
-			hook: f.takeHookLocked(p.ID),
-			op:   operationSpec{project: p.ID, opType: "setCommonInstanceMetadata", target: "projects/" + p.ID, targetID: p.Number},
-		}, nil
-	})
-}
-
-func (h *readHook) arm() { h.armed.Store(true) }
-
-// takeHookLocked removes and returns the armed concurrent writer of a
-// project, if any.
-func (f *Fake) takeHookLocked(projectID string) func(*Fake) {
-	h := f.hooks[projectID]
-	if h == nil || !h.armed.Load() {
-		return nil
-	}
-	delete(f.hooks, projectID)
-	return h.fn
 }

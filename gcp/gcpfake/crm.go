@@ -47,108 +47,98 @@ func crmTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 
 func etag(name string) string { return `W/"` + fingerprint(name, 0)[:11] + `"` }
 
-func (f *Fake) crmOrganization() crmOrganization {
-	name := "organizations/" + f.org.ID
-	created := createdAt(f.now(), f.org.ID).Add(-2000 * 24 * time.Hour)
+func crmOrganizationOf(org Organization, now time.Time) crmOrganization {
+	name := "organizations/" + org.ID
+	created := createdAt(now, org.ID).Add(-2000 * 24 * time.Hour)
 	return crmOrganization{
-		Name: name, DisplayName: f.org.DisplayName, DirectoryCustomerID: "C0" + f.org.ID[:min(7, len(f.org.ID))],
+		Name: name, DisplayName: org.DisplayName, DirectoryCustomerID: "C0" + org.ID[:min(7, len(org.ID))],
 		State: StateActive, CreateTime: crmTime(created), UpdateTime: crmTime(created), Etag: etag(name),
 	}
 }
 
-func (f *Fake) crmFolder(fo *folderState) crmFolder {
-	created := createdAt(f.now(), fo.ID)
+func crmFolderOf(fo Folder, now time.Time) crmFolder {
+	name := "folders/" + fo.ID
+	created := createdAt(now, fo.ID)
 	out := crmFolder{
-		Name: fo.name, Parent: fo.Parent, DisplayName: fo.DisplayName, State: fo.State,
-		CreateTime: crmTime(created), UpdateTime: crmTime(created), Etag: etag(fo.name),
+		Name: name, Parent: fo.Parent, DisplayName: fo.DisplayName, State: fo.State,
+		CreateTime: crmTime(created), UpdateTime: crmTime(created), Etag: etag(name),
 	}
 	if fo.State == StateDeleteRequested {
-		out.DeleteTime = crmTime(f.now().Add(-72 * time.Hour))
+		out.DeleteTime = crmTime(now.Add(-72 * time.Hour))
 	}
 	return out
 }
 
-func (f *Fake) crmProject(p *projectState) crmProject {
+func crmProjectOf(p projectView, now time.Time) crmProject {
 	name := "projects/" + p.Number
 	out := crmProject{
 		Name: name, Parent: p.Parent, ProjectID: p.ID, State: p.State, DisplayName: p.DisplayName,
 		CreateTime: crmTime(p.created), UpdateTime: crmTime(p.created), Etag: etag(name), Labels: p.Labels,
 	}
 	if p.State == StateDeleteRequested {
-		out.DeleteTime = crmTime(f.now().Add(-72 * time.Hour))
+		out.DeleteTime = crmTime(now.Add(-72 * time.Hour))
 		out.UpdateTime = out.DeleteTime
 	}
 	return out
 }
 
-func (f *Fake) crmOrganizationGet(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) crmOrganizationGet(w http.ResponseWriter, r *http.Request, _ *call) {
 	name := "organizations/" + r.PathValue("organization")
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if name != "organizations/"+f.org.ID {
+	org := s.store.organization()
+	if name != "organizations/"+org.ID {
 		writeError(w, errPermissionDenied("resourcemanager.organizations.get", name))
 		return
 	}
-	writeJSON(w, http.StatusOK, f.crmOrganization())
+	writeJSON(w, http.StatusOK, crmOrganizationOf(org, s.store.now()))
 }
 
-// checkParentLocked answers whether the caller may list the children of
-// parent: it must be the organization or a folder it may read.
-func (f *Fake) checkParentLocked(parent, permission string) *apiError {
-	switch {
-	case parent == "":
-		return errBadArgument("Request contains an invalid argument.")
-	case parent == "organizations/"+f.org.ID:
-		return nil
-	case f.folders[parent] != nil && !f.forbidden[parent]:
-		return nil
-	case strings.HasPrefix(parent, "organizations/"), strings.HasPrefix(parent, "folders/"):
+// parentError is the answer to a list under a parent the backend does
+// not let the caller read: refused if it is named like an organization or
+// a folder, which the service does not tell apart from one that does not
+// exist, invalid otherwise.
+func parentError(parent, permission string) *apiError {
+	if strings.HasPrefix(parent, "organizations/") || strings.HasPrefix(parent, "folders/") {
 		return errPermissionDenied(permission, parent)
-	default:
-		return errBadArgument(fmt.Sprintf("Invalid parent %q: want organizations/{id} or folders/{id}.", parent))
 	}
+	return errBadArgument(fmt.Sprintf("Invalid parent %q: want organizations/{id} or folders/{id}.", parent))
 }
 
-func (f *Fake) crmFoldersList(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) crmFoldersList(w http.ResponseWriter, r *http.Request, _ *call) {
 	q := r.URL.Query()
 	parent, showDeleted := q.Get("parent"), q.Get("showDeleted") == "true"
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if e := f.checkParentLocked(parent, "resourcemanager.folders.list"); e != nil {
-		writeError(w, e)
+	if parent == "" {
+		writeError(w, errBadArgument("Request contains an invalid argument."))
 		return
 	}
-	var all []*folderState
-	for _, fo := range f.childFolders[parent] {
-		if fo.State == StateActive || showDeleted {
-			all = append(all, fo)
-		}
+	var pg paged
+	folders, readable := s.store.childFolders(parent, showDeleted, crmPager.window(r, "folders|"+parent+"|"+q.Get("showDeleted"), &pg))
+	if !readable {
+		writeError(w, parentError(parent, "resourcemanager.folders.list"))
+		return
 	}
-	start, end, next, e := crmPager.page(r, len(all), "folders|"+parent+"|"+q.Get("showDeleted"))
-	if e != nil {
-		writeError(w, e)
+	if pg.err != nil {
+		writeError(w, pg.err)
 		return
 	}
 	out := struct {
 		Folders       []crmFolder `json:"folders,omitempty"`
 		NextPageToken string      `json:"nextPageToken,omitempty"`
-	}{NextPageToken: next}
-	for _, fo := range all[start:end] {
-		out.Folders = append(out.Folders, f.crmFolder(fo))
+	}{NextPageToken: pg.next}
+	now := s.store.now()
+	for _, fo := range folders {
+		out.Folders = append(out.Folders, crmFolderOf(fo, now))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (f *Fake) crmFolderGet(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) crmFolderGet(w http.ResponseWriter, r *http.Request, _ *call) {
 	name := "folders/" + r.PathValue("folder")
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	fo := f.folders[name]
-	if fo == nil || f.forbidden[name] {
+	fo, forbidden, ok := s.store.folder(name)
+	if !ok || forbidden {
 		writeError(w, errPermissionDenied("resourcemanager.folders.get", name))
 		return
 	}
-	writeJSON(w, http.StatusOK, f.crmFolder(fo))
+	writeJSON(w, http.StatusOK, crmFolderOf(fo, s.store.now()))
 }
 
 type crmProjectPage struct {
@@ -156,49 +146,45 @@ type crmProjectPage struct {
 	NextPageToken string       `json:"nextPageToken,omitempty"`
 }
 
-func (f *Fake) crmProjectsList(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) crmProjectsList(w http.ResponseWriter, r *http.Request, _ *call) {
 	q := r.URL.Query()
 	parent, showDeleted := q.Get("parent"), q.Get("showDeleted") == "true"
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if e := f.checkParentLocked(parent, "resourcemanager.projects.list"); e != nil {
-		writeError(w, e)
+	if parent == "" {
+		writeError(w, errBadArgument("Request contains an invalid argument."))
 		return
 	}
-	var all []*projectState
-	for _, p := range f.childProjects[parent] {
-		if p.State == StateActive || showDeleted {
-			all = append(all, p)
-		}
+	var pg paged
+	projects, readable := s.store.childProjects(parent, showDeleted, crmPager.window(r, "projects|"+parent+"|"+q.Get("showDeleted"), &pg))
+	if !readable {
+		writeError(w, parentError(parent, "resourcemanager.projects.list"))
+		return
 	}
-	f.writeProjectPage(w, r, all, "projects|"+parent+"|"+q.Get("showDeleted"))
+	s.writeProjectPage(w, projects, pg)
 }
 
-func (f *Fake) writeProjectPage(w http.ResponseWriter, r *http.Request, all []*projectState, scope string) {
-	start, end, next, e := crmPager.page(r, len(all), scope)
-	if e != nil {
-		writeError(w, e)
+func (s *server) writeProjectPage(w http.ResponseWriter, projects []projectView, pg paged) {
+	if pg.err != nil {
+		writeError(w, pg.err)
 		return
 	}
-	out := crmProjectPage{NextPageToken: next}
-	for _, p := range all[start:end] {
-		out.Projects = append(out.Projects, f.crmProject(p))
+	out := crmProjectPage{NextPageToken: pg.next}
+	now := s.store.now()
+	for _, p := range projects {
+		out.Projects = append(out.Projects, crmProjectOf(p, now))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // crmProjectGet serves projects.get. An unknown project is refused as one
 // the caller may not read: the service does not reveal which projects exist.
-func (f *Fake) crmProjectGet(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) crmProjectGet(w http.ResponseWriter, r *http.Request, _ *call) {
 	id := r.PathValue("project")
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	p := f.lookupLocked(id)
-	if p == nil {
+	p, ok := s.store.project(id)
+	if !ok {
 		writeError(w, errPermissionDenied("resourcemanager.projects.get", "projects/"+id))
 		return
 	}
-	writeJSON(w, http.StatusOK, f.crmProject(p))
+	writeJSON(w, http.StatusOK, crmProjectOf(p, s.store.now()))
 }
 
 // crmProjectsSearch serves projects:search. The query is a list of terms
@@ -208,80 +194,15 @@ func (f *Fake) crmProjectGet(w http.ResponseWriter, r *http.Request, _ *call) {
 //	parent:folders/123   parent.type:folder   parent.id:123
 //	id:web-*   projectId:web-prod-eu   name:Web*   displayName:"Web prod EU"
 //	state:ACTIVE   lifecycleState:ACTIVE   labels.env:prod   labels.env:*
-func (f *Fake) crmProjectsSearch(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) crmProjectsSearch(w http.ResponseWriter, r *http.Request, _ *call) {
 	query := r.URL.Query().Get("query")
 	terms, err := parseSearchQuery(query)
 	if err != nil {
 		writeError(w, errBadArgument(err.Error()))
 		return
 	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	var all []*projectState
-	for _, p := range f.allProjects {
-		if len(terms) == 0 || matchesAny(p, terms) {
-			all = append(all, p)
-		}
-	}
-	f.writeProjectPage(w, r, all, "search|"+query)
-}
-
-type searchTerm struct{ field, value string }
-
-func parseSearchQuery(q string) ([]searchTerm, error) {
-	var terms []searchTerm
-	for tok := range strings.FieldsSeq(q) {
-		if strings.EqualFold(tok, "OR") || strings.EqualFold(tok, "AND") {
-			continue
-		}
-		field, value, ok := strings.Cut(tok, ":")
-		if !ok || field == "" || value == "" {
-			return nil, fmt.Errorf("Invalid query term %q: want field:value.", tok)
-		}
-		terms = append(terms, searchTerm{strings.ToLower(field), strings.ToLower(strings.Trim(value, `"`))})
-	}
-	return terms, nil
-}
-
-func matchesAny(p *projectState, terms []searchTerm) bool {
-	for _, t := range terms {
-		if matches(p, t) {
-			return true
-		}
-	}
-	return false
-}
-
-func matches(p *projectState, t searchTerm) bool {
-	kind, id, _ := strings.Cut(p.Parent, "/")
-	var got string
-	switch t.field {
-	case "parent":
-		got = p.Parent
-	case "parent.type":
-		got = strings.TrimSuffix(kind, "s")
-	case "parent.id":
-		got = id
-	case "id", "projectid":
-		got = p.ID
-	case "name", "displayname":
-		got = p.DisplayName
-	case "state", "lifecyclestate":
-		got = p.State
-	default:
-		key, ok := strings.CutPrefix(t.field, "labels.")
-		if !ok {
-			return false
-		}
-		v, present := p.Labels[key]
-		if !present {
-			return false
-		}
-		got = v
-	}
-	got = strings.ToLower(got)
-	if prefix, ok := strings.CutSuffix(t.value, "*"); ok {
-		return strings.HasPrefix(got, prefix)
-	}
-	return got == t.value
+	var pg paged
+	match := func(p *Project) bool { return len(terms) == 0 || matchesAny(p, terms) }
+	projects := s.store.searchProjects(match, crmPager.window(r, "search|"+query, &pg))
+	s.writeProjectPage(w, projects, pg)
 }

@@ -167,3 +167,15 @@ func errPermissionDenied(permission, resource string) *apiError {
 func errBadArgument(msg string) *apiError {
 	return rpcError(http.StatusBadRequest, msg)
 }
+
+// errUnknownZoneField is Compute's answer for a zone it does not know.
+func errUnknownZoneField(zone string) *apiError {
+	return errInvalid(fmt.Sprintf("Invalid value for field 'zone': '%s'. Unknown zone.", zone))
+}
+
+// errZoneUnavailable answers a call that needs a zone in an outage. The
+// service documents no message for it; this one names the zone.
+func errZoneUnavailable(project, zone string) *apiError {
+	return simpleError(http.StatusServiceUnavailable, "global", "backendError",
+		fmt.Sprintf("The zone 'projects/%s/zones/%s' is currently unavailable. Try again later.", project, zone))
+}

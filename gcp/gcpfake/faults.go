@@ -1,8 +1,10 @@
 package gcpfake
 
 import (
-	"context"
+	"math/rand/v2"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,28 +40,58 @@ type Fault struct {
 
 type faultKey struct{ method, project string }
 
+// faults is the table of injected faults and the generator that draws
+// their errors. It is apart from the backend, with its own lock, because
+// a fault is how the API misbehaves, not a state of the resources: a
+// test sets or clears one without touching, or waiting on, the state.
+type faults struct {
+	mu    sync.Mutex
+	byKey map[faultKey]Fault
+	rng   *rand.Rand
+	// active spares every call the lock while no fault is set.
+	active atomic.Bool
+}
+
+func newFaults() *faults {
+	return &faults{byKey: map[faultKey]Fault{}, rng: rand.New(rand.NewPCG(1, 2))}
+}
+
 // SetFaults attaches a fault to calls of method (a discovery id such as
 // compute.projects.get) on project (a project id); "" stands for any. The
 // most specific match wins: method and project, then method, then
 // project, then neither. The zero Fault removes the entry.
-func (f *Fake) SetFaults(method, project string, fl Fault) {
-	f.faultMu.Lock()
-	defer f.faultMu.Unlock()
-	k := faultKey{method, project}
-	if isZeroFault(fl) {
-		delete(f.faults, k)
-	} else {
-		f.faults[k] = fl
-	}
-	f.hasFaults.Store(len(f.faults) > 0)
-}
+func (f *Fake) SetFaults(method, project string, fl Fault) { f.api.faults.set(method, project, fl) }
 
 // ClearFaults removes every fault.
-func (f *Fake) ClearFaults() {
-	f.faultMu.Lock()
-	defer f.faultMu.Unlock()
-	clear(f.faults)
-	f.hasFaults.Store(false)
+func (f *Fake) ClearFaults() { f.api.faults.clear() }
+
+// SetRandSeed reseeds the generator that draws injected errors, so that a
+// run of calls in the same order meets the same errors.
+func (f *Fake) SetRandSeed(seed uint64) { f.api.faults.reseed(seed) }
+
+func (t *faults) set(method, project string, fl Fault) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := faultKey{method, project}
+	if isZeroFault(fl) {
+		delete(t.byKey, k)
+	} else {
+		t.byKey[k] = fl
+	}
+	t.active.Store(len(t.byKey) > 0)
+}
+
+func (t *faults) clear() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.byKey)
+	t.active.Store(false)
+}
+
+func (t *faults) reseed(seed uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 
 func isZeroFault(fl Fault) bool {
@@ -67,18 +99,18 @@ func isZeroFault(fl Fault) bool {
 		fl.OperationDuration == 0 && !fl.FailOperations && !fl.ConflictInOperation
 }
 
-// faultFor returns the fault for a call and, drawn from the seeded
+// forCall returns the fault for a call and, drawn from the seeded
 // generator, the error status it must answer with (0 for none).
-func (f *Fake) faultFor(method, project string) (Fault, int) {
-	if !f.hasFaults.Load() {
+func (t *faults) forCall(method, project string) (Fault, int) {
+	if !t.active.Load() {
 		return Fault{}, 0
 	}
-	f.faultMu.Lock()
-	defer f.faultMu.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	var fl Fault
 	found := false
 	for _, k := range []faultKey{{method, project}, {method, ""}, {"", project}, {"", ""}} {
-		if v, ok := f.faults[k]; ok {
+		if v, ok := t.byKey[k]; ok {
 			fl, found = v, true
 			break
 		}
@@ -91,7 +123,7 @@ func (f *Fake) faultFor(method, project string) (Fault, int) {
 		codes = append(codes, c)
 	}
 	slices.Sort(codes)
-	draw, cum := f.rng.Float64(), 0.0
+	draw, cum := t.rng.Float64(), 0.0
 	for _, c := range codes {
 		cum += fl.ErrorRates[c]
 		if draw < cum {
@@ -99,19 +131,4 @@ func (f *Fake) faultFor(method, project string) (Fault, int) {
 		}
 	}
 	return fl, 0
-}
-
-// sleepCtx waits d or until ctx ends, and tells whether it waited it all.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -35,10 +35,10 @@ func FuzzParseSeed(f *testing.F) {
 // FuzzSearchQuery: the projects:search query parser never panics, and
 // every term it returns has a lowercase field and can be matched.
 func FuzzSearchQuery(f *testing.F) {
-	p := &projectState{Project: Project{
+	p := &Project{
 		ID: "web-prod-eu", Number: "482910375561", Parent: "folders/915530277318", State: StateActive,
 		DisplayName: "Web prod EU", Labels: map[string]string{"env": "prod"},
-	}}
+	}
 	f.Fuzz(func(t *testing.T, q string) {
 		terms, err := parseSearchQuery(q)
 		if err != nil {

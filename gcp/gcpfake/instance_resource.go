@@ -1,8 +1,6 @@
 package gcpfake
 
 import (
-	"crypto/sha256"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -99,29 +97,6 @@ var (
 // emptyLabelFingerprint is the label fingerprint of a resource without labels.
 const emptyLabelFingerprint = "42WmSpB8rSM="
 
-// newInstanceState fills in what the seed leaves out: status RUNNING and
-// addresses derived from the instance's name.
-func newInstanceState(project string, in Instance) *instanceState {
-	name := instanceName(project, in.Zone, in.Name)
-	if in.Status == "" {
-		in.Status = "RUNNING"
-	}
-	in.Labels = maps.Clone(in.Labels)
-	is := &instanceState{Instance: in}
-	is.md = newMetadata(name, in.Metadata)
-	is.Metadata = nil
-	sum := sha256.Sum256([]byte(name))
-	is.networkIP = in.NetworkIP
-	if is.networkIP == "" {
-		is.networkIP = fmt.Sprintf("10.%d.%d.%d", 128+sum[0]%64, sum[1], 2+sum[2]%250)
-	}
-	is.natIP, is.staticNatIP = in.NatIP, in.NatIP != ""
-	if is.natIP == "" && !in.NoExternalIP {
-		is.natIP = fmt.Sprintf("34.%d.%d.%d", 64+sum[3]%64, sum[4], 1+sum[5]%254)
-	}
-	return is
-}
-
 // released tells whether an instance in this status has given back an
 // ephemeral external address, as a stopped or suspended VM does.
 func released(status string) bool {
@@ -187,4 +162,12 @@ func labelFingerprint(labels map[string]string) string {
 		b.WriteString(k + "=" + labels[k] + ";")
 	}
 	return fingerprint(b.String(), 0)
+}
+
+// regionOf is the region of a zone: europe-west1 for europe-west1-b.
+func regionOf(zone string) string {
+	if i := strings.LastIndexByte(zone, '-'); i > 0 {
+		return zone[:i]
+	}
+	return zone
 }

@@ -29,23 +29,9 @@ var (
 // that the request asks for, and the token of the next page, if any.
 // scope identifies the query (parent, filters).
 func (p pager) page(r *http.Request, n int, scope string) (start, end int, next string, e *apiError) {
-	size := p.def
-	if s := r.URL.Query().Get(p.sizeParam); s != "" {
-		v, err := strconv.Atoi(s)
-		switch {
-		case err != nil && p.compute:
-			return 0, 0, "", errInvalid(fmt.Sprintf("Invalid value for field '%s': '%s'. Must be an integer", p.sizeParam, s))
-		case err != nil:
-			return 0, 0, "", errBadArgument(fmt.Sprintf("Invalid value at 'page_size' (TYPE_INT32), %q", s))
-		case v < 0 && p.compute:
-			return 0, 0, "", errInvalid(fmt.Sprintf("Invalid value for field '%s': '%d'. Must be greater than or equal to 0", p.sizeParam, v))
-		case v < 0:
-			return 0, 0, "", errBadArgument("Request contains an invalid argument.")
-		case v > p.max && p.compute:
-			return 0, 0, "", errInvalid(fmt.Sprintf("Invalid value for field '%s': '%d'. Must be less than or equal to %d", p.sizeParam, v, p.max))
-		case v > 0:
-			size = min(v, p.max)
-		}
+	size, e := p.size(r)
+	if e != nil {
+		return 0, 0, "", e
 	}
 	if tok := r.URL.Query().Get("pageToken"); tok != "" {
 		off, ok := decodeToken(tok, scope)
@@ -62,6 +48,47 @@ func (p pager) page(r *http.Request, n int, scope string) (start, end int, next 
 		next = encodeToken(end, scope)
 	}
 	return start, end, next, nil
+}
+
+// size is the page size the request asks for, the default if none.
+func (p pager) size(r *http.Request) (int, *apiError) {
+	s := r.URL.Query().Get(p.sizeParam)
+	if s == "" {
+		return p.def, nil
+	}
+	v, err := strconv.Atoi(s)
+	switch {
+	case err != nil && p.compute:
+		return 0, errInvalid(fmt.Sprintf("Invalid value for field '%s': '%s'. Must be an integer", p.sizeParam, s))
+	case err != nil:
+		return 0, errBadArgument(fmt.Sprintf("Invalid value at 'page_size' (TYPE_INT32), %q", s))
+	case v < 0 && p.compute:
+		return 0, errInvalid(fmt.Sprintf("Invalid value for field '%s': '%d'. Must be greater than or equal to 0", p.sizeParam, v))
+	case v < 0:
+		return 0, errBadArgument("Request contains an invalid argument.")
+	case v > p.max && p.compute:
+		return 0, errInvalid(fmt.Sprintf("Invalid value for field '%s': '%d'. Must be less than or equal to %d", p.sizeParam, v, p.max))
+	case v > 0:
+		return min(v, p.max), nil
+	}
+	return p.def, nil
+}
+
+// paged is what cutting a page left for the handler: the token of the
+// next page, or the error to answer.
+type paged struct {
+	next string
+	err  *apiError
+}
+
+// window is the page the request asks for, as a window the backend
+// applies to its list under its lock; the outcome lands in out.
+func (p pager) window(r *http.Request, scope string, out *paged) window {
+	return func(n int) (int, int) {
+		start, end, next, e := p.page(r, n, scope)
+		out.next, out.err = next, e
+		return start, end
+	}
 }
 
 func scopeHash(scope string) string {

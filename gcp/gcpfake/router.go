@@ -3,9 +3,31 @@ package gcpfake
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 )
+
+// server is the HTTP front end of the fake: it routes the real paths to
+// handlers, which parse parameters, check what Google's front end checks,
+// call the backend, and write the JSON and errors the real services
+// write. Faults, quotas and concurrent-writer hooks sit in this layer,
+// between the wire and the backend (see dispatch).
+type server struct {
+	store  *backend
+	faults *faults
+	quotas *quotas
+	hooks  *readHooks
+
+	mux    *http.ServeMux
+	counts map[string]*atomic.Int64 // by discovery id; made by routes, then read-only
+
+	// bodies caches the compute#project JSON of each project, by id, for
+	// the hottest call; an entry serves only the metadata it was made of.
+	bodies sync.Map
+	// waitDeadline is how long an operations wait call blocks, at most.
+	waitDeadline atomic.Int64
+}
 
 // call is what the dispatcher learned about a request before its handler.
 type call struct {
@@ -15,110 +37,62 @@ type call struct {
 
 type handler func(w http.ResponseWriter, r *http.Request, c *call)
 
+// defaultWaitDeadline is how long an operations wait call blocks, at most,
+// for an operation that completes after a duration; the real service
+// gives up after about two minutes.
+const defaultWaitDeadline = 2 * time.Second
+
+func newServer(store *backend) *server {
+	s := &server{store: store, faults: newFaults(), quotas: newQuotas(), hooks: newReadHooks()}
+	s.waitDeadline.Store(int64(defaultWaitDeadline))
+	s.routes()
+	return s
+}
+
 // routes maps each path to the discovery id of its method and its
 // handler, and makes the call counter of each method. It runs once, in
-// New: f.counts is read-only afterwards.
-func (f *Fake) routes() {
-	f.mux = http.NewServeMux()
-	f.counts = map[string]*atomic.Int64{}
+// newServer: s.counts is read-only afterwards.
+func (s *server) routes() {
+	s.mux = http.NewServeMux()
+	s.counts = map[string]*atomic.Int64{}
 	route := func(pattern, method string, h handler) {
-		counter := f.counts[method]
+		counter := s.counts[method]
 		if counter == nil {
 			counter = new(atomic.Int64)
-			f.counts[method] = counter
+			s.counts[method] = counter
 		}
-		f.mux.HandleFunc(pattern, f.dispatch(method, counter, h))
+		s.mux.HandleFunc(pattern, s.dispatch(method, counter, h))
 	}
 	// Cloud Resource Manager v3.
-	route("GET /v3/organizations/{organization}", "cloudresourcemanager.organizations.get", f.crmOrganizationGet)
-	route("GET /v3/folders", "cloudresourcemanager.folders.list", f.crmFoldersList)
-	route("GET /v3/folders/{folder}", "cloudresourcemanager.folders.get", f.crmFolderGet)
-	route("GET /v3/projects", "cloudresourcemanager.projects.list", f.crmProjectsList)
-	route("GET /v3/projects:search", "cloudresourcemanager.projects.search", f.crmProjectsSearch)
-	route("GET /v3/projects/{project}", "cloudresourcemanager.projects.get", f.crmProjectGet)
+	route("GET /v3/organizations/{organization}", "cloudresourcemanager.organizations.get", s.crmOrganizationGet)
+	route("GET /v3/folders", "cloudresourcemanager.folders.list", s.crmFoldersList)
+	route("GET /v3/folders/{folder}", "cloudresourcemanager.folders.get", s.crmFolderGet)
+	route("GET /v3/projects", "cloudresourcemanager.projects.list", s.crmProjectsList)
+	route("GET /v3/projects:search", "cloudresourcemanager.projects.search", s.crmProjectsSearch)
+	route("GET /v3/projects/{project}", "cloudresourcemanager.projects.get", s.crmProjectGet)
 	// Service Usage v1.
-	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", f.suServiceGet)
-	route("GET /v1/projects/{project}/services", "serviceusage.services.list", f.suServicesList)
-	route("GET /v1/projects/{project}/services:batchGet", "serviceusage.services.batchGet", f.suServicesBatchGet)
+	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", s.suServiceGet)
+	route("GET /v1/projects/{project}/services", "serviceusage.services.list", s.suServicesList)
+	route("GET /v1/projects/{project}/services:batchGet", "serviceusage.services.batchGet", s.suServicesBatchGet)
 	// Compute Engine v1.
 	const c = "/compute/v1/projects/{project}"
-	route("GET "+c, "compute.projects.get", f.computeProjectGet)
-	route("POST "+c+"/setCommonInstanceMetadata", "compute.projects.setCommonInstanceMetadata", f.computeSetCommonInstanceMetadata)
-	route("GET "+c+"/global/operations/{operation}", "compute.globalOperations.get", f.operationGet)
-	route("POST "+c+"/global/operations/{operation}/wait", "compute.globalOperations.wait", f.operationWait)
-	route("GET "+c+"/zones/{zone}/instances", "compute.instances.list", f.instancesList)
-	route("GET "+c+"/zones/{zone}/instances/{instance}", "compute.instances.get", f.instanceGet)
-	route("POST "+c+"/zones/{zone}/instances/{instance}/setMetadata", "compute.instances.setMetadata", f.instanceSetMetadata)
-	route("GET "+c+"/zones/{zone}/operations/{operation}", "compute.zoneOperations.get", f.operationGet)
-	route("POST "+c+"/zones/{zone}/operations/{operation}/wait", "compute.zoneOperations.wait", f.operationWait)
-	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", f.instancesAggregatedList)
+	route("GET "+c, "compute.projects.get", s.computeProjectGet)
+	route("POST "+c+"/setCommonInstanceMetadata", "compute.projects.setCommonInstanceMetadata", s.computeSetCommonInstanceMetadata)
+	route("GET "+c+"/global/operations/{operation}", "compute.globalOperations.get", s.operationGet)
+	route("POST "+c+"/global/operations/{operation}/wait", "compute.globalOperations.wait", s.operationWait)
+	route("GET "+c+"/zones/{zone}/instances", "compute.instances.list", s.instancesList)
+	route("GET "+c+"/zones/{zone}/instances/{instance}", "compute.instances.get", s.instanceGet)
+	route("POST "+c+"/zones/{zone}/instances/{instance}/setMetadata", "compute.instances.setMetadata", s.instanceSetMetadata)
+	route("GET "+c+"/zones/{zone}/operations/{operation}", "compute.zoneOperations.get", s.operationGet)
+	route("POST "+c+"/zones/{zone}/operations/{operation}/wait", "compute.zoneOperations.wait", s.operationWait)
+	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", s.instancesAggregatedList)
 
-	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, simpleError(http.StatusNotFound, "global", "notFound", "Not Found: "+r.Method+" "+r.URL.Path))
 	})
 }
 
-// ServeHTTP serves the fake APIs.
-func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
-
-// dispatch counts a call, applies its fault, and runs its handler.
-func (f *Fake) dispatch(method string, counter *atomic.Int64, h handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		counter.Add(1)
-		c := &call{method: method}
-		if !f.hasFaults.Load() && !f.hasQuotas.Load() {
-			h(w, r, c)
-			return
-		}
-		// Faults and quotas are set per project id; a project named by
-		// number is the same project.
-		project, consumer := f.projectOf(r.PathValue("project"))
-		if f.hasQuotas.Load() {
-			if e := f.overQuota(serviceOf(method), project, consumer); e != nil {
-				writeError(w, e)
-				return
-			}
-		}
-		fl, status := f.faultFor(method, project)
-		c.fault = fl
-		if !sleepCtx(r.Context(), fl.Latency) {
-			return // the caller has gone
-		}
-		if status != 0 {
-			writeError(w, errInjected(status, serviceOf(method), consumer))
-			return
-		}
-		h(w, r, c)
-	}
-}
-
-// projectOf resolves the project a request names, by id or number, to its
-// id and its quota consumer, projects/NUMBER. An unknown project is its
-// own id and consumer. It returns "", "" for a request that names none.
-func (f *Fake) projectOf(idOrNumber string) (id, consumer string) {
-	if idOrNumber == "" {
-		return "", ""
-	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if p := f.lookupLocked(idOrNumber); p != nil {
-		return p.ID, "projects/" + p.Number
-	}
-	return idOrNumber, "projects/" + idOrNumber
-}
-
-// lookupLocked finds a project by id or number.
-func (f *Fake) lookupLocked(idOrNumber string) *projectState {
-	if p := f.projects[idOrNumber]; p != nil {
-		return p
-	}
-	return f.byNumber[idOrNumber]
-}
-
-func serviceOf(method string) string {
-	api, _, _ := strings.Cut(method, ".")
-	return api + ".googleapis.com"
-}
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)

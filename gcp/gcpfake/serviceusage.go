@@ -46,7 +46,7 @@ func serviceTitle(service string) string {
 	return strings.TrimSuffix(service, ".googleapis.com") + " API"
 }
 
-func suServiceOf(p *projectState, service string) suService {
+func suServiceOf(p projectView, service string) suService {
 	state := "DISABLED"
 	if p.services[service] {
 		state = "ENABLED"
@@ -58,18 +58,18 @@ func suServiceOf(p *projectState, service string) suService {
 	}
 }
 
-// suProjectLocked finds the project of a Service Usage call, or the error
-// to answer: scheduled for deletion, or unknown or not readable, which the
+// suProject finds the project of a Service Usage call, or the error to
+// answer: scheduled for deletion, or unknown or not readable, which the
 // service does not tell apart. service is "" for a call on all services.
-func (f *Fake) suProjectLocked(idOrNumber, service string) (*projectState, *apiError) {
-	p := f.lookupLocked(idOrNumber)
+func (s *server) suProject(idOrNumber, service string) (projectView, *apiError) {
+	p, ok := s.store.project(idOrNumber)
 	switch {
-	case p == nil:
-		return nil, errServiceUsageDenied(service, "projects/"+idOrNumber)
+	case !ok:
+		return p, errServiceUsageDenied(service, "projects/"+idOrNumber)
 	case p.State == StateDeleteRequested:
-		return nil, errProjectDeleted("serviceusage.googleapis.com", p.Number)
-	case f.forbidden["projects/"+p.ID]:
-		return nil, errServiceUsageDenied(service, "projects/"+p.Number)
+		return p, errProjectDeleted("serviceusage.googleapis.com", p.Number)
+	case p.forbidden:
+		return p, errServiceUsageDenied(service, "projects/"+p.Number)
 	}
 	return p, nil
 }
@@ -85,11 +85,9 @@ func errServiceUsageDenied(service, project string) *apiError {
 		map[string]string{"permission": "serviceusage.services.get", "resource": project})
 }
 
-func (f *Fake) suServiceGet(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) suServiceGet(w http.ResponseWriter, r *http.Request, _ *call) {
 	service := r.PathValue("service")
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	p, e := f.suProjectLocked(r.PathValue("project"), service)
+	p, e := s.suProject(r.PathValue("project"), service)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -103,7 +101,7 @@ func (f *Fake) suServiceGet(w http.ResponseWriter, r *http.Request, _ *call) {
 
 // suServicesList serves services.list with the filters the API allows:
 // none, state:ENABLED or state:DISABLED.
-func (f *Fake) suServicesList(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) suServicesList(w http.ResponseWriter, r *http.Request, _ *call) {
 	filter := r.URL.Query().Get("filter")
 	var want string
 	switch strings.ToUpper(strings.ReplaceAll(filter, " ", "")) {
@@ -116,23 +114,21 @@ func (f *Fake) suServicesList(w http.ResponseWriter, r *http.Request, _ *call) {
 		writeError(w, errBadArgument(fmt.Sprintf("Invalid filter %q: the allowed filters are state:ENABLED and state:DISABLED.", filter)))
 		return
 	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	p, e := f.suProjectLocked(r.PathValue("project"), "")
+	p, e := s.suProject(r.PathValue("project"), "")
 	if e != nil {
 		writeError(w, e)
 		return
 	}
 	names := slices.AppendSeq(make([]string, 0, len(catalogue)+len(p.services)), maps.Keys(catalogue))
-	for s := range p.services {
-		if _, known := catalogue[s]; !known {
-			names = append(names, s)
+	for svc := range p.services {
+		if _, known := catalogue[svc]; !known {
+			names = append(names, svc)
 		}
 	}
 	slices.Sort(names)
 	var all []suService
-	for _, s := range names {
-		if svc := suServiceOf(p, s); want == "" || svc.State == want {
+	for _, name := range names {
+		if svc := suServiceOf(p, name); want == "" || svc.State == want {
 			all = append(all, svc)
 		}
 	}
@@ -150,15 +146,13 @@ func (f *Fake) suServicesList(w http.ResponseWriter, r *http.Request, _ *call) {
 // maxBatchGet is the most names services:batchGet takes.
 const maxBatchGet = 30
 
-func (f *Fake) suServicesBatchGet(w http.ResponseWriter, r *http.Request, _ *call) {
+func (s *server) suServicesBatchGet(w http.ResponseWriter, r *http.Request, _ *call) {
 	names := r.URL.Query()["names"]
 	if len(names) == 0 || len(names) > maxBatchGet {
 		writeError(w, errBadArgument(fmt.Sprintf("Between 1 and %d services may be requested at a time; got %d.", maxBatchGet, len(names))))
 		return
 	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	p, e := f.suProjectLocked(r.PathValue("project"), "")
+	p, e := s.suProject(r.PathValue("project"), "")
 	if e != nil {
 		writeError(w, e)
 		return
@@ -167,7 +161,7 @@ func (f *Fake) suServicesBatchGet(w http.ResponseWriter, r *http.Request, _ *cal
 	for _, n := range names {
 		rest, ok := strings.CutPrefix(n, "projects/")
 		owner, service, ok2 := strings.Cut(rest, "/services/")
-		if !ok || !ok2 || f.lookupLocked(owner) != p || !serviceName.MatchString(service) {
+		if !ok || !ok2 || !s.sameProject(owner, p) || !serviceName.MatchString(service) {
 			writeError(w, errBadArgument(fmt.Sprintf("Invalid service name %q: want projects/%s/services/SERVICE.", n, p.Number)))
 			return
 		}
@@ -176,4 +170,10 @@ func (f *Fake) suServicesBatchGet(w http.ResponseWriter, r *http.Request, _ *cal
 	writeJSON(w, http.StatusOK, struct {
 		Services []suService `json:"services"`
 	}{out})
+}
+
+// sameProject tells whether idOrNumber names the project p.
+func (s *server) sameProject(idOrNumber string, p projectView) bool {
+	q, ok := s.store.project(idOrNumber)
+	return ok && q.ID == p.ID
 }

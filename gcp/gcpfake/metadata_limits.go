@@ -1,8 +1,6 @@
 package gcpfake
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -85,68 +83,4 @@ func preview(items []Item) string {
 		return s[:100] + "..."
 	}
 	return s + "]}"
-}
-
-// metadataState is the metadata of a project or an instance. Its
-// fingerprint is drawn from the resource name and a generation that every
-// change moves.
-type metadataState struct {
-	name  string // projects/P or projects/P/zones/Z/instances/I
-	items []Item
-	gen   uint64
-	fp    string
-}
-
-// newMetadata is a resource's metadata at its first generation, holding a
-// copy of items.
-func newMetadata(name string, items []Item) metadataState {
-	return metadataState{name: name, items: cloneItems(items), gen: 1, fp: fingerprint(name, 1)}
-}
-
-// set replaces the items with a copy and moves the fingerprint.
-func (m *metadataState) set(items []Item) {
-	m.items = cloneItems(items)
-	m.gen++
-	m.fp = fingerprint(m.name, m.gen)
-}
-
-// fingerprint is the metadata fingerprint of a resource at a generation:
-// 8 bytes of a hash, in standard base64 like the service's "Fk9S9V8fs9I=".
-// Every accepted write moves the generation, hence the fingerprint.
-func fingerprint(resource string, generation uint64) string {
-	sum := sha256.Sum256([]byte(resource + "#" + strconv.FormatUint(generation, 10)))
-	return base64.StdEncoding.EncodeToString(sum[:8])
-}
-
-// sameFingerprint tells whether a fingerprint sent with a write is the
-// current one. The field is bytes in base64: clients built on apitools
-// (gcloud) send it URL-safe ("-", "_"), Go clients send it back as read,
-// and the service compares the bytes.
-func sameFingerprint(sent, current string) bool {
-	want, err := base64.StdEncoding.DecodeString(current)
-	if err != nil || sent == "" {
-		return false
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if got, err := enc.DecodeString(sent); err == nil {
-			return string(got) == string(want)
-		}
-	}
-	return false
-}
-
-// cloneItems copies items deeply, so that callers cannot change the fake's state.
-func cloneItems(items []Item) []Item {
-	if items == nil {
-		return []Item{}
-	}
-	out := make([]Item, len(items))
-	for i, it := range items {
-		out[i] = Item{Key: it.Key}
-		if it.Value != nil {
-			v := *it.Value
-			out[i].Value = &v
-		}
-	}
-	return out
 }

@@ -1,10 +1,6 @@
 package gcpfake
 
-import (
-	"fmt"
-	"net/http"
-	"strings"
-)
+import "fmt"
 
 // builtinZones are the zones of Compute Engine's public regions. The fake
 // knows them, and the zones of its seed's instances, so that a zonal call
@@ -34,14 +30,6 @@ var builtinZones = func() map[string]bool {
 	return zones
 }()
 
-// regionOf is the region of a zone: europe-west1 for europe-west1-b.
-func regionOf(zone string) string {
-	if i := strings.LastIndexByte(zone, '-'); i > 0 {
-		return zone[:i]
-	}
-	return zone
-}
-
 // SetZoneUnreachable makes a zone unreachable, as in a zonal outage, or
 // reachable again. While it is unreachable, aggregatedList leaves its
 // instances out and names it in unreachables ("zones/ZONE") when the call
@@ -49,32 +37,32 @@ func regionOf(zone string) string {
 // in it (instances.get, list, setMetadata, zoneOperations) fail with 503.
 // The zone need not be known to the fake.
 func (f *Fake) SetZoneUnreachable(zone string, unreachable bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.store.setZoneUnreachable(zone, unreachable)
+}
+
+// setZoneUnreachable starts or ends an outage of a zone. The outage is
+// state of the backend, not a fault of the front end, because it must
+// change atomically with what zonal calls read: an aggregated page and
+// the zones it names unreachable are cut under one lock.
+func (b *backend) setZoneUnreachable(zone string, unreachable bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if unreachable {
-		f.unreachable[zone] = true
+		b.unreachable[zone] = true
 	} else {
-		delete(f.unreachable, zone)
+		delete(b.unreachable, zone)
 	}
 }
 
-// zoneErrorLocked checks the zone of a zonal call on project p: the
-// service refuses a zone it does not know with 400 "Unknown zone" (as
-// client bug reports quote it, for region names given as zones and for
-// zones not yet open), and a zone in an outage with 503.
-func (f *Fake) zoneErrorLocked(p *projectState, zone string) *apiError {
+// zoneErrLocked checks the zone of a zonal call: the service refuses a
+// zone it does not know (as client bug reports quote it, for region names
+// given as zones and for zones not yet open), and a zone in an outage.
+func (b *backend) zoneErrLocked(zone string) error {
 	switch {
-	case !builtinZones[zone] && !f.zones[zone]:
-		return errInvalid(fmt.Sprintf("Invalid value for field 'zone': '%s'. Unknown zone.", zone))
-	case f.unreachable[zone]:
-		return errZoneUnavailable(p.ID, zone)
+	case !builtinZones[zone] && !b.zones[zone]:
+		return fmt.Errorf("zone %s: %w", zone, errUnknownZone)
+	case b.unreachable[zone]:
+		return fmt.Errorf("zone %s: %w", zone, errZoneUnreachable)
 	}
 	return nil
-}
-
-// errZoneUnavailable answers a call that needs a zone in an outage. The
-// service documents no message for it; this one names the zone.
-func errZoneUnavailable(project, zone string) *apiError {
-	return simpleError(http.StatusServiceUnavailable, "global", "backendError",
-		fmt.Sprintf("The zone 'projects/%s/zones/%s' is currently unavailable. Try again later.", project, zone))
 }
