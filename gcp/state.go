@@ -202,10 +202,14 @@ func checkBucketName(b string) error {
 			return fmt.Errorf("%q: only lowercase letters, digits, '-', '_' and '.'", c)
 		}
 	}
-	first, last := b[0], b[len(b)-1]
-	if !isAlnum(first) || !isAlnum(last) {
+	if !isAlnum(b[0]) || !isAlnum(b[len(b)-1]) {
 		return errors.New("must start and end with a letter or digit")
 	}
+	return checkBucketParts(b)
+}
+
+// checkBucketParts bounds the dot-separated parts of a bucket name.
+func checkBucketParts(b string) error {
 	for _, part := range strings.Split(b, ".") {
 		if len(part) > 63 {
 			return errors.New("each dot-separated part at most 63 characters")

@@ -84,23 +84,35 @@ func decisionMessage(a plan.Action, dryRun bool) string {
 }
 
 // logTarget writes the outcome of one target: errors for failures,
-// warnings for what the caller may not see (a gap in the coverage that
-// someone must close), info otherwise.
+// warnings for what the caller may not see or what was left undone (a
+// gap in the coverage, a reviewed plan gone stale: someone must look),
+// info otherwise.
 func (r *Reconciler) logTarget(ctx context.Context, tr report.TargetReport) {
-	level := slog.LevelInfo
+	r.log().LogAttrs(ctx, targetLevel(tr), targetMessage(tr), targetEntry(tr)...)
+}
+
+func targetLevel(tr report.TargetReport) slog.Level {
 	switch {
 	case tr.Outcome == report.OutcomeFailed || tr.Outcome == report.OutcomeInterrupted:
-		level = slog.LevelError
-	case tr.Outcome == report.OutcomeNotStarted:
-		level = slog.LevelWarn
+		return slog.LevelError
+	case tr.Outcome == report.OutcomeNotStarted || tr.Outcome == report.OutcomeStale:
+		return slog.LevelWarn
 	case tr.Outcome == report.OutcomeSkipped && tr.Reason == report.SkipForbidden:
-		level = slog.LevelWarn
+		return slog.LevelWarn
 	}
-	event, msg := EventProject, "project "
+	return slog.LevelInfo
+}
+
+func targetMessage(tr report.TargetReport) string {
 	if tr.Level() == plan.LevelInstance {
-		event, msg = EventInstance, "instance "
+		return "instance " + string(tr.Outcome)
 	}
-	attrs := []slog.Attr{slog.String(LogEvent, event)}
+	return "project " + string(tr.Outcome)
+}
+
+// targetEntry is the attributes of a target's outcome entry.
+func targetEntry(tr report.TargetReport) []slog.Attr {
+	attrs := []slog.Attr{slog.String(LogEvent, eventOf(tr.Target))}
 	for _, a := range targetAttrs(tr.Target) {
 		attrs = append(attrs, a.(slog.Attr))
 	}
@@ -116,7 +128,7 @@ func (r *Reconciler) logTarget(ctx context.Context, tr report.TargetReport) {
 	if tr.Error != "" {
 		attrs = append(attrs, slog.String(LogError, tr.Error))
 	}
-	r.log().LogAttrs(ctx, level, msg+string(tr.Outcome), attrs...)
+	return attrs
 }
 
 // logFolder writes a folder that could not be listed: a gap in the scope.

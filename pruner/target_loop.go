@@ -48,92 +48,134 @@ type targetJob struct {
 // metadata as the run leaves it (what was written, else what was last
 // read; empty for a VM that is gone), and whether it was seen at all.
 func (r *Reconciler) target(ctx context.Context, job targetJob) (tr report.TargetReport, first, final plan.Metadata, read bool) {
-	t, in := job.t, job.in
-	tr = report.TargetReport{Target: t, Windows: in.Windows}
-	log := r.log().With(targetAttrs(t)...)
-	attempts := max(1, r.MaxAttempts)
-	reserved := 0 // removals of this target counted against the run
-	for tr.Attempts = 1; ; tr.Attempts++ {
-		if err := ctx.Err(); err != nil {
-			if tr.Attempts == 1 {
-				tr.Outcome, tr.Attempts = report.OutcomeNotStarted, 0
-				return tr, first, final, false
-			}
-			return interrupted(tr, err), first, final, true
-		}
-		md, err := r.readFor(ctx, job, tr.Attempts)
-		if err != nil {
-			tr, seen := readFailed(ctx, tr, err)
-			if tr.Reason == SkipGone {
-				final = plan.Metadata{}
-			}
-			return tr, first, final, seen
-		}
-		if tr.Attempts == 1 {
-			first = md
-		}
-		final = md
-
-		in.Metadata = md
-		tr.PlannedFrom = md.Fingerprint
-		in.FirstSeen = r.firstSeen(job)
-		pl := plan.Make(in, r.Policy, job.now)
-		r.record(t, pl.Decisions, job.seenAt)
-		tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
-		tr.Guard = pl.Guard
-		tr.Decisions = plan.Listed(tr.Decisions[:0], pl.Decisions)
-		if why := stale(job.reviewed, md, tr, pl); why != "" {
-			return staleTarget(tr, why), first, final, true
-		}
-		r.spent.release(reserved) // planned again: its removals are counted anew
-		reserved = 0
-		if pl.Changed {
-			if reason, limit := r.spent.hold(r.Limits, tr.Removed, tr.Kept+tr.Removed+tr.Moved); reason != "" {
-				tr.Outcome, tr.Reason, tr.Hold = report.OutcomeHeld, reason, holdMessage(reason, tr.Removed, limit)
-				r.logHeld(ctx, log, tr)
-				return tr, first, final, true
-			}
-			reserved = tr.Removed
-		}
-		switch {
-		case !pl.Changed:
-			tr.Outcome = report.OutcomeUnchanged
-			r.logDecisions(ctx, log, pl)
-			return tr, first, final, true
-		case !r.Apply:
-			tr.Outcome = report.OutcomeWouldChange
-			r.logDecisions(ctx, log, pl)
-			return tr, first, final, true
-		}
-
-		// A write under way is let finish even when the run is interrupted:
-		// abandoning it would leave us not knowing what was written.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
-		err = r.write(wctx, t, plan.Metadata{Fingerprint: md.Fingerprint, Items: pl.Items})
-		cancel()
-		switch {
-		case err == nil:
-			final = plan.Metadata{Items: pl.Items}
-			tr.Outcome = report.OutcomeChanged
-			r.record(t, plan.Stayed(pl.Decisions), job.seenAt)
-			r.logDecisions(ctx, log, pl)
-			return tr, first, final, true
-		case errors.Is(err, ErrConflict) && job.reviewed != nil:
-			return staleTarget(tr, StaleConflict), first, final, true
-		case errors.Is(err, ErrConflict) && tr.Attempts < attempts:
-			log.LogAttrs(ctx, slog.LevelInfo, "metadata changed since read, planning again", slog.Int(LogAttempt, tr.Attempts))
-			continue
-		case errors.Is(err, ErrNotFound) && t.Level() == plan.LevelInstance:
-			tr.Outcome, tr.Reason, tr.Decisions = report.OutcomeSkipped, SkipGone, nil
-			tr.Kept, tr.Removed, tr.Moved, tr.Guard = 0, 0, 0, nil
-			return tr, first, plan.Metadata{}, true
-		default:
-			// The report keeps what the write tried: it may have landed
-			// (a timeout, a lost answer), and a person must be able to
-			// check. The per-key log stays silent: nothing is confirmed.
-			return writeFailed(tr, fmt.Errorf("write metadata (attempt %d of %d): %w", tr.Attempts, attempts, err)), first, final, true
-		}
+	a := &targetRun{r: r, job: job, tr: report.TargetReport{Target: job.t, Windows: job.in.Windows}, log: r.log().With(targetAttrs(job.t)...)}
+	for a.tr.Attempts = 1; !a.round(ctx); a.tr.Attempts++ {
 	}
+	return a.tr, a.first, a.final, a.read
+}
+
+// targetRun is one target in the target loop, across its rounds.
+type targetRun struct {
+	r   *Reconciler
+	job targetJob
+	log *slog.Logger
+
+	tr           report.TargetReport
+	first, final plan.Metadata
+	read         bool
+	reserved     int // removals of this target counted against the run
+}
+
+// round is one read-plan-write round; it tells whether the target is
+// done, false when it must be planned again from a fresh read.
+func (a *targetRun) round(ctx context.Context) bool {
+	md, ok := a.readMetadata(ctx)
+	if !ok {
+		return true
+	}
+	pl, done := a.plan(ctx, md)
+	if done {
+		return true
+	}
+	return a.write(ctx, md, pl)
+}
+
+// readMetadata reads what to plan from; false when the target ends here.
+func (a *targetRun) readMetadata(ctx context.Context) (plan.Metadata, bool) {
+	if err := ctx.Err(); err != nil {
+		if a.tr.Attempts == 1 {
+			a.tr.Outcome, a.tr.Attempts = report.OutcomeNotStarted, 0
+			return plan.Metadata{}, false
+		}
+		a.tr, a.read = interrupted(a.tr, err), true
+		return plan.Metadata{}, false
+	}
+	md, err := a.r.readFor(ctx, a.job, a.tr.Attempts)
+	if err != nil {
+		a.tr, a.read = readFailed(ctx, a.tr, err)
+		if a.tr.Reason == SkipGone {
+			a.final = plan.Metadata{}
+		}
+		return md, false
+	}
+	if a.tr.Attempts == 1 {
+		a.first = md
+	}
+	a.final, a.read = md, true
+	return md, true
+}
+
+// plan plans from md and ends the target where nothing is to be written:
+// stale, held, unchanged, or a dry run.
+func (a *targetRun) plan(ctx context.Context, md plan.Metadata) (plan.Plan, bool) {
+	r, tr := a.r, &a.tr
+	in := a.job.in
+	in.Metadata = md
+	in.FirstSeen = r.firstSeen(a.job)
+	tr.PlannedFrom = md.Fingerprint
+	pl := plan.Make(in, r.Policy, a.job.now)
+	r.record(a.job.t, pl.Decisions, a.job.seenAt)
+	tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
+	tr.Guard = pl.Guard
+	tr.Decisions = plan.Listed(tr.Decisions[:0], pl.Decisions)
+	if why := stale(a.job.reviewed, md, *tr, pl); why != "" {
+		*tr = staleTarget(*tr, why)
+		return pl, true
+	}
+	r.spent.release(a.reserved) // planned again: its removals are counted anew
+	a.reserved = 0
+	if pl.Changed {
+		if reason, limit := r.spent.hold(r.Limits, tr.Removed, tr.Kept+tr.Removed+tr.Moved); reason != "" {
+			tr.Outcome, tr.Reason, tr.Hold = report.OutcomeHeld, reason, holdMessage(reason, tr.Removed, limit)
+			r.logHeld(ctx, a.log, *tr)
+			return pl, true
+		}
+		a.reserved = tr.Removed
+	}
+	switch {
+	case !pl.Changed:
+		tr.Outcome = report.OutcomeUnchanged
+	case !r.Apply:
+		tr.Outcome = report.OutcomeWouldChange
+	default:
+		return pl, false
+	}
+	r.logDecisions(ctx, a.log, pl)
+	return pl, true
+}
+
+// write writes the plan over the metadata it was made from; false when a
+// concurrent change asks for another round.
+func (a *targetRun) write(ctx context.Context, md plan.Metadata, pl plan.Plan) bool {
+	r, t := a.r, a.job.t
+	attempts := max(1, r.MaxAttempts)
+	// A write under way is let finish even when the run is interrupted:
+	// abandoning it would leave us not knowing what was written.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
+	err := r.write(wctx, t, plan.Metadata{Fingerprint: md.Fingerprint, Items: pl.Items})
+	cancel()
+	switch {
+	case err == nil:
+		a.final = plan.Metadata{Items: pl.Items}
+		a.tr.Outcome = report.OutcomeChanged
+		r.record(t, plan.Stayed(pl.Decisions), a.job.seenAt)
+		r.logDecisions(ctx, a.log, pl)
+	case errors.Is(err, ErrConflict) && a.job.reviewed != nil:
+		a.tr = staleTarget(a.tr, StaleConflict)
+	case errors.Is(err, ErrConflict) && a.tr.Attempts < attempts:
+		a.log.LogAttrs(ctx, slog.LevelInfo, "metadata changed since read, planning again", slog.Int(LogAttempt, a.tr.Attempts))
+		return false
+	case errors.Is(err, ErrNotFound) && t.Level() == plan.LevelInstance:
+		a.tr.Outcome, a.tr.Reason, a.tr.Decisions = report.OutcomeSkipped, SkipGone, nil
+		a.tr.Kept, a.tr.Removed, a.tr.Moved, a.tr.Guard = 0, 0, 0, nil
+		a.final = plan.Metadata{}
+	default:
+		// The report keeps what the write tried: it may have landed (a
+		// timeout, a lost answer), and a person must be able to check.
+		// The per-key log stays silent: nothing is confirmed.
+		a.tr = writeFailed(a.tr, fmt.Errorf("write metadata (attempt %d of %d): %w", a.tr.Attempts, attempts, err))
+	}
+	return true
 }
 
 // readFor is the metadata to plan from on an attempt: the listed metadata

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,21 +99,27 @@ func (o *options) build(n needs) (setup, error) {
 
 // checkValues checks the flags that stand alone.
 func (o *options) checkValues() error {
-	switch {
-	case o.output != "" && o.output != "text" && o.output != "json":
-		return usageErrorf("--output %q: want text or json", o.output)
-	case o.logFormat != "" && o.logFormat != "auto" && o.logFormat != "json" && o.logFormat != "text":
-		return usageErrorf("--log-format %q: want auto, json or text", o.logFormat)
-	case o.fs.Lookup("concurrency") != nil && o.concurrency < 1:
-		return usageErrorf("--concurrency %d: want at least 1", o.concurrency)
-	case math.IsNaN(o.qps) || math.IsInf(o.qps, 0) || o.qps < 0 || (o.qps > 0 && o.qps < minQPS):
-		return usageErrorf("--qps %v: want 0 (no limit) or at least %v", o.qps, minQPS)
-	case o.fs.Lookup("max-attempts") != nil && o.maxAttempts < 1:
-		return usageErrorf("--max-attempts %d: want at least 1", o.maxAttempts)
-	case o.planOut != "" && o.apply:
-		return usageErrorf("%v", errPlanOutApply)
+	has := func(name string) bool { return o.fs.Lookup(name) != nil }
+	for _, c := range []struct {
+		bad bool
+		err func() error
+	}{
+		{o.output != "" && o.output != "text" && o.output != "json", func() error { return usageErrorf("--output %q: want text or json", o.output) }},
+		{!slices.Contains([]string{"", "auto", "json", "text"}, o.logFormat), func() error { return usageErrorf("--log-format %q: want auto, json or text", o.logFormat) }},
+		{has("concurrency") && o.concurrency < 1, func() error { return usageErrorf("--concurrency %d: want at least 1", o.concurrency) }},
+		{!validQPS(o.qps), func() error { return usageErrorf("--qps %v: want 0 (no limit) or at least %v", o.qps, minQPS) }},
+		{has("max-attempts") && o.maxAttempts < 1, func() error { return usageErrorf("--max-attempts %d: want at least 1", o.maxAttempts) }},
+		{o.planOut != "" && o.apply, func() error { return usageErrorf("%v", errPlanOutApply) }},
+	} {
+		if c.bad {
+			return c.err()
+		}
 	}
 	return nil
+}
+
+func validQPS(qps float64) bool {
+	return !math.IsNaN(qps) && !math.IsInf(qps, 0) && (qps == 0 || qps >= minQPS)
 }
 
 var errPlanOutApply = errors.New("--plan-out makes a plan for review: it is a dry run, without --apply")

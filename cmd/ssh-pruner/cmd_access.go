@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
@@ -39,7 +38,7 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	o.addScopeFlags()
 	o.addAPIFlags()
 	o.addSelectFlags()
-	o.fs.IntVar(&o.concurrency, "concurrency", pruner.DefaultConcurrency, "projects read at once")
+	o.fs.IntVar(&o.concurrency, "concurrency", pruner.DefaultConcurrency, "targets (projects and VMs) read at once")
 	o.fs.StringVar(&o.output, "output", "text", "report format on stdout: text or json")
 	by := o.fs.String("by", "identity", "group the text report by identity or by vm")
 	demo := o.fs.Bool("demo", false, "read the built-in demo organization (as ssh-pruner demo does) instead of Google")
@@ -53,15 +52,11 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		if o.organization != "" || len(o.folders) > 0 || len(o.projects) > 0 {
 			return usageErrorf("--demo reads the demo organization: no scope flags with it")
 		}
-		seed, endpoint, stop, err := serveDemo()
+		_, stop, err := o.useDemo()
 		if err != nil {
 			return err
 		}
 		defer stop()
-		o.apiEndpoint, o.organization = endpoint, seed.Organization.ID
-		if o.now == "" {
-			o.now = seed.Clock.Format(time.RFC3339)
-		}
 	}
 	s, err := o.build(needs{scope: true})
 	if err != nil {
@@ -71,27 +66,34 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	r := s.reconciler(client, nil, nil, "access")
-	r.Instances = client // the answer is about VMs
+	complete, err := writeAccess(ctx, s, client, *by, stdout)
+	if err == nil && !complete {
+		return &exitError{code: 1, err: errSilent}
+	}
+	return err
+}
+
+// writeAccess answers who can reach which VM of the setup's scope, by
+// identity or by vm, and tells whether the whole scope was seen.
+func writeAccess(ctx context.Context, s setup, b backend, by string, stdout io.Writer) (complete bool, err error) {
+	r := s.reconciler(b, nil, nil, "access")
+	r.Instances = b // the answer is about VMs
 	rep, err := r.Access(ctx, s.scope, s.clock())
 	if err != nil {
-		return err
+		return false, err
 	}
 	switch {
 	case s.output == "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
-	case *by == "vm":
+	case by == "vm":
 		err = rep.WriteTextByVM(stdout)
 	default:
 		err = rep.WriteText(stdout)
 	}
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return false, fmt.Errorf("write access report: %w", err)
 	}
-	if !rep.Complete() {
-		return &exitError{code: 1, err: errSilent}
-	}
-	return nil
+	return rep.Complete(), nil
 }

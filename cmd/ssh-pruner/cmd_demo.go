@@ -41,18 +41,14 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := o.parse(args, false); err != nil {
 		return err
 	}
-	seed, endpoint, stop, err := serveDemo()
+	if o.runID == "" {
+		o.runID = "demo"
+	}
+	seed, stop, err := o.useDemo()
 	if err != nil {
 		return err
 	}
 	defer stop()
-	o.apiEndpoint, o.organization = endpoint, seed.Organization.ID
-	if o.now == "" {
-		o.now = seed.Clock.Format(time.RFC3339)
-	}
-	if o.runID == "" {
-		o.runID = "demo"
-	}
 	s, err := o.build(needs{scope: true})
 	if err != nil {
 		return err
@@ -84,34 +80,45 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	if s.output == "text" {
 		// Who can still get in, once the plan is applied or as it stands.
-		r := s.reconciler(client, nil, nil, s.runID)
-		r.Instances = client
-		acc, err := r.Access(ctx, s.scope, s.clock())
-		if err != nil {
-			return err
-		}
 		fmt.Fprintln(stdout)
-		if err := acc.WriteText(stdout); err != nil {
-			return fmt.Errorf("write access report: %w", err)
+		if _, err := writeAccess(ctx, s, client, "identity", stdout); err != nil {
+			return err
 		}
 	}
 	if !s.apply {
 		return nil
 	}
+	return secondPass(ctx, s, client, logger, stdout)
+}
 
-	// A second pass over what the first one wrote must find nothing to do:
-	// the proof that apply converges.
+// useDemo serves the demo organization and points the options at it, at
+// the demo's own clock, until stop is called.
+func (o *options) useDemo() (seed *gcpfake.Seed, stop func(), err error) {
+	seed, endpoint, stop, err := serveDemo()
+	if err != nil {
+		return nil, nil, err
+	}
+	o.apiEndpoint, o.organization = endpoint, seed.Organization.ID
+	if o.now == "" {
+		o.now = seed.Clock.Format(time.RFC3339)
+	}
+	return seed, stop, nil
+}
+
+// secondPass is a dry pass over what the first one wrote: it must find
+// nothing to do, the proof that apply converges.
+func secondPass(ctx context.Context, s setup, b backend, logger *slog.Logger, stdout io.Writer) error {
 	again := s
 	again.apply, again.reportFile = false, ""
-	rep2, err := again.reconcile(ctx, client, logger, nil, s.runID+"-check")
+	rep, err := again.reconcile(ctx, b, logger, nil, s.runID+"-check")
 	if err != nil {
 		return err
 	}
 	if s.output == "text" {
-		fmt.Fprintf(stdout, "\nSecond pass (dry run): %s\n", rep2.Summary())
+		fmt.Fprintf(stdout, "\nSecond pass (dry run): %s\n", rep.Summary())
 	}
-	if rep2.HasChanges() || !rep2.OK() {
-		return fmt.Errorf("second pass still finds work: %s", rep2.Summary())
+	if rep.HasChanges() || !rep.OK() {
+		return fmt.Errorf("second pass still finds work: %s", rep.Summary())
 	}
 	if s.output == "text" {
 		fmt.Fprintln(stdout, "Nothing left to do: the organization is clean.")

@@ -104,69 +104,89 @@ func Make(in Input, policy Policy, now time.Time) Plan {
 	plan := Plan{Items: make([]Item, len(md.Items))}
 	copy(plan.Items, md.Items)
 
-	var moved []keyparse.Line
-	kept := make(map[int][]keyparse.Line) // item index -> lines that stay
-	touched := make(map[int]bool)         // item index -> a line left it
-	legacy := -1
-	for i, it := range md.Items {
-		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys {
-			continue
-		}
-		if it.Key == KeyLegacySSHKeys && legacy < 0 {
-			legacy = i
-		}
-		for _, l := range keyparse.Parse(Value(it)) {
-			if l.Invalid == keyparse.ReasonBlank {
-				continue
-			}
-			d := policy.lineDecision(in, it.Key, l, now)
-			plan.Decisions = append(plan.Decisions, d)
-			switch d.Action {
-			case ActionKeep:
-				kept[i] = append(kept[i], l)
-			case ActionMove:
-				moved = append(moved, l)
-				touched[i] = true
-			default:
-				touched[i] = true
-			}
-		}
+	var s sorted
+	plan.Decisions = s.sort(in, policy, now)
+	appended := s.toAppend()
+	if len(appended) > 0 && s.legacy >= 0 {
+		s.touched[s.legacy] = true
 	}
-
-	var appended []keyparse.Line
-	if len(moved) > 0 {
-		present := make(map[string]bool)
-		if legacy >= 0 {
-			for _, l := range kept[legacy] {
-				present[identity(l)] = true
-			}
-		}
-		for _, l := range moved {
-			if !present[identity(l)] {
-				present[identity(l)] = true
-				appended = append(appended, l)
-			}
-		}
-	}
-
-	if len(appended) > 0 && legacy >= 0 {
-		touched[legacy] = true
-	}
-	for i := range touched {
+	for i := range s.touched {
 		var in []keyparse.Line
-		if i == legacy {
+		if i == s.legacy {
 			in = appended
 		}
-		v := joinLines(Value(md.Items[i]), kept[i], in)
+		v := joinLines(Value(md.Items[i]), s.kept[i], in)
 		plan.Items[i].Value = &v
 	}
-	if len(appended) > 0 && legacy < 0 {
+	if len(appended) > 0 && s.legacy < 0 {
 		v := joinLines("", nil, appended)
 		plan.Items = append(plan.Items, Item{Key: KeyLegacySSHKeys, Value: &v})
 	}
 	plan.Items, plan.Guard = guardBlock(in, plan.Items)
 	plan.Changed = !sameItems(md.Items, plan.Items)
 	return plan
+}
+
+// sorted is where the lines of a target's key items go.
+type sorted struct {
+	moved   []keyparse.Line
+	kept    map[int][]keyparse.Line // item index -> lines that stay
+	touched map[int]bool            // item index -> a line left it
+	legacy  int                     // index of the first sshKeys item; -1 for none
+}
+
+// sort decides every non-blank line of the key items, in item order then
+// line order, and notes where each goes.
+func (s *sorted) sort(in Input, policy Policy, now time.Time) []Decision {
+	s.kept, s.touched, s.legacy = map[int][]keyparse.Line{}, map[int]bool{}, -1
+	var ds []Decision
+	for i, it := range in.Metadata.Items {
+		if it.Key != KeySSHKeys && it.Key != KeyLegacySSHKeys {
+			continue
+		}
+		if it.Key == KeyLegacySSHKeys && s.legacy < 0 {
+			s.legacy = i
+		}
+		for _, l := range keyparse.Parse(Value(it)) {
+			if l.Invalid == keyparse.ReasonBlank {
+				continue
+			}
+			d := policy.lineDecision(in, it.Key, l, now)
+			ds = append(ds, d)
+			switch d.Action {
+			case ActionKeep:
+				s.kept[i] = append(s.kept[i], l)
+			case ActionMove:
+				s.moved = append(s.moved, l)
+				s.touched[i] = true
+			default:
+				s.touched[i] = true
+			}
+		}
+	}
+	return ds
+}
+
+// toAppend is what moves into sshKeys: each moved grant once, and none
+// that sshKeys already keeps.
+func (s *sorted) toAppend() []keyparse.Line {
+	if len(s.moved) == 0 {
+		return nil
+	}
+	present := make(map[string]bool)
+	if s.legacy >= 0 {
+		for _, l := range s.kept[s.legacy] {
+			present[identity(l)] = true
+		}
+	}
+	var out []keyparse.Line
+	for _, l := range s.moved {
+		if !present[identity(l)] {
+			present[identity(l)] = true
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // lineDecision is the whole policy for one line of item key: the rules

@@ -41,55 +41,71 @@ func Load(path string) (Config, error) {
 // Parse is Load of data read from the file called name.
 func Parse(name string, data []byte) (Config, error) {
 	name = keyparse.Printable(name)
-	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+	root, err := parseNode(name, data)
+	if err != nil {
+		return Config{}, err
 	}
-	var second yaml.Node
-	switch err := dec.Decode(&second); {
-	case err == nil:
-		return Config{}, fmt.Errorf("%s:%d: a second YAML document: a policy file holds one", name, second.Line)
-	case !errors.Is(err, io.EOF):
-		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
-	}
-	for field, check := range textFields {
-		if n := find(&root, field); n != nil {
-			if err := check(n.Value); err != nil {
-				return Config{}, fmt.Errorf("%s:%d: %s: %v", name, n.Line, field, err)
-			}
-		}
-	}
-
 	c := Default()
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
 	if err := strict.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			// "line 3: field polcy not found in type policy.Config"
-			msgs := make([]string, len(te.Errors))
-			for i, m := range te.Errors {
-				if i := strings.Index(m, " in type "); i >= 0 {
-					m = m[:i]
-				}
-				msgs[i] = m
-			}
-			return Config{}, fmt.Errorf("%s: %s", name, oneLine(strings.Join(msgs, "; ")))
-		}
-		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+		return Config{}, fmt.Errorf("%s: %s", name, oneLine(decodeError(err)))
 	}
 	c.normalize()
 	var fe *FieldError
-	if err := c.Validate(); errors.As(err, &fe) {
-		if n := find(&root, fe.Field); n != nil {
+	switch err := c.Validate(); {
+	case errors.As(err, &fe):
+		if n := find(root, fe.Field); n != nil {
 			return Config{}, fmt.Errorf("%s:%d: %s", name, n.Line, oneLine(fe.Error()))
 		}
 		return Config{}, fmt.Errorf("%s: %s", name, oneLine(fe.Error()))
-	} else if err != nil {
+	case err != nil:
 		return Config{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
 	}
 	return c, nil
+}
+
+// parseNode reads the file's one document as a node, for the lines of
+// errors, and checks the settings the decoder would report without one.
+func parseNode(name string, data []byte) (*yaml.Node, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+	}
+	var second yaml.Node
+	switch err := dec.Decode(&second); {
+	case err == nil:
+		return nil, fmt.Errorf("%s:%d: a second YAML document: a policy file holds one", name, second.Line)
+	case !errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+	}
+	for field, check := range textFields {
+		if n := find(&root, field); n != nil {
+			if err := check(n.Value); err != nil {
+				return nil, fmt.Errorf("%s:%d: %s: %v", name, n.Line, field, err)
+			}
+		}
+	}
+	return &root, nil
+}
+
+// decodeError is the decoder's error without the Go type it names:
+// "line 3: field polcy not found in type policy.Config" says line 3:
+// field polcy not found.
+func decodeError(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		if i := strings.Index(m, " in type "); i >= 0 {
+			m = m[:i]
+		}
+		msgs[i] = m
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // textFields are the settings read through UnmarshalText, checked on the

@@ -243,8 +243,8 @@ func (r *Report) Finish() {
 }
 
 func (t *Totals) addKeys(tr TargetReport) {
-	if tr.Outcome == OutcomeFailed || tr.Outcome == OutcomeHeld {
-		return // its keys are in its report, not in what was done
+	if tr.Outcome == OutcomeFailed || tr.Outcome == OutcomeHeld || tr.Outcome == OutcomeStale {
+		return // its keys are in its report, or in its plan, not in what was done
 	}
 	t.KeysKept += tr.Kept
 	t.KeysRemoved += tr.Removed

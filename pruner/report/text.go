@@ -224,6 +224,8 @@ func targetLine(p TargetReport) string {
 		return "not started (the run was interrupted)"
 	case OutcomeHeld:
 		return "held, not written: " + p.Hold + " (" + p.Reason + ")"
+	case OutcomeStale:
+		return "stale, not written (" + keyparse.Printable(p.Reason) + ")"
 	case OutcomeFailed, OutcomeInterrupted:
 		if len(p.Decisions) > 0 {
 			// A write that failed: it may have landed. Show what it tried.

@@ -102,28 +102,37 @@ func DecodeState(data []byte, now time.Time) (State, error) {
 	}
 	latest := now.Add(stateClockSkew)
 	for name, keys := range f.Targets {
-		if err := checkTargetName(name); err != nil {
-			return State{}, fmt.Errorf(`target "%s": %v`, keyparse.Printable(name), err)
-		}
-		if keys == nil {
-			return State{}, fmt.Errorf(`target "%s": no keys`, keyparse.Printable(name))
-		}
-		for fp, seen := range keys {
-			where := fmt.Sprintf(`target "%s", key "%s"`, keyparse.Printable(name), keyparse.Printable(fp))
-			switch {
-			case !keyparse.IsFingerprint(fp):
-				return State{}, fmt.Errorf("%s: not a SHA256 fingerprint", where)
-			case seen.First.IsZero() || seen.Last.IsZero():
-				return State{}, fmt.Errorf("%s: firstSeen and lastSeen are both needed", where)
-			case seen.Last.Before(seen.First):
-				return State{}, fmt.Errorf("%s: lastSeen %s is before firstSeen %s", where, keyparse.FormatTime(seen.Last), keyparse.FormatTime(seen.First))
-			case seen.Last.After(latest):
-				return State{}, fmt.Errorf("%s: lastSeen %s is in the future", where, keyparse.FormatTime(seen.Last))
-			}
-			keys[fp] = Seen{First: seen.First.UTC(), Last: seen.Last.UTC()}
+		if err := checkTarget(name, keys, latest); err != nil {
+			return State{}, err
 		}
 	}
 	return State{Targets: f.Targets}, nil
+}
+
+// checkTarget checks what the state remembers of one target, and puts its
+// times in UTC.
+func checkTarget(name string, keys map[string]Seen, latest time.Time) error {
+	if err := checkTargetName(name); err != nil {
+		return fmt.Errorf(`target "%s": %v`, keyparse.Printable(name), err)
+	}
+	if keys == nil {
+		return fmt.Errorf(`target "%s": no keys`, keyparse.Printable(name))
+	}
+	for fp, seen := range keys {
+		where := fmt.Sprintf(`target "%s", key "%s"`, keyparse.Printable(name), keyparse.Printable(fp))
+		switch {
+		case !keyparse.IsFingerprint(fp):
+			return fmt.Errorf("%s: not a SHA256 fingerprint", where)
+		case seen.First.IsZero() || seen.Last.IsZero():
+			return fmt.Errorf("%s: firstSeen and lastSeen are both needed", where)
+		case seen.Last.Before(seen.First):
+			return fmt.Errorf("%s: lastSeen %s is before firstSeen %s", where, keyparse.FormatTime(seen.Last), keyparse.FormatTime(seen.First))
+		case seen.Last.After(latest):
+			return fmt.Errorf("%s: lastSeen %s is in the future", where, keyparse.FormatTime(seen.Last))
+		}
+		keys[fp] = Seen{First: seen.First.UTC(), Last: seen.Last.UTC()}
+	}
+	return nil
 }
 
 // jsonError places a decoding error in the input by line.
