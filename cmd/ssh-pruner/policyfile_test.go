@@ -113,3 +113,46 @@ protected:
 		}
 	}
 }
+
+// TestPolicyCheckOutputLoadsAgain: policy check FILE > out.yaml && policy
+// check out.yaml succeeds and prints the same, limits as a number and as
+// a share; a file of two YAML documents is refused with the line of the
+// second.
+func TestPolicyCheckOutputLoadsAgain(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	for name, in := range map[string]string{
+		"example": "../../testdata/policy-example.yaml",
+		"deploy":  "../../deploy/base/policy.yaml",
+	} {
+		t.Run(name, func(t *testing.T) {
+			first, errOut, code := cli(t, context.Background(), nil, "policy", "check", in)
+			require.Equal(t, 0, code, errOut)
+			out := filepath.Join(dir, name+".yaml")
+			require.NoError(t, os.WriteFile(out, []byte(first), 0o644))
+			second, errOut, code := cli(t, context.Background(), nil, "policy", "check", out)
+			require.Equal(t, 0, code, errOut)
+			require.Equal(t, first, second)
+			require.Contains(t, first, "perRun: 1000", "a number, not a string")
+		})
+	}
+	share := filepath.Join(dir, "share.yaml")
+	require.NoError(t, os.WriteFile(share, []byte("limits: {perTarget: 80%}\n"), 0o644))
+	first, errOut, code := cli(t, context.Background(), nil, "policy", "check", share)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, first, "perTarget: 80%")
+	out := filepath.Join(dir, "share-out.yaml")
+	require.NoError(t, os.WriteFile(out, []byte(first), 0o644))
+	second, _, code := cli(t, context.Background(), nil, "policy", "check", out)
+	require.Equal(t, 0, code)
+	require.Equal(t, first, second)
+
+	two := filepath.Join(dir, "two.yaml")
+	require.NoError(t, os.WriteFile(two, []byte("grace: 1h\n---\ngrace: 2h\n"), 0o644))
+	for _, args := range [][]string{{"policy", "check", two}, {"run", "--project", "p", "--api-endpoint", "http://127.0.0.1:1", "--policy", two}} {
+		_, errOut, code = cli(t, context.Background(), nil, args...)
+		require.Equal(t, 2, code)
+		require.Contains(t, errOut, "two.yaml:2: a second YAML document")
+		require.Equal(t, 1, strings.Count(errOut, "\n"))
+	}
+}

@@ -31,6 +31,9 @@ type Store struct {
 	byID     map[string]*project
 	skipped  []pruner.SkippedResource
 	writes   int
+	// lists and instanceReads count the instance listings and the reads
+	// of one instance: what a run must keep to one a project, and none.
+	lists, instanceReads int
 	// hooks run once, just before the next write of a target checks its
 	// fingerprint: a concurrent writer.
 	hooks map[plan.Target]func(*Store)
@@ -168,6 +171,14 @@ func (s *Store) Get(t plan.Target) []plan.Item {
 	return clone(s.targetLocked(t).items)
 }
 
+// Lists counts the instance listings; InstanceReads the reads of one
+// instance's metadata.
+func (s *Store) Lists() (lists, instanceReads int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists, s.instanceReads
+}
+
 // Writes counts the successful writes.
 func (s *Store) Writes() int {
 	s.mu.Lock()
@@ -218,6 +229,9 @@ func (s *Store) SetProjectMetadata(ctx context.Context, projectID string, md pla
 
 // InstanceMetadata reads an instance's metadata.
 func (s *Store) InstanceMetadata(ctx context.Context, projectID, zone, name string) (plan.Metadata, error) {
+	s.mu.Lock()
+	s.instanceReads++
+	s.mu.Unlock()
 	return s.read(ctx, plan.Target{Project: projectID, Zone: zone, Instance: name})
 }
 
@@ -233,6 +247,7 @@ func (s *Store) ListInstances(ctx context.Context, projectID string) (pruner.Ins
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lists++
 	if err := s.listErr[projectID]; err != nil {
 		return pruner.InstanceListing{}, fmt.Errorf("list instances of project %s: %w", projectID, err)
 	}
