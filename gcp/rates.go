@@ -27,14 +27,15 @@ type Rates struct {
 }
 
 // DefaultRates are the rates used where Options.Rates leaves one zero.
-var DefaultRates = Rates{ResourceManager: 8, ComputePerProject: 20}
+func DefaultRates() Rates { return Rates{ResourceManager: 8, ComputePerProject: 20} }
 
 func (r Rates) withDefaults() Rates {
+	d := DefaultRates()
 	if r.ResourceManager <= 0 {
-		r.ResourceManager = DefaultRates.ResourceManager
+		r.ResourceManager = d.ResourceManager
 	}
 	if r.ComputePerProject <= 0 {
-		r.ComputePerProject = DefaultRates.ComputePerProject
+		r.ComputePerProject = d.ComputePerProject
 	}
 	return r
 }

@@ -39,6 +39,6 @@ func TestLimitsPerAPIAndProject(t *testing.T) {
 	require.Same(t, l.of("cloudresourcemanager.projects.list", ""), l.of("cloudresourcemanager.folders.list", ""))
 	require.Same(t, l.of("compute.projects.get", "a"), l.of("compute.instances.setMetadata", "a"))
 	require.NotSame(t, l.of("compute.projects.get", "a"), l.of("compute.projects.get", "b"), "Compute's quotas are per project")
-	require.Equal(t, DefaultRates.ComputePerProject, l.of("compute.projects.get", "a").rate())
+	require.Equal(t, DefaultRates().ComputePerProject, l.of("compute.projects.get", "a").rate())
 	require.Nil(t, l.overall, "no overall cap unless asked")
 }

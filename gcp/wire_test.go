@@ -128,7 +128,7 @@ func TestThrottledRunSlowsDownAndFinishes(t *testing.T) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	c, err := gcp.New(context.Background(), gcp.Options{Endpoint: srv.URL,
-		Retry: gcp.RetryPolicy{MaxAttempts: 15, Base: 50 * time.Millisecond, Cap: time.Second}, Rates: gcp.DefaultRates})
+		Retry: gcp.RetryPolicy{MaxAttempts: 15, Base: 50 * time.Millisecond, Cap: time.Second}, Rates: gcp.DefaultRates()})
 	require.NoError(t, err)
 	policy, err := plan.NewPolicy(nil, false)
 	require.NoError(t, err)

@@ -37,7 +37,7 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	o.addConcurrencyFlag()
 	o.addOutputFlags()
 	o.addStateFlag()
-	o.addLogFlags()
+	o.addLogFlags(true)
 	maxAge := o.fs.Duration("max-plan-age", 24*time.Hour, "refuse a plan made longer ago than this `DURATION`")
 	if err := o.parse(args, true); err != nil {
 		return err

@@ -34,6 +34,7 @@ Examples:
 func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	o := newOptions("demo", demoUsage, stdout)
 	o.addRunFlags()
+	o.addLogFlags(false)
 	// The structured log is for machines; the demo is read by a person,
 	// and its report already says what the warnings would.
 	o.logLevel.level = slog.LevelError

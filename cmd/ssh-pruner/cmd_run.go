@@ -52,7 +52,6 @@ func (o *options) addRunFlags() {
 	o.addSelectFlags()
 	o.addPolicyFlags()
 	o.addPassFlags()
-	o.addLogFlags()
 }
 
 func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -60,6 +59,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	o.addScopeFlags()
 	o.addAPIFlags()
 	o.addRunFlags()
+	o.addLogFlags(true)
 	if err := o.parse(args, false); err != nil {
 		return err
 	}

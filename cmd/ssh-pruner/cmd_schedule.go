@@ -46,6 +46,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	o.addScopeFlags()
 	o.addAPIFlags()
 	o.addRunFlags()
+	o.addLogFlags(true)
 	if err := o.parse(args, false); err != nil {
 		return err
 	}

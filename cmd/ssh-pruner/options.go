@@ -136,10 +136,14 @@ func (o *options) addAPIFlags() {
 	fs.Float64Var(&o.qps, "qps", 0, "overall cap on API requests per second, retries included; 0 for none (per-API rates shaped like Google's quotas always hold)")
 }
 
-func (o *options) addLogFlags() {
+// addLogFlags registers the flags of the log on stderr and, for the
+// commands that run against Google, of where else its entries go.
+func (o *options) addLogFlags(destination bool) {
 	o.fs.Var(&o.logLevel, "log-level", "least severity logged on stderr: debug, info, warn, error (debug shows kept keys)")
 	o.fs.StringVar(&o.logFormat, "log-format", "auto", "stderr log lines: json, text, or auto (text with a progress line on a terminal, json elsewhere)")
-	addLogDestinationFlags(o.fs, &o.log)
+	if destination {
+		addLogDestinationFlags(o.fs, &o.log)
+	}
 }
 
 // testFlags registers what tests set by flag, as the binary never does:
