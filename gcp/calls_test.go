@@ -212,19 +212,19 @@ func TestStateCallsOnTheWire(t *testing.T) {
 	ctx := context.Background()
 	srv := gcsServer(t, "pruner-state")
 	rec := &storageRecorder{methods: map[string]int{}}
-	s, err := gcp.NewStateObject(ctx, gcp.Options{StorageEndpoint: srv.URL(), HTTPClient: &http.Client{Transport: rec}}, "gs://pruner-state/state.json")
+	s, err := gcp.NewStatePrefix(ctx, gcp.Options{StorageEndpoint: srv.URL(), HTTPClient: &http.Client{Transport: rec}}, "gs://pruner-state/state/")
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 
-	_, _, err = s.Load(ctx)
+	_, _, err = s.Load(ctx, "run.json")
 	require.ErrorIs(t, err, state.ErrNoState)
-	v1, err := s.Save(ctx, []byte(`{"one":1}`), "")
+	v1, err := s.Save(ctx, "run.json", []byte(`{"one":1}`), "")
 	require.NoError(t, err)
-	_, _, err = s.Load(ctx)
+	_, _, err = s.Load(ctx, "run.json")
 	require.NoError(t, err)
-	_, err = s.Save(ctx, []byte(`{"two":2}`), v1)
+	_, err = s.Save(ctx, "run.json", []byte(`{"two":2}`), v1)
 	require.NoError(t, err)
-	_, err = s.Save(ctx, []byte(`{"three":3}`), v1)
+	_, err = s.Save(ctx, "run.json", []byte(`{"three":3}`), v1)
 	require.ErrorIs(t, err, state.ErrConflict)
 
 	var listed []string

@@ -19,24 +19,27 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
-var _ state.Store = (*StateObject)(nil)
+var _ state.Store = (*StatePrefix)(nil)
 
-// StateObject keeps the pruner's state in one Cloud Storage object. Its
-// generation is the version: Save writes under an ifGenerationMatch
-// precondition (ifGenerationMatch=0 for an object that must not exist
-// yet), so two runs never overwrite each other's state.
-type StateObject struct {
-	obj    *storage.ObjectHandle
+// StatePrefix keeps the pruner's state in Cloud Storage objects under a
+// prefix: one a project, and the run object. An object's generation is
+// its version: Save writes under an ifGenerationMatch precondition
+// (ifGenerationMatch=0 for an object that must not exist yet), so two
+// runs never overwrite each other's state, and two runs over different
+// projects never meet.
+type StatePrefix struct {
+	bucket *storage.BucketHandle
+	prefix string
 	url    string
-	client *storage.Client // closed by Close, when the StateObject made it
+	client *storage.Client // closed by Close, when the StatePrefix made it
 }
 
-// NewStateObject opens gs://BUCKET/OBJECT with the credentials of the
+// NewStatePrefix opens gs://BUCKET/PREFIX/ with the credentials of the
 // options. Against a fake (Options.Endpoint) it needs the fake's Cloud
 // Storage too (Options.StorageEndpoint): the state of a fake organization
 // does not belong in a real bucket.
-func NewStateObject(ctx context.Context, o Options, url string) (*StateObject, error) {
-	bucket, object, err := ParseGSURL(url)
+func NewStatePrefix(ctx context.Context, o Options, url string) (*StatePrefix, error) {
+	bucket, prefix, err := ParseGSPrefix(url)
 	if err != nil {
 		return nil, err
 	}
@@ -66,33 +69,33 @@ func NewStateObject(ctx context.Context, o Options, url string) (*StateObject, e
 	if err != nil {
 		return nil, fmt.Errorf("cloud storage client: %w", err)
 	}
-	s := NewStateObjectOf(client, bucket, object)
+	s := NewStatePrefixOf(client, bucket, prefix)
 	s.client = client
 	return s, nil
 }
 
-// NewStateObjectOf keeps the state in bucket/object through a client
+// NewStatePrefixOf keeps the state under bucket/prefix through a client
 // made elsewhere.
-func NewStateObjectOf(client *storage.Client, bucket, object string) *StateObject {
-	return &StateObject{obj: client.Bucket(bucket).Object(object), url: "gs://" + bucket + "/" + object}
+func NewStatePrefixOf(client *storage.Client, bucket, prefix string) *StatePrefix {
+	return &StatePrefix{bucket: client.Bucket(bucket), prefix: prefix, url: "gs://" + bucket + "/" + prefix}
 }
 
-// Close releases the client NewStateObject made.
-func (s *StateObject) Close() error {
+// Close releases the client NewStatePrefix made.
+func (s *StatePrefix) Close() error {
 	if s.client == nil {
 		return nil
 	}
 	return s.client.Close()
 }
 
-func (s *StateObject) String() string { return s.url }
+func (s *StatePrefix) String() string { return s.url }
 
-// Load reads the object and its generation.
-func (s *StateObject) Load(ctx context.Context) ([]byte, string, error) {
+// Load reads an object and its generation.
+func (s *StatePrefix) Load(ctx context.Context, name string) ([]byte, string, error) {
 	// objectsGet of the table of calls: the only read of the state.
-	r, err := s.obj.NewReader(ctx)
+	r, err := s.bucket.Object(s.prefix + name).NewReader(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
-		return nil, "", fmt.Errorf("%s: %w", s.url, state.ErrNoState)
+		return nil, "", fmt.Errorf("%s%s: %w", s.url, name, state.ErrNoState)
 	}
 	if err != nil {
 		return nil, "", storageError(err)
@@ -106,8 +109,8 @@ func (s *StateObject) Load(ctx context.Context) ([]byte, string, error) {
 	return data, strconv.FormatInt(r.Attrs.Generation, 10), nil
 }
 
-// Save writes the object if its generation is still version.
-func (s *StateObject) Save(ctx context.Context, data []byte, version string) (string, error) {
+// Save writes an object if its generation is still version.
+func (s *StatePrefix) Save(ctx context.Context, name string, data []byte, version string) (string, error) {
 	cond := storage.Conditions{DoesNotExist: true}
 	if version != "" {
 		gen, err := strconv.ParseInt(version, 10, 64)
@@ -119,7 +122,7 @@ func (s *StateObject) Save(ctx context.Context, data []byte, version string) (st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a write not closed is abandoned, not half made
 	// objectsInsert of the table of calls: the only write of the state.
-	w := s.obj.If(cond).NewWriter(ctx)
+	w := s.bucket.Object(s.prefix + name).If(cond).NewWriter(ctx)
 	w.ContentType = "application/json"
 	_, err := w.Write(data)
 	if err == nil {
@@ -135,13 +138,13 @@ func (s *StateObject) Save(ctx context.Context, data []byte, version string) (st
 	// The client retries a conditional write: when an answer was lost,
 	// the retry meets the generation its own first attempt made. The
 	// object then holds exactly these bytes.
-	if got, gen, lerr := s.Load(ctx); lerr == nil && bytes.Equal(got, data) {
+	if got, gen, lerr := s.Load(ctx, name); lerr == nil && bytes.Equal(got, data) {
 		return gen, nil
 	}
 	if version == "" {
-		return "", fmt.Errorf("%w: it was created after this run found none", state.ErrConflict)
+		return "", fmt.Errorf("%w: %s was created after this run found none", state.ErrConflict, name)
 	}
-	return "", fmt.Errorf("%w: its generation is no longer %s", state.ErrConflict, version)
+	return "", fmt.Errorf("%w: the generation of %s is no longer %s", state.ErrConflict, name, version)
 }
 
 // storageError keeps one line of Google's answer: its code and message.
@@ -168,29 +171,33 @@ func oneLine(s string) string {
 	return s
 }
 
-// ParseGSURL splits gs://BUCKET/OBJECT, checking the names as Cloud
-// Storage would.
-func ParseGSURL(url string) (bucket, object string, err error) {
+// ParseGSPrefix splits gs://BUCKET/PREFIX/, checking the names as Cloud
+// Storage would. The prefix is empty or ends with a slash: the state's
+// objects are named under it (run.json, projects/P.json).
+func ParseGSPrefix(url string) (bucket, prefix string, err error) {
 	rest, ok := strings.CutPrefix(url, "gs://")
 	if !ok {
-		return "", "", fmt.Errorf("%q: want gs://BUCKET/OBJECT", url)
+		return "", "", fmt.Errorf("%q: want gs://BUCKET/PREFIX/", url)
 	}
-	bucket, object, ok = strings.Cut(rest, "/")
-	if !ok || object == "" {
-		return "", "", fmt.Errorf("%q: want gs://BUCKET/OBJECT, with an object name", url)
+	bucket, prefix, ok = strings.Cut(rest, "/")
+	switch {
+	case !ok || (prefix != "" && !strings.HasSuffix(prefix, "/")):
+		return "", "", fmt.Errorf("%q: want gs://BUCKET/PREFIX/, ending with a slash: the state is one object a project under it", url)
+	case strings.Contains(prefix, "//"):
+		return "", "", fmt.Errorf("%q: an empty folder in the prefix", url)
 	}
 	if err := checkBucketName(bucket); err != nil {
 		return "", "", fmt.Errorf("%q: bucket: %v", url, err)
 	}
 	switch {
-	case len(object) > 1024:
-		return "", "", fmt.Errorf("%q: object name longer than 1024 bytes", url)
-	case !utf8.ValidString(object) || strings.ContainsAny(object, "\r\n"):
-		return "", "", fmt.Errorf("%q: object name must be UTF-8 text on one line", url)
-	case object == "." || object == ".." || strings.HasPrefix(object, ".well-known/acme-challenge/"):
-		return "", "", fmt.Errorf("%q: object name not allowed by Cloud Storage", url)
+	case len(prefix) > 900:
+		return "", "", fmt.Errorf("%q: prefix longer than 900 bytes: its objects' names would pass 1024", url)
+	case !utf8.ValidString(prefix) || strings.ContainsAny(prefix, "\r\n"):
+		return "", "", fmt.Errorf("%q: prefix must be UTF-8 text on one line", url)
+	case strings.HasPrefix(prefix, ".well-known/acme-challenge/") || strings.Contains("/"+prefix, "/./") || strings.Contains("/"+prefix, "/../"):
+		return "", "", fmt.Errorf("%q: prefix not allowed by Cloud Storage", url)
 	}
-	return bucket, object, nil
+	return bucket, prefix, nil
 }
 
 func checkBucketName(b string) error {

@@ -75,6 +75,9 @@ type Reconciler struct {
 // before the summary is logged, and the summary says whether it was.
 func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error) {
 	now := r.Now()
+	if r.held() {
+		r.Apply = false // a hold makes every run a dry run until a person lifts it
+	}
 	r.begin()
 	r.spent = &budget{}
 	r.openedState(ctx, now)
@@ -84,27 +87,34 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error
 	if err != nil {
 		return report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}, err
 	}
-	return r.finish(ctx, w, now), nil
+	return r.finish(ctx, w, now, now), nil
 }
 
-// finish makes the report of a walk, saves the state, and logs the
-// summary, in that order.
-func (r *Reconciler) finish(ctx context.Context, w walked, now time.Time) report.Report {
+// finish makes the report of a walk at the clock of its plans, ends the
+// state's use at the real clock, and logs the summary, in that order.
+func (r *Reconciler) finish(ctx context.Context, w walked, now, seenAt time.Time) report.Report {
 	rep := report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC(), Interrupted: w.Interrupted,
 		ScopeError: w.ScopeError, Projects: w.Projects, Folders: w.Folders}
 	rep.Finish()
 	if cc, ok := r.Store.(CallCounter); ok {
 		rep.Totals.APIRetries, rep.Totals.APIThrottled = cc.CallStats()
 	}
-	r.saveState(ctx, &rep)
+	r.saveState(ctx, &rep, seenAt)
 	r.logSummary(ctx, rep)
 	return rep
 }
 
 // project handles a project's own metadata, then lists its instances and
-// queues each of them as a target of its own.
+// queues each of them as a target of its own. The state's memory of the
+// project is read first and written once the project and its VMs are done.
 func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *report.ProjectReport, q *workQueue) {
-	tr, md, projectFinal, read := r.target(ctx, targetJob{t: plan.Target{Project: p.ID}, in: plan.Input{Level: plan.LevelProject}, now: now, seenAt: now})
+	mem, ok := r.projectMemory(ctx, p.ID, now, pr)
+	if !ok {
+		return
+	}
+	done := r.whenDone(ctx, mem, now)
+	defer done()
+	tr, md, projectFinal, read := r.target(ctx, targetJob{t: plan.Target{Project: p.ID}, in: plan.Input{Level: plan.LevelProject}, now: now, seenAt: now, mem: mem})
 	if tr.Outcome == report.OutcomeSkipped && tr.Reason == report.SkipForbidden && named {
 		// Named on purpose (a CI gate on one project): not being allowed
 		// to read it must not pass for clean.
@@ -134,8 +144,10 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 			r.finished(ctx, tr)
 			continue
 		}
+		jobDone := r.whenDone(ctx, mem, now)
 		q.add(func() {
-			tr, _, final, read := r.target(ctx, targetJob{t: t, listed: &in.Metadata, in: plan.Input{Level: plan.LevelInstance, Windows: in.Windows}, now: now, seenAt: now})
+			defer jobDone()
+			tr, _, final, read := r.target(ctx, targetJob{t: t, listed: &in.Metadata, in: plan.Input{Level: plan.LevelInstance, Windows: in.Windows}, now: now, seenAt: now, mem: mem})
 			pr.Instances[j] = tr
 			r.finished(ctx, tr)
 			if read && tr.Reason != SkipGone {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
 // ReviewedTarget is one target of a reviewed plan: what a dry run planned
@@ -47,6 +48,9 @@ func ReviewedTargets(r report.Report) []ReviewedTarget {
 // skips (no Compute, not allowed, a VM gone) is skipped.
 func (r *Reconciler) ApplyReviewed(ctx context.Context, targets []ReviewedTarget, clock time.Time) report.Report {
 	rv := newReviewedPlan(targets)
+	if r.held() {
+		r.Apply = false // a hold makes every run a dry run until a person lifts it
+	}
 	r.begin()
 	seenAt := clock
 	if r.Now != nil {
@@ -54,9 +58,15 @@ func (r *Reconciler) ApplyReviewed(ctx context.Context, targets []ReviewedTarget
 	}
 	r.openedState(ctx, seenAt)
 	w, _ := r.walk(ctx, rv, Scope{Projects: rv.order}, func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, q *workQueue) {
-		r.reviewedProject(ctx, rv.projects[p.ID], clock, seenAt, pr, q)
+		mem, ok := r.projectMemory(ctx, p.ID, seenAt, pr)
+		if !ok {
+			return
+		}
+		done := r.whenDone(ctx, mem, seenAt)
+		defer done()
+		r.reviewedProject(ctx, rv.projects[p.ID], clock, seenAt, mem, pr, q)
 	})
-	return r.finish(ctx, w, clock)
+	return r.finish(ctx, w, clock, seenAt)
 }
 
 // reviewedPlan is a reviewed plan by project, in the plan's order. It
@@ -103,10 +113,10 @@ func (rv *reviewedPlan) ListProjects(context.Context, Scope) (Inventory, error) 
 
 // reviewedProject applies the plan's targets of one project: its own
 // metadata, then its VMs from one listing.
-func (r *Reconciler) reviewedProject(ctx context.Context, rp *reviewedProject, clock, seenAt time.Time, pr *report.ProjectReport, q *workQueue) {
+func (r *Reconciler) reviewedProject(ctx context.Context, rp *reviewedProject, clock, seenAt time.Time, mem *state.Project, pr *report.ProjectReport, q *workQueue) {
 	pr.TargetReport = report.TargetReport{Target: plan.Target{Project: rp.id}, Outcome: report.OutcomeUnchanged}
 	if rt := rp.project; rt != nil {
-		pr.TargetReport, _, _, _ = r.target(ctx, targetJob{t: rt.Target, in: plan.Input{Level: plan.LevelProject}, now: clock, seenAt: seenAt, reviewed: rt})
+		pr.TargetReport, _, _, _ = r.target(ctx, targetJob{t: rt.Target, in: plan.Input{Level: plan.LevelProject}, now: clock, seenAt: seenAt, reviewed: rt, mem: mem})
 		r.finished(ctx, pr.TargetReport)
 	}
 	if len(rp.instances) == 0 {
@@ -131,9 +141,11 @@ func (r *Reconciler) reviewedProject(ctx context.Context, rp *reviewedProject, c
 			r.finished(ctx, tr)
 			continue
 		}
+		jobDone := r.whenDone(ctx, mem, seenAt)
 		q.add(func() {
+			defer jobDone()
 			tr, _, _, _ := r.target(ctx, targetJob{t: rt.Target, listed: &in.Metadata, in: plan.Input{Level: plan.LevelInstance, Windows: rt.Windows},
-				now: clock, seenAt: seenAt, reviewed: rt})
+				now: clock, seenAt: seenAt, reviewed: rt, mem: mem})
 			pr.Instances[j] = tr
 			r.finished(ctx, tr)
 		})

@@ -167,7 +167,7 @@ func TestApplyReviewedLogsAndRemembers(t *testing.T) {
 	r := reconciler(s, true)
 	r.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 	r.RunID = "test-apply"
-	st, err := state.Open(context.Background(), state.File{Path: t.TempDir() + "/state.json"}, now)
+	st, err := state.Open(context.Background(), &state.Dir{Path: t.TempDir()}, now)
 	require.NoError(t, err)
 	r.State = st
 	later := now.Add(3 * time.Hour)
@@ -191,9 +191,11 @@ func TestApplyReviewedLogsAndRemembers(t *testing.T) {
 	require.NotNil(t, stale)
 	require.Equal(t, "WARN", stale["level"])
 	require.Equal(t, "ERROR", summary["level"], "a stale target fails the apply")
-	firstSeen := st.Seen.FirstSeen(proj(projectID).String())
-	require.Len(t, firstSeen, 1, "erin, as apply read the project")
-	for _, at := range firstSeen {
-		require.Equal(t, later, at, "first seen at the real clock, not the plan's")
+	sh, _, _, err := state.ReadProject(context.Background(), &state.Dir{Path: st.Location()}, projectID, later)
+	require.NoError(t, err)
+	keys := sh.Targets[proj(projectID).String()].Keys
+	require.Len(t, keys, 1, "erin, as apply read the project")
+	for _, seen := range keys {
+		require.Equal(t, later, seen.First, "first seen at the real clock, not the plan's")
 	}
 }

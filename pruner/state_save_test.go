@@ -15,15 +15,19 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
-// failingSave is a state store that reads a state and cannot write one.
-type failingSave struct{ err error }
-
-func (f failingSave) String() string { return "failing" }
-func (f failingSave) Load(context.Context) ([]byte, string, error) {
-	data, err := state.EncodeState(state.State{}, now)
-	return data, "v1", err
+// failingSave is a state that was made, and whose projects' objects can
+// no longer be written.
+type failingSave struct {
+	state.Store
+	err error
 }
-func (f failingSave) Save(context.Context, []byte, string) (string, error) { return "", f.err }
+
+func (f failingSave) Save(ctx context.Context, name string, data []byte, version string) (string, error) {
+	if name == state.RunObject {
+		return f.Store.Save(ctx, name, data, version)
+	}
+	return "", f.err
+}
 
 // TestRunFinishedSaysTheStateWasNotSaved: a run whose only failure is a
 // state it could not save reports it, and its summary entry is logged at
@@ -40,9 +44,9 @@ func TestRunFinishedSaysTheStateWasNotSaved(t *testing.T) {
 		{"another run saved", state.ErrConflict, "ERROR", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var store state.Store = failingSave{err: tc.err}
-			if tc.err == nil {
-				store = state.File{Path: t.TempDir() + "/s.json"}
+			var store state.Store = &state.Dir{Path: t.TempDir()}
+			if tc.err != nil {
+				store = failingSave{Store: store, err: tc.err}
 			}
 			st, err := state.Open(context.Background(), store, now)
 			require.NoError(t, err)

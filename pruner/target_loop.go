@@ -10,6 +10,7 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
 // SkipGone is the reason of an instance deleted between its listing and
@@ -37,6 +38,8 @@ type targetJob struct {
 	// reviewed, when set, is what a reviewed plan says of the target: it
 	// is written only if it still plans the same from the same metadata.
 	reviewed *ReviewedTarget
+	// mem is the state's memory of the target's project; nil without one.
+	mem *state.Project
 }
 
 // target handles one metadata target: plan from the metadata it was listed
@@ -114,7 +117,7 @@ func (a *targetRun) plan(ctx context.Context, md plan.Metadata) (plan.Plan, bool
 	in.FirstSeen = r.firstSeen(a.job)
 	tr.PlannedFrom = md.Fingerprint
 	pl := plan.Make(in, r.Policy, a.job.now)
-	r.record(a.job.t, pl.Decisions, a.job.seenAt)
+	a.job.record(pl.Decisions, a.job.seenAt)
 	tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
 	tr.Guard = pl.Guard
 	tr.Decisions = plan.Listed(tr.Decisions[:0], pl.Decisions)
@@ -158,7 +161,7 @@ func (a *targetRun) write(ctx context.Context, md plan.Metadata, pl plan.Plan) b
 	case err == nil:
 		a.final = plan.Metadata{Items: pl.Items}
 		a.tr.Outcome = report.OutcomeChanged
-		r.record(t, plan.Stayed(pl.Decisions), a.job.seenAt)
+		a.job.record(plan.Stayed(pl.Decisions), a.job.seenAt)
 		r.logDecisions(ctx, a.log, pl)
 	case errors.Is(err, ErrConflict) && a.job.reviewed != nil:
 		a.tr = staleTarget(a.tr, StaleConflict)
@@ -214,22 +217,22 @@ func (r *Reconciler) firstSeen(job targetJob) map[string]time.Time {
 	if job.reviewed != nil {
 		return plannedFirstSeen(job.reviewed.Decisions)
 	}
-	if r.State == nil {
+	if job.mem == nil {
 		return nil
 	}
-	return r.State.Seen.FirstSeen(job.t.String())
+	return job.mem.FirstSeen(job.t.String())
 }
 
-// record notes in the state the keys of ds as on t.
-func (r *Reconciler) record(t plan.Target, ds []plan.Decision, at time.Time) {
-	if r.State == nil {
+// record notes in the state the keys of ds as on the job's target.
+func (job targetJob) record(ds []plan.Decision, at time.Time) {
+	if job.mem == nil {
 		return
 	}
 	fps := make([]string, len(ds))
 	for i, d := range ds {
 		fps[i] = d.Fingerprint
 	}
-	r.State.Seen.Record(t.String(), fps, at)
+	job.mem.Record(job.t.String(), fps, at)
 }
 
 // stale says why a reviewed target no longer fits its plan, or "".

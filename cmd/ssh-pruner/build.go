@@ -166,38 +166,51 @@ func (o *options) checkFiles() error {
 func (o *options) checkState(grace time.Duration) error {
 	switch {
 	case grace > 0 && o.state == "":
-		return usageErrorf("grace %v (--grace, or grace: of --policy) needs --state FILE or gs://BUCKET/OBJECT: without a memory of when each key was first seen, every run would start the clocks again and no key without expiry would ever go", grace)
+		return usageErrorf("grace %v (--grace, or grace: of --policy) needs --state DIR/ or gs://BUCKET/PREFIX/: without a memory of when each key was first seen, every run would start the clocks again and no key without expiry would ever go", grace)
 	case o.state == "" && o.stateEndpoint != "":
-		return usageErrorf("--state-endpoint is for a --state gs://BUCKET/OBJECT")
+		return usageErrorf("--state-endpoint is for a --state gs://BUCKET/PREFIX/")
 	case o.state == "":
 		return nil
 	case strings.HasPrefix(o.state, "gs://"):
-		return o.checkStateObject()
+		return o.checkStatePrefix()
 	case o.stateEndpoint != "":
-		return usageErrorf("--state-endpoint is for a --state gs://BUCKET/OBJECT, not a file")
+		return usageErrorf("--state-endpoint is for a --state gs://BUCKET/PREFIX/, not a directory")
 	case strings.Contains(o.state, "://"):
-		return usageErrorf("--state %q: want a file or gs://BUCKET/OBJECT", o.state)
+		return usageErrorf("--state %q: want a directory or gs://BUCKET/PREFIX/", o.state)
 	}
-	if fi, err := os.Stat(o.state); err == nil && !fi.Mode().IsRegular() {
-		return usageErrorf("--state %s: not a regular file", o.state)
-	}
-	if err := checkWritableDir(o.state); err != nil {
-		return usageErrorf("--state %s: %v", o.state, err)
+	return checkStateDir(o.state)
+}
+
+// checkStateDir checks a --state directory: it is one, or can be made. A
+// file is the single-object state of version 1: it is migrated from
+// DIR/state.json.
+func checkStateDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && fi.Mode().IsRegular():
+		return usageErrorf("--state %s is a file: the state is now a directory, one file a project; move the file into a directory as state.json and give the directory (--state DIR/): it is migrated on first read", dir)
+	case err == nil && !fi.IsDir():
+		return usageErrorf("--state %s: not a directory", dir)
+	case err == nil:
+		if err := checkWritableDir(filepath.Join(dir, "x")); err != nil {
+			return usageErrorf("--state %s: %v", dir, err)
+		}
+	default:
+		if err := checkWritableDir(filepath.Clean(dir)); err != nil {
+			return usageErrorf("--state %s: %v", dir, err)
+		}
 	}
 	return nil
 }
 
-func (o *options) checkStateObject() error {
-	if _, _, err := gcp.ParseGSURL(o.state); err != nil {
+func (o *options) checkStatePrefix() error {
+	if _, _, err := gcp.ParseGSPrefix(o.state); err != nil {
 		return usageErrorf("--state %v", err)
 	}
 	if o.apiEndpoint != "" && o.stateEndpoint == "" {
 		return usageErrorf("--state %s: the APIs are a fake (--api-endpoint), so the state needs a fake Cloud Storage too (--state-endpoint)", o.state)
 	}
-	if err := checkURL("--state-endpoint", o.stateEndpoint); err != nil {
-		return err
-	}
-	return nil
+	return checkURL("--state-endpoint", o.stateEndpoint)
 }
 
 // checkWritableDir tells whether a new file can be created next to path,

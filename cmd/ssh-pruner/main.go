@@ -25,6 +25,7 @@ Commands:
   demo       run against a built-in fake organization: no Google account needed
   inspect    show how Google's guest agent reads each line of an ssh-keys value
   policy     check a --policy file and print the policy it gives
+  state      show what --state remembers, or release a hold
   version    print the version
   help       show this help
 
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdInspect(ctx, rest, stdin, stdout, stderr)
 	case "policy":
 		return cmdPolicy(ctx, rest, stdin, stdout, stderr)
+	case "state":
+		return cmdState(ctx, rest, stdin, stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(ctx, rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -98,16 +98,9 @@ func (s setup) openState(ctx context.Context) (*state.Session, func(), error) {
 	if s.state == "" {
 		return nil, func() {}, nil
 	}
-	var store state.Store = state.File{Path: s.state}
-	closeStore := func() {}
-	if strings.HasPrefix(s.state, "gs://") {
-		o := s.gcp
-		o.StorageEndpoint = s.stateEndpoint
-		obj, err := gcp.NewStateObject(ctx, o, s.state)
-		if err != nil {
-			return nil, nil, fmt.Errorf("state %s: %w", s.state, err)
-		}
-		store, closeStore = obj, func() { _ = obj.Close() }
+	store, closeStore, err := s.stateStore(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	st, err := state.Open(ctx, store, s.clock())
 	var bad *state.BadStateError
@@ -120,6 +113,21 @@ func (s setup) openState(ctx context.Context) (*state.Session, func(), error) {
 		return nil, nil, err
 	}
 	return st, closeStore, nil
+}
+
+// stateStore is where the state lives: a directory, or a Cloud Storage
+// prefix.
+func (s setup) stateStore(ctx context.Context) (state.Store, func(), error) {
+	if !strings.HasPrefix(s.state, "gs://") {
+		return &state.Dir{Path: s.state}, func() {}, nil
+	}
+	o := s.gcp
+	o.StorageEndpoint = s.stateEndpoint
+	p, err := gcp.NewStatePrefix(ctx, o, s.state)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state %s: %w", s.state, err)
+	}
+	return p, func() { _ = p.Close() }, nil
 }
 
 // finish prints the report, writes the --report file, and turns the

@@ -141,7 +141,7 @@ func TestReviewedPlanWithGrace(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	dir := t.TempDir()
-	state, planPath := filepath.Join(dir, "state.json"), filepath.Join(dir, "plan.json")
+	state, planPath := filepath.Join(dir, "state")+"/", filepath.Join(dir, "plan.json")
 	grace := func(now string, extra ...string) []string {
 		return append(runArgs(url, "--now", now, "--grace", "24h", "--state", state), extra...)
 	}

@@ -31,7 +31,7 @@ protected:
     username: '^sam$'
     reportOnly: true
 `), 0o644))
-	state := filepath.Join(dir, "state.json")
+	state := filepath.Join(dir, "state") + "/"
 	grace := []string{"--grace", "24h", "--state", state}
 
 	for _, tc := range []struct {

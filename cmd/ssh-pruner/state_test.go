@@ -14,7 +14,9 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 	"github.com/ssh-pruner/ssh-pruner/pruner/state"
@@ -22,11 +24,39 @@ import (
 
 const setInstanceMetadata = "compute.instances.setMetadata"
 
-func readState(t *testing.T, data []byte, now string) state.State {
+// testKey is a key made with ssh-keygen -t ed25519 for these tests only.
+const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPaWRQ055ZJIf+fv3ixxEx8hVax1uiav3kkap5fhVQ7H"
+
+// stateOf is what a state remembers of every project, flat: keys by
+// target, as read back through the state package.
+func stateOf(t *testing.T, store state.Store, projects []string, now string) state.State {
 	t.Helper()
-	s, err := state.DecodeState(data, mustTime(t, now))
+	out := state.State{Targets: map[string]map[string]state.Seen{}}
+	for _, p := range projects {
+		sh, _, _, err := state.ReadProject(context.Background(), store, p, mustTime(t, now))
+		require.NoError(t, err)
+		for name, tg := range sh.Targets {
+			out.Targets[name] = tg.Keys
+		}
+	}
+	return out
+}
+
+// dirProjects are the projects a state directory has objects of.
+func dirProjects(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "projects", "*.json"))
 	require.NoError(t, err)
-	return s
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	return out
+}
+
+func stateOfDir(t *testing.T, dir, now string) state.State {
+	t.Helper()
+	return stateOf(t, &state.Dir{Path: dir}, dirProjects(t, dir), now)
 }
 
 func decisionsByReason(rep report.Report, reason string) []plan.Decision {
@@ -54,7 +84,7 @@ func decisionsByReason(rep report.Report, reason string) []plan.Decision {
 func TestRunGraceRemembers(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
-	state := filepath.Join(t.TempDir(), "state.json")
+	state := filepath.Join(t.TempDir(), "state") + "/"
 	args := func(now string, extra ...string) []string {
 		return append(runArgs(url, "--now", now, "--grace", "24h", "--state", state, "--output", "json"), extra...)
 	}
@@ -76,11 +106,14 @@ func TestRunGraceRemembers(t *testing.T) {
 		require.Equal(t, demoNow, d.FirstSeen)
 	}
 	require.Contains(t, errOut, "no state yet: first run")
-	data, err := os.ReadFile(state)
-	require.NoError(t, err)
-	require.NotContains(t, string(data), "AAAA", "no key material in the state")
-	first := readState(t, data, demoNow)
+	for _, p := range dirProjects(t, state) {
+		data, err := os.ReadFile(filepath.Join(state, "projects", p+".json"))
+		require.NoError(t, err)
+		require.NotContains(t, string(data), "AAAA", "no key material in the state")
+	}
+	first := stateOfDir(t, state, demoNow)
 	require.Equal(t, rep.State.Keys, first.Keys())
+	require.Equal(t, rep.State.ProjectsWritten, len(dirProjects(t, state)), "one object a project the run read")
 
 	// Text says so too.
 	text, _, _ := cli(t, context.Background(), nil, runArgs(url, "--now", demoNow, "--grace", "24h", "--state", state)...)
@@ -115,9 +148,7 @@ func TestRunGraceRemembers(t *testing.T) {
 
 	// The keys removed are forgotten at once: bob's, added again by his
 	// next gcloud compute ssh, has a grace of its own.
-	data, err = os.ReadFile(state)
-	require.NoError(t, err)
-	st := readState(t, data, past)
+	st := stateOfDir(t, state, past)
 	for key := range removedKeys(rep) {
 		target, fp, _ := strings.Cut(key, " ")
 		require.NotContains(t, st.Targets[target], fp, "%s: a key the run removed is not remembered", key)
@@ -155,31 +186,35 @@ func demoItems(t *testing.T, project string) []gcpfake.Item {
 	return items
 }
 
-// TestRunRefusesABadState: a state that is not whole and right stops the
-// run before anything is written: one line naming it, exit 2, metadata and
-// state untouched.
+// TestRunRefusesABadState: a run object that is not whole and right
+// stops the run before anything is written: one line naming it, exit 2,
+// metadata and state untouched. A project's object that is not is that
+// project's failure alone: it is left alone, its object too, and the
+// others are pruned.
 func TestRunRefusesABadState(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	dir := t.TempDir()
 	for _, tc := range []struct{ name, data, want string }{
 		{"garbage", "not json\n", "not a state"},
-		{"truncated", `{"kind":"ssh-pruner-state","version":1,"targets":{"projects/web-prod-eu":{`, "not a state"},
-		{"from the future", `{"kind":"ssh-pruner-state","version":1,"targets":{"projects/web-prod-eu":{"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AMY":{"firstSeen":"2030-01-01T00:00:00Z","lastSeen":"2030-01-01T00:00:00Z"}}}}`, "in the future"},
-		{"hostile", `{"kind":"\u001b]0;pwned\u0007","version":1,"targets":{}}`, `kind "\x1b]0;pwned\a"`},
+		{"truncated", `{"kind":"ssh-pruner-state","version":2,"written":1`, "not a state"},
+		{"written in the future", `{"kind":"ssh-pruner-state","version":2,"written":4070908800}`, "in the future"},
+		{"a field twice", `{"kind":"ssh-pruner-state","version":2,"written":1,"written":2}`, `"written" twice`},
+		{"hostile", `{"kind":"\u001b]0;pwned\u0007","version":2,"written":1}`, `kind "\x1b]0;pwned\a"`},
 		{"raw escape", "{\"kind\":\"\x1b]0;pwned\x07\"}", `invalid character '\x1b'`},
-		{"raw C1 in a time", "{\"kind\":\"ssh-pruner-state\",\"version\":1,\"targets\":{\"projects/p\":{\"SHA256:xJg7Cd8xUiZLoj+2GCdenEMV4HakoEK/7zSmwVQ8AMY\":{\"firstSeen\":\"\u009b31m\",\"lastSeen\":\"x\"}}}}", `\xc2\x9b31m`},
+		{"version 1 in its place", `{"kind":"ssh-pruner-state","version":1,"targets":{}}`, "move it to state.json beside it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			state := filepath.Join(dir, tc.name+".json")
-			require.NoError(t, os.WriteFile(state, []byte(tc.data), 0o644))
+			state := filepath.Join(dir, tc.name) + "/"
+			require.NoError(t, os.MkdirAll(state, 0o700))
+			require.NoError(t, os.WriteFile(state+"run.json", []byte(tc.data), 0o600))
 			_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h", "--state", state)...)
 			require.Equal(t, 2, code, errOut)
-			require.Contains(t, errOut, "state "+state+": ")
+			require.Contains(t, errOut, "state "+state+"run.json: ")
 			require.Contains(t, errOut, tc.want)
 			requireCleanLine(t, errOut)
 			require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
-			data, err := os.ReadFile(state)
+			data, err := os.ReadFile(state + "run.json")
 			require.NoError(t, err)
 			require.Equal(t, tc.data, string(data), "the state is left as it was")
 		})
@@ -191,11 +226,12 @@ func TestRunRefusesABadState(t *testing.T) {
 	}{
 		{[]string{"--grace", "24h"}, "grace 24h0m0s (--grace, or grace: of --policy) needs --state"},
 		{[]string{"--grace", "-1h", "--state", filepath.Join(dir, "s")}, `--grace "-1h0m0s": want 0 (none) or more`},
-		{[]string{"--state", "gs://bucket"}, "with an object name"},
-		{[]string{"--state", "gs://bucket/o"}, "needs a fake Cloud Storage too (--state-endpoint)"},
-		{[]string{"--state", "s3://bucket/o"}, "want a file or gs://BUCKET/OBJECT"},
+		{[]string{"--state", "gs://bucket"}, "ending with a slash"},
+		{[]string{"--state", "gs://bucket/state.json"}, "ending with a slash"},
+		{[]string{"--state", "gs://bucket/o/"}, "needs a fake Cloud Storage too (--state-endpoint)"},
+		{[]string{"--state", "s3://bucket/o"}, "want a directory or gs://BUCKET/PREFIX/"},
 		{[]string{"--state", filepath.Join(dir, "no-such-dir", "s")}, "--state "},
-		{[]string{"--state", dir}, "not a regular file"},
+		{[]string{"--state", filepath.Join(dir, "garbage", "run.json")}, "is a file: the state is now a directory"},
 		{[]string{"--state-endpoint", "http://127.0.0.1:1"}, "--state-endpoint is for a --state gs://"},
 	} {
 		_, errOut, code := cli(t, context.Background(), nil, runArgs(url, tc.args...)...)
@@ -205,30 +241,73 @@ func TestRunRefusesABadState(t *testing.T) {
 	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata))
 }
 
-// TestRunStateRaceOnGCS: two runs race on one state object in Cloud
+// TestRunWithABadProjectObject: a project whose object in the state is
+// not whole and right fails alone, named, and is not written; its object
+// is left for a person; the other projects are pruned.
+func TestRunWithABadProjectObject(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	state := filepath.Join(t.TempDir(), "state") + "/"
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--grace", "24h", "--state", state)...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	bad := "{\"kind\":\"ssh-pruner-project-state\",\"version\":2,\"project\":\"web-prod-eu\",\"written\":1,\"targets\":{\"projects/web-prod-eu\":{\"read\":1,\"keys\":{\"\u009b31m\":{\"f\":1,\"l\":1}}}}}"
+	path := filepath.Join(state, "projects", "web-prod-eu.json")
+	require.NoError(t, os.WriteFile(path, []byte(bad), 0o600))
+	before, _, ok := f.ProjectMetadata("web-prod-eu")
+	require.True(t, ok)
+
+	out, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h", "--state", state, "--output", "json")...)
+	require.Equal(t, 1, code, errOut)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	for _, p := range rep.Projects {
+		if p.Project == "web-prod-eu" {
+			require.Equal(t, report.OutcomeFailed, p.Outcome)
+			require.Contains(t, p.Error, "projects/web-prod-eu.json")
+			require.Contains(t, p.Error, `\u009b31m`)
+			require.Empty(t, p.Instances, "its VMs are left alone too")
+		}
+	}
+	require.Positive(t, rep.Totals.Changed, "the other projects are pruned")
+	after, _, _ := f.ProjectMetadata("web-prod-eu")
+	require.Equal(t, before, after, "the project is not written")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, bad, string(data), "left for a person")
+	require.NotContains(t, errOut, "\u009b", "escaped in the log")
+}
+
+// TestRunStateRaceOnGCS: two runs race on a project's object in Cloud
 // Storage, through cloud.google.com/go/storage against fake-gcs-server.
-// An apply reads the state, then, before it goes on, a dry run reads the
-// same generation, runs and saves. The apply's save then fails under the
-// generation precondition: it exits 1 with a clear error, its metadata
-// writes stand, and the object holds the dry run's state, in which no
-// first-seen time of the state before them is lost.
+// An apply reads the project's object, then, before it writes the
+// project, a dry run runs whole and saves it. The apply's save of that
+// project then fails under the generation precondition: it exits 1 naming
+// the project, its metadata writes stand, and the object holds the dry
+// run's state, in which no first-seen time of the state before them is
+// lost. The projects no other run wrote are saved.
 func TestRunStateRaceOnGCS(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	gcs := fakeGCS(t)
-	const object = "gs://pruner-state/org-123456789012.json"
+	const prefix = "gs://pruner-state/org-123456789012/"
 	args := func(endpoint, now string, extra ...string) []string {
-		return append(runArgs(endpoint, "--now", now, "--grace", "24h", "--state", object, "--state-endpoint", gcs.URL(), "--output", "json"), extra...)
+		return append(runArgs(endpoint, "--now", now, "--grace", "24h", "--state", prefix, "--state-endpoint", gcs.URL(), "--output", "json"), extra...)
 	}
+	store, err := gcp.NewStatePrefix(context.Background(), gcp.Options{StorageEndpoint: gcs.URL()}, prefix)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	projects := []string{"web-prod-eu", "web-prod-us", "api-prod-7f3a", "analytics-staging", "sandbox-alice-3e9d", "billing-prod-2291"}
 
-	// A first run makes the state.
+	// A first run makes the state; a key added since changes web-prod-eu
+	// for both runs.
 	_, errOut, code := cli(t, context.Background(), nil, args(url, demoNow)...)
 	require.Contains(t, []int{0, 3}, code, errOut)
-	before := readState(t, gcsObject(t, gcs), demoNow)
+	before := stateOf(t, store, projects, demoNow)
 	require.Positive(t, before.Keys())
+	appendKeyLine(t, f, "web-prod-eu", "carol:"+testKey)
 
-	// The apply goes through a proxy that lets the dry run run whole at
-	// its first call, after the apply has read the state.
+	// The apply goes through a proxy that lets the dry run run whole when
+	// the apply first writes web-prod-eu: it has read its object by then.
 	later := "2026-11-23T13:00:00Z"
 	var once sync.Once
 	var dry struct {
@@ -236,20 +315,24 @@ func TestRunStateRaceOnGCS(t *testing.T) {
 		code        int
 	}
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		once.Do(func() {
-			dry.out, dry.errOut, dry.code = cli(t, context.Background(), nil, args(url, later, "--run-id", "laptop")...)
-		})
+		if strings.Contains(r.URL.Path, "/projects/web-prod-eu/setCommonInstanceMetadata") {
+			once.Do(func() {
+				dry.out, dry.errOut, dry.code = cli(t, context.Background(), nil, args(url, later, "--run-id", "laptop")...)
+			})
+		}
 		f.ServeHTTP(w, r)
 	}))
 	t.Cleanup(proxy.Close)
-	out, errOut, code := cli(t, context.Background(), nil, args(proxy.URL, later, "--apply", "--run-id", "cronjob")...)
+	// One worker: while it waits on the dry run, the apply saves nothing else.
+	out, errOut, code := cli(t, context.Background(), nil, args(proxy.URL, later, "--apply", "--run-id", "cronjob", "--concurrency", "1")...)
 
 	require.Contains(t, []int{0, 3}, dry.code, dry.errOut)
 	require.Equal(t, 1, code, "the run whose state is not saved fails: %s", errOut)
 	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.False(t, rep.State.Saved)
-	require.Contains(t, rep.State.Error, "another run saved it after this run read it")
+	require.Equal(t, []string{"web-prod-eu"}, rep.State.NotSaved)
+	require.Contains(t, rep.State.Error, "another run saved 1 projects' state after this run read it (web-prod-eu)")
 	require.Contains(t, errOut, `"message":"state not saved"`)
 	require.Positive(t, rep.Totals.Changed+rep.Totals.Instances.Changed, "its metadata writes stand")
 	require.Positive(t, f.Calls(setMetadata))
@@ -257,22 +340,18 @@ func TestRunStateRaceOnGCS(t *testing.T) {
 	var dryRep report.Report
 	require.NoError(t, json.Unmarshal([]byte(dry.out), &dryRep))
 	require.True(t, dryRep.State.Saved, dryRep.State.Error)
-	after := readState(t, gcsObject(t, gcs), later)
-	require.Equal(t, dryRep.State.Keys, after.Keys(), "the object holds the state of the run that saved")
+	after := stateOf(t, store, projects, later)
 	for target, keys := range before.Targets {
 		for fp, seen := range keys {
 			got, ok := after.Targets[target][fp]
-			require.True(t, ok, "%s %s lost", target, fp)
+			if !ok {
+				continue // removed by the apply, and forgotten
+			}
 			require.Equal(t, seen.First, got.First, "%s %s: first-seen time changed", target, fp)
 		}
 	}
-}
-
-func gcsObject(t *testing.T, gcs *fakestorage.Server) []byte {
-	t.Helper()
-	obj, err := gcs.GetObject("pruner-state", "org-123456789012.json")
-	require.NoError(t, err)
-	return obj.Content
+	carol := keyparse.ParseLine("carol:" + testKey).Fingerprint
+	require.Equal(t, mustTime(t, later), after.Targets["projects/web-prod-eu"][carol].First, "web-prod-eu holds the dry run's sightings")
 }
 
 // TestRunInterruptedSavesTheState: an interrupted run still saves what it
@@ -281,12 +360,10 @@ func gcsObject(t *testing.T, gcs *fakestorage.Server) []byte {
 func TestRunInterruptedSavesTheState(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
-	state := filepath.Join(t.TempDir(), "state.json")
+	state := filepath.Join(t.TempDir(), "state") + "/"
 	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--grace", "24h", "--state", state)...)
 	require.Contains(t, []int{0, 3}, code, errOut)
-	data, err := os.ReadFile(state)
-	require.NoError(t, err)
-	before := readState(t, data, demoNow)
+	before := stateOfDir(t, state, demoNow)
 
 	const first = "api-prod-7f3a" // the first project to write, walking breadth first
 	ctx, cancel := context.WithCancel(context.Background())
@@ -300,9 +377,7 @@ func TestRunInterruptedSavesTheState(t *testing.T) {
 	require.True(t, rep.Interrupted)
 	require.True(t, rep.State.Saved, rep.State.Error)
 
-	data, err = os.ReadFile(state)
-	require.NoError(t, err)
-	after := readState(t, data, later)
+	after := stateOfDir(t, state, later)
 	require.Equal(t, mustTime(t, later), after.Targets["projects/"+first][fpOf(t, after, first)].Last, "what the run saw is saved")
 	removed := removedKeys(rep)
 	require.NotEmpty(t, removed)
@@ -359,29 +434,29 @@ func fpOf(t *testing.T, s state.State, project string) string {
 
 // TestRunStateOnGCSRefused: a state in a bucket that does not exist stops
 // the run before it writes metadata, instead of every run passing for a
-// first one; so does an object that is not a state.
+// first one; so does a run object that is not a state.
 func TestRunStateOnGCSRefused(t *testing.T) {
 	clearEnv(t)
 	f, url := demoFake(t)
 	gcs := fakeGCS(t)
 	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h",
-		"--state", "gs://no-such-bucket/state.json", "--state-endpoint", gcs.URL())...)
+		"--state", "gs://no-such-bucket/state/", "--state-endpoint", gcs.URL())...)
 	require.Equal(t, 1, code, errOut)
-	require.Contains(t, errOut, "create state gs://no-such-bucket/state.json: ")
+	require.Contains(t, errOut, "create state gs://no-such-bucket/state/: ")
 	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
 
-	// An object that is not a state: one line naming it, exit 2, nothing
-	// written, the object left as it was.
-	gcs.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "pruner-state", Name: "state.json"}, Content: []byte(`{"kind":"ssh-pruner-state","version":1,"targets":{"projects/p":{`)})
+	// A run object that is not a state: one line naming it, exit 2,
+	// nothing written, the object left as it was.
+	gcs.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "pruner-state", Name: "state/run.json"}, Content: []byte(`{"kind":"ssh-pruner-state","version":2,`)})
 	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--apply", "--grace", "24h",
-		"--state", "gs://pruner-state/state.json", "--state-endpoint", gcs.URL())...)
+		"--state", "gs://pruner-state/state/", "--state-endpoint", gcs.URL())...)
 	require.Equal(t, 2, code, errOut)
-	require.Contains(t, errOut, "state gs://pruner-state/state.json: not a state")
+	require.Contains(t, errOut, "state gs://pruner-state/state/run.json: not a state")
 	requireCleanLine(t, errOut)
 	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
-	obj, err := gcs.GetObject("pruner-state", "state.json")
+	obj, err := gcs.GetObject("pruner-state", "state/run.json")
 	require.NoError(t, err)
-	require.Equal(t, `{"kind":"ssh-pruner-state","version":1,"targets":{"projects/p":{`, string(obj.Content))
+	require.Equal(t, `{"kind":"ssh-pruner-state","version":2,`, string(obj.Content))
 }
 
 // requireCleanLine checks that an error is one line without a control

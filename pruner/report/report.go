@@ -172,16 +172,32 @@ type Report struct {
 
 // StateReport is what a run did with its state.
 type StateReport struct {
-	// Location is where the state lives: a file, or gs://BUCKET/OBJECT.
+	// Location is where the state lives: a directory, or gs://BUCKET/PREFIX/.
 	Location string `json:"location"`
 	// FirstRun tells that there was no state yet: every key's clock
 	// started in this run, so nothing without expiry was removed.
 	FirstRun bool `json:"firstRun,omitempty"`
+	// Migrated counts the projects taken from a single-object state of
+	// version 1 by this run.
+	Migrated int `json:"migrated,omitempty"`
 	// Grace is the policy's grace (a Go duration); "" for none.
 	Grace string `json:"grace,omitempty"`
-	// Keys counts the keys the saved state remembers.
+	// Keys counts the keys the state remembers of the projects the run
+	// handled.
 	Keys int `json:"keys"`
-	// Saved tells that the state was written; Error says why not.
+	// ProjectsWritten counts the projects' objects written: only those
+	// whose keys changed, or whose read time was a day old.
+	ProjectsWritten int `json:"projectsWritten"`
+	// NotSaved names the projects whose object another run wrote after
+	// this run read it.
+	NotSaved []string `json:"notSaved,omitempty"`
+	// Hold says why runs with this state are dry runs until a person
+	// releases it, set by this run or an earlier one; "" for none.
+	Hold string `json:"hold,omitempty"`
+	// Warnings are what the state met that needed no person.
+	Warnings []string `json:"warnings,omitempty"`
+	// Saved tells that everything the run had to write of its state was
+	// written; Error says what was not.
 	Saved bool   `json:"saved"`
 	Error string `json:"error,omitempty"`
 }
@@ -190,7 +206,7 @@ type StateReport struct {
 // failure, no interruption, no zone left unlisted.
 func (r Report) OK() bool {
 	t := r.Totals
-	return !r.Interrupted && r.ScopeError == "" && (r.State == nil || r.State.Error == "") && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Stale == 0 && t.Instances.Stale == 0 && t.Interrupted == 0 &&
+	return !r.Interrupted && r.ScopeError == "" && (r.State == nil || (r.State.Error == "" && r.State.Hold == "")) && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Stale == 0 && t.Instances.Stale == 0 && t.Interrupted == 0 &&
 		t.Instances.Failed == 0 && t.Instances.Interrupted == 0 &&
 		t.ZonesUnreachable == 0 && t.InstanceListingsFailed == 0
 }

@@ -65,13 +65,23 @@ func (s StateReport) line(now time.Time) string {
 	case s.Error != "":
 		fmt.Fprintf(&b, "%s not saved: %s", where, keyparse.Printable(s.Error))
 	default:
-		fmt.Fprintf(&b, "%s saved, %d %s remembered", where, s.Keys, textfmt.Plural(s.Keys, "key", "keys"))
+		fmt.Fprintf(&b, "%s saved, %d %s remembered of the projects handled, %d %s written",
+			where, s.Keys, textfmt.Plural(s.Keys, "key", "keys"), s.ProjectsWritten, textfmt.Plural(s.ProjectsWritten, "project's object", "projects' objects"))
+	}
+	if s.Migrated > 0 {
+		fmt.Fprintf(&b, "; migrated from a single-object state: %d %s", s.Migrated, textfmt.Plural(s.Migrated, "project", "projects"))
 	}
 	if s.FirstRun {
 		b.WriteString("; first run: there was no state, every key's clock started now")
 		if g, err := time.ParseDuration(s.Grace); err == nil && g > 0 {
 			fmt.Fprintf(&b, ", and no key without expiry is removed before %s", keyparse.FormatTime(now.Add(g)))
 		}
+	}
+	if s.Hold != "" {
+		fmt.Fprintf(&b, "\nHeld: %s", keyparse.Printable(s.Hold))
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(&b, "\nState warning: %s", keyparse.Printable(w))
 	}
 	return b.String()
 }

@@ -3,8 +3,8 @@ package state
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,7 +20,10 @@ type memStore struct {
 
 func (m *memStore) String() string { return "mem" }
 
-func (m *memStore) Load(context.Context) ([]byte, string, error) {
+func (m *memStore) Load(_ context.Context, name string) ([]byte, string, error) {
+	if name != RunObject {
+		return nil, "", ErrNoState
+	}
 	if m.loadErr != nil {
 		return nil, "", m.loadErr
 	}
@@ -30,7 +33,10 @@ func (m *memStore) Load(context.Context) ([]byte, string, error) {
 	return m.data, m.v(), nil
 }
 
-func (m *memStore) Save(_ context.Context, data []byte, version string) (string, error) {
+func (m *memStore) Save(_ context.Context, name string, data []byte, version string) (string, error) {
+	if name != RunObject {
+		return "", errors.New("memStore holds the run object only")
+	}
 	if m.beforeSave != nil {
 		f := m.beforeSave
 		m.beforeSave = nil
@@ -54,23 +60,38 @@ func (m *memStore) v() string { return string(rune('a' + m.version)) }
 
 func TestSession(t *testing.T) {
 	ctx := context.Background()
+	runObject := func(f runFile) []byte {
+		data, err := encodeRun(f, stateNow)
+		require.NoError(t, err)
+		return data
+	}
 	for _, tc := range []struct {
 		name     string
 		store    func() *memStore
 		openErr  string
 		badState bool
 		firstRun bool
-		saveErr  error
+		hold     bool
 	}{
-		{name: "first run: an empty state is made at once", store: func() *memStore { return &memStore{} }, firstRun: true},
-		{name: "a state", store: func() *memStore {
-			data, _ := EncodeState(State{Targets: map[string]map[string]Seen{"projects/p": {fpA: {First: stateNow, Last: stateNow}}}}, stateNow)
+		{name: "first run: the run object is made at once", store: func() *memStore { return &memStore{} }, firstRun: true},
+		{name: "a state", store: func() *memStore { return &memStore{data: runObject(runFile{})} }},
+		{name: "a held state", store: func() *memStore {
+			return &memStore{data: runObject(runFile{Hold: &Hold{Since: stateNow, RunID: "r1", Limit: 8, Held: 3}})}
+		}, hold: true},
+		{name: "not a state", store: func() *memStore { return &memStore{data: []byte("{}")} }, openErr: "state memrun.json: kind", badState: true},
+		{name: "written in the future", store: func() *memStore {
+			data, _ := encodeRun(runFile{}, time.Now().Add(48*time.Hour))
 			return &memStore{data: data}
-		}},
-		{name: "not a state", store: func() *memStore { return &memStore{data: []byte("{}")} }, openErr: "state mem: kind", badState: true},
+		}, openErr: "in the future", badState: true},
+		{name: "a field twice", store: func() *memStore {
+			return &memStore{data: []byte(`{"kind":"ssh-pruner-state","version":2,"written":1,"written":2}`)}
+		}, openErr: `"written" twice`, badState: true},
+		{name: "a legacy state under the run object's name", store: func() *memStore {
+			data, _ := EncodeState(State{Targets: map[string]map[string]Seen{}}, stateNow)
+			return &memStore{data: data}
+		}, openErr: "move it to state.json beside it", badState: true},
 		{name: "the store fails", store: func() *memStore { return &memStore{loadErr: errors.New("boom")} }, openErr: "read state mem: boom"},
 		{name: "no state, and none may be made", store: func() *memStore { return &memStore{save: errors.New("403")} }, openErr: "create state mem: 403"},
-		{name: "another run saved since", store: func() *memStore { return &memStore{} }, firstRun: true, saveErr: ErrConflict},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tc.store()
@@ -86,47 +107,98 @@ func TestSession(t *testing.T) {
 			if tc.firstRun {
 				require.Equal(t, 1, m.saves, "made at once, before any metadata is written")
 			}
-			s.Seen.Record("projects/q", []string{fpB}, stateNow)
-			if tc.saveErr != nil {
-				// Another run saves between this run's Open and Save.
-				m.beforeSave = func(m *memStore) { m.data, m.version = []byte("other"), m.version+1 }
-			}
-			keys, err := s.Save(ctx, stateNow)
-			if tc.saveErr != nil {
-				require.ErrorIs(t, err, tc.saveErr)
-				require.Equal(t, "other", string(m.data), "the other run's state stands")
-				return
-			}
-			require.NoError(t, err)
-			got, err := DecodeState(m.data, stateNow)
-			require.NoError(t, err)
-			require.Equal(t, keys, got.Keys())
-			require.Contains(t, got.Targets, "projects/q")
+			require.Equal(t, tc.hold, s.Hold() != nil)
 		})
 	}
 }
 
-// TestSessionOnAFile: two sessions on one file, as two racing runs: the
-// second to save is refused and the first one's state stands.
-func TestSessionOnAFile(t *testing.T) {
+// TestHoldAndRelease: a hold set by a run is read by the next, and
+// released by a person; a release with no hold says so.
+func TestHoldAndRelease(t *testing.T) {
 	ctx := context.Background()
-	f := File{Path: filepath.Join(t.TempDir(), "state.json")}
-	a, err := Open(ctx, f, stateNow)
+	d := &Dir{Path: t.TempDir()}
+	s, err := Open(ctx, d, stateNow)
 	require.NoError(t, err)
-	b, err := Open(ctx, f, stateNow)
+	require.Nil(t, s.Hold())
+	h := Hold{Since: stateNow, RunID: "run-1", Limit: 8, Held: 4}
+	require.NoError(t, s.SetHold(ctx, h))
+
+	next, err := Open(ctx, d, stateNow.Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, &h, next.Hold())
+	require.Contains(t, h.String(), "run run-1 stopped at its limit of 8 removals")
+
+	released, err := Release(ctx, d, stateNow.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, &h, released)
+	after, err := Open(ctx, d, stateNow.Add(3*time.Hour))
+	require.NoError(t, err)
+	require.Nil(t, after.Hold())
+	released, err = Release(ctx, d, stateNow.Add(3*time.Hour))
+	require.NoError(t, err)
+	require.Nil(t, released)
+}
+
+// TestProjectsOfTwoRuns: two runs on one directory read a project's
+// object, and both would save it: the second is refused, its sightings of
+// the project are not saved, and the first run's object stands. Runs over
+// different projects never meet.
+func TestProjectsOfTwoRuns(t *testing.T) {
+	ctx := context.Background()
+	d := &Dir{Path: t.TempDir()}
+	a, err := Open(ctx, d, stateNow)
+	require.NoError(t, err)
+	b, err := Open(ctx, d, stateNow)
 	require.NoError(t, err)
 	require.True(t, a.FirstRun)
 	require.False(t, b.FirstRun, "a made the state: b reads it")
-	a.Seen.Record("projects/a", []string{fpA}, stateNow)
-	b.Seen.Record("projects/b", []string{fpB}, stateNow)
-	_, err = b.Save(ctx, stateNow)
+
+	pa, err := a.Project(ctx, "p", stateNow)
 	require.NoError(t, err)
-	_, err = a.Save(ctx, stateNow)
-	require.ErrorIs(t, err, ErrConflict)
-	data, _, err := f.Load(ctx)
+	pb, err := b.Project(ctx, "p", stateNow)
 	require.NoError(t, err)
-	st, err := DecodeState(data, stateNow)
+	qa, err := a.Project(ctx, "q", stateNow)
 	require.NoError(t, err)
-	require.Contains(t, st.Targets, "projects/b")
-	require.NotContains(t, st.Targets, "projects/a")
+	pa.Record("projects/p", []string{fpA}, stateNow)
+	pb.Record("projects/p", []string{fpB}, stateNow)
+	qa.Record("projects/q", []string{fpC}, stateNow)
+	require.NoError(t, b.Save(ctx, pb, stateNow))
+	require.ErrorIs(t, a.Save(ctx, pa, stateNow), ErrConflict)
+	require.NoError(t, a.Save(ctx, qa, stateNow))
+	require.Equal(t, Outcome{Saved: 1, NotSaved: []string{"p"}, Keys: 2}, a.Outcome())
+	require.Equal(t, Outcome{Saved: 1, Keys: 1}, b.Outcome())
+
+	sh, _, _, err := ReadProject(ctx, d, "p", stateNow)
+	require.NoError(t, err)
+	require.Contains(t, sh.Targets["projects/p"].Keys, fpB, "the first to save stands")
+	require.NotContains(t, sh.Targets["projects/p"].Keys, fpA)
+
+	// An hour later, with the same keys: nothing to write.
+	c, err := Open(ctx, d, stateNow.Add(time.Hour))
+	require.NoError(t, err)
+	pc, err := c.Project(ctx, "p", stateNow.Add(time.Hour))
+	require.NoError(t, err)
+	pc.Record("projects/p", []string{fpB}, stateNow.Add(time.Hour))
+	require.NoError(t, c.Save(ctx, pc, stateNow.Add(time.Hour)))
+	require.Equal(t, Outcome{Keys: 1}, c.Outcome())
+}
+
+// TestBadProjectObject: a project's object that is not whole and right
+// is a *BadStateError naming it; the others are read.
+func TestBadProjectObject(t *testing.T) {
+	ctx := context.Background()
+	d := &Dir{Path: t.TempDir()}
+	s, err := Open(ctx, d, stateNow)
+	require.NoError(t, err)
+	_, err = d.Save(ctx, "projects/p.json", []byte(`{"kind":"ssh-pruner-project-state","version":2,"project":"p","written":1,"targets":{},"targets":{}}`), "")
+	require.NoError(t, err)
+	_, err = s.Project(ctx, "p", stateNow)
+	var bad *BadStateError
+	require.ErrorAs(t, err, &bad)
+	require.Contains(t, err.Error(), "projects/p.json")
+	require.Contains(t, err.Error(), `"targets" twice`)
+	_, err = s.Project(ctx, "q", stateNow)
+	require.NoError(t, err)
+	_, err = s.Project(ctx, "../q", stateNow)
+	require.ErrorContains(t, err, "not one a state names")
 }

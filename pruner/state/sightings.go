@@ -1,40 +1,52 @@
 package state
 
 import (
+	"maps"
 	"sync"
 	"time"
 )
 
-// StateRetention is how long the state remembers a target that no run
-// reads any more (a project deleted, or out of every scope since).
-const StateRetention = 30 * 24 * time.Hour
+// Retention is how long the state remembers a target that no run reads
+// any more (a VM deleted, or out of every scope since).
+const Retention = 30 * 24 * time.Hour
 
-// Sightings is the memory of a run: the State it started from and what it
-// sees. A target read in the run is remembered as seen then: its keys
-// keep their first-seen time, new keys start their clock now, and keys no
-// longer on it are forgotten, so that a key removed and later added again
-// has a grace of its own, like any new key. A target the run did not read
-// keeps what the state had. Safe for concurrent use.
+// refreshEvery is how old a target's read time may grow before a run
+// that finds the same keys writes its project's object again: often
+// enough for Retention and for the window of who added a key, rarely
+// enough that an hourly run writes only the projects whose keys changed.
+const refreshEvery = 24 * time.Hour
+
+// Sightings is the memory of one project in a run: what the state had of
+// its targets and what the run sees. A target read in the run is
+// remembered as read then: its keys keep their first-seen time, new keys
+// start their clock now, and keys no longer on it are forgotten, so that
+// a key removed and later added again has a grace of its own, like any
+// new key. A target the run did not read keeps what the state had. Safe
+// for concurrent use: a project's VMs are handled on several workers.
 type Sightings struct {
 	mu     sync.Mutex
-	before map[string]map[string]Seen
-	seen   map[string]map[string]Seen // targets read in this run
+	before map[string]Target
+	seen   map[string]Target // targets read in this run
 }
 
-// NewSightings starts a run's memory from the state it read.
-func NewSightings(s State) *Sightings {
-	return &Sightings{before: s.Targets, seen: map[string]map[string]Seen{}}
+// NewSightings starts a project's memory from what the state had.
+func NewSightings(s Shard) *Sightings {
+	before := s.Targets
+	if before == nil {
+		before = map[string]Target{}
+	}
+	return &Sightings{before: before, seen: map[string]Target{}}
 }
 
 // FirstSeen tells when each key known on a target (named as
-// Target.String names it) was first seen, as planning
-// takes it; a key it does not list is first seen now. Once the run has
-// read t, only the keys of that read are known: a key gone and back
+// plan.Target.String names it) was first seen, as planning takes it; a
+// key it does not list is first seen now. Once the run has read the
+// target, only the keys of that read are known: a key gone and back
 // between two reads of one run starts a new clock.
 func (s *Sightings) FirstSeen(target string) map[string]time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := s.known(target)
+	keys := s.known(target).Keys
 	out := make(map[string]time.Time, len(keys))
 	for fp, seen := range keys {
 		out[fp] = seen.First
@@ -42,16 +54,16 @@ func (s *Sightings) FirstSeen(target string) map[string]time.Time {
 	return out
 }
 
-// Record notes the keys (by fingerprint) as on the target at now: what the target
-// holds, as the run read it or, after a write, as the run left it. It
-// replaces what an earlier read of the run noted: a key gone between two
-// reads is forgotten, and a key the run removed is not remembered, so
-// that added again later it has a grace of its own.
+// Record notes the keys (by fingerprint) as on the target at now: what
+// the target holds, as the run read it or, after a write, as the run left
+// it. It replaces what an earlier read of the run noted: a key gone
+// between two reads is forgotten, and a key the run removed is not
+// remembered, so that added again later it has a grace of its own.
 func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 	now = now.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	known := s.known(name)
+	known := s.known(name).Keys
 	keys := make(map[string]Seen, len(fingerprints))
 	for _, fp := range fingerprints {
 		if fp == "" {
@@ -74,46 +86,72 @@ func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 		}
 		keys[fp] = seen
 	}
-	s.seen[name] = keys
-	// The state's keys of the target are in seen now, but for those gone
-	// from it: a state of 500,000 keys is not held twice.
-	delete(s.before, name)
+	s.seen[name] = Target{Read: now, Keys: keys}
 }
 
-// known is what the run knows of a target's keys: as its last read of the
-// target noted them, else as the state had them. s.mu is held.
-func (s *Sightings) known(name string) map[string]Seen {
-	if keys, read := s.seen[name]; read {
-		return keys
+// known is what the run knows of a target: as its last read of the
+// target noted it, else as the state had it. s.mu is held.
+func (s *Sightings) known(name string) Target {
+	if t, read := s.seen[name]; read {
+		return t
 	}
 	return s.before[name]
 }
 
-// State is what to save at the end of the run, at now: the targets read
-// in the run as they were seen, and the others as the state had them,
-// unless no run has seen them for StateRetention.
-func (s *Sightings) State(now time.Time) State {
+// Shard is what to save of the project at now: the targets read in the
+// run as they were seen, and the others as the state had them, unless no
+// run has read them for Retention. changed tells whether it differs from
+// what the state had enough to be written: a key came or went, a target
+// came or went, or a read time is older than refreshEvery.
+func (s *Sightings) Shard(project string, now time.Time) (out Shard, changed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := State{Targets: make(map[string]map[string]Seen, len(s.before)+len(s.seen))}
-	for name, keys := range s.before {
-		if recent(keys, now) {
-			out.Targets[name] = keys
+	out = Shard{Project: project, Targets: make(map[string]Target, len(s.before)+len(s.seen))}
+	for name, t := range s.before {
+		_, read := s.seen[name]
+		switch {
+		case read:
+		case now.Sub(lastRead(t)) < Retention:
+			out.Targets[name] = t
+		default:
+			changed = true // forgotten
 		}
 	}
-	for name, keys := range s.seen {
-		if len(keys) > 0 {
-			out.Targets[name] = keys
+	for name, t := range s.seen {
+		out.Targets[name] = t
+		old, had := s.before[name]
+		if !had || !sameKeys(old.Keys, t.Keys) || now.Sub(lastRead(old)) >= refreshEvery {
+			changed = true
 		}
 	}
-	return out
+	if !changed {
+		// Nothing worth a write: what is saved is what was read.
+		out.Targets = maps.Clone(s.before)
+	}
+	return out, changed
 }
 
-func recent(keys map[string]Seen, now time.Time) bool {
-	for _, seen := range keys {
-		if now.Sub(seen.Last) < StateRetention {
-			return true
+// lastRead is when a target was last read: its read time, or for a state
+// that predates it, its keys' last sighting.
+func lastRead(t Target) time.Time {
+	last := t.Read
+	for _, seen := range t.Keys {
+		if seen.Last.After(last) {
+			last = seen.Last
 		}
 	}
-	return false
+	return last
+}
+
+func sameKeys(a, b map[string]Seen) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for fp, sa := range a {
+		sb, ok := b[fp]
+		if !ok || !sa.First.Equal(sb.First) {
+			return false
+		}
+	}
+	return true
 }

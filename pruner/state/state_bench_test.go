@@ -4,74 +4,61 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 )
 
-// BenchmarkStateRun measures the state of a large organization through a
-// run: 10,000 projects with 10 VMs each and 5 keys on every target
-// (550,000 keys): decode, plan lookups and sightings of every target,
-// then the state to save and its encoding. It reports the encoded size.
+// BenchmarkProjectState measures the state's work for one project of 10
+// VMs with 5 keys on each target (55 keys), as a run does it: decode the
+// project's object, look up and record every target, make and encode the
+// object to save. A run holds one of these a project under way, whatever
+// the size of the organization. It reports the bytes a key costs.
 //
-//	go test ./pruner/state -run '^$' -bench BenchmarkStateRun -benchmem
-func BenchmarkStateRun(b *testing.B) {
-	const projects, vms, keys = 10000, 10, 5
+//	go test ./pruner/state -run '^$' -bench BenchmarkProjectState -benchmem
+func BenchmarkProjectState(b *testing.B) {
+	const vms, keys = 10, 5
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	var targets []string
-	for p := range projects {
-		id := fmt.Sprintf("projects/project-%05d", p)
-		targets = append(targets, id)
-		for v := range vms {
-			targets = append(targets, fmt.Sprintf("%s/zones/europe-west1-b/instances/vm-%02d", id, v))
-		}
+	targets := []string{"projects/project-00001"}
+	for v := range vms {
+		targets = append(targets, fmt.Sprintf("projects/project-00001/zones/europe-west1-b/instances/vm-%02d", v))
 	}
 	fp := func(t, k int) string {
 		sum := sha256.Sum256(fmt.Appendf(nil, "%d/%d", t, k))
 		return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 	}
 	keysOf := make([][]string, len(targets))
-	st := State{Targets: map[string]map[string]Seen{}}
+	sh := Shard{Project: "project-00001", Targets: map[string]Target{}}
 	for i, t := range targets {
 		m := map[string]Seen{}
 		for k := range keys {
 			f := fp(i, k)
 			keysOf[i] = append(keysOf[i], f)
-			m[f] = Seen{First: now.Add(-time.Hour), Last: now.Add(-time.Hour)}
+			m[f] = Seen{First: now.Add(-48 * time.Hour), Last: now.Add(-25 * time.Hour)}
 		}
-		st.Targets[t] = m
+		sh.Targets[t] = Target{Read: now.Add(-25 * time.Hour), Keys: m}
 	}
-	data, err := EncodeState(st, now)
+	data, err := EncodeShard(sh, now)
 	if err != nil {
 		b.Fatal(err)
 	}
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var held uint64
 	for b.Loop() {
-		s, err := DecodeState(data, now)
+		got, _, err := DecodeShard(data, sh.Project, now)
 		if err != nil {
 			b.Fatal(err)
 		}
-		seen := NewSightings(s)
+		seen := NewSightings(got)
 		for i, t := range targets {
 			_ = seen.FirstSeen(t)
 			seen.Record(t, keysOf[i], now)
 		}
-		out, err := EncodeState(seen.State(now), now)
-		if err != nil {
+		out, changed := seen.Shard(sh.Project, now)
+		if !changed {
+			b.Fatal("a day old: the object is written")
+		}
+		if _, err := EncodeShard(out, now); err != nil {
 			b.Fatal(err)
 		}
-		// What the run holds at the end: its memory and the bytes to
-		// write, beyond the benchmark's own input.
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		held = max(held, ms.HeapAlloc-min(ms.HeapAlloc, base.HeapAlloc))
-		runtime.KeepAlive(seen)
-		runtime.KeepAlive(out)
 	}
-	b.ReportMetric(float64(len(data))/1e6, "MB-state")
-	b.ReportMetric(float64(held)/1e6, "MB-held")
+	b.ReportMetric(float64(len(data))/float64(len(targets)*keys), "bytes/key")
+	b.ReportMetric(float64(len(data)), "bytes/project")
 }

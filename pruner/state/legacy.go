@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -21,11 +20,9 @@ type Seen struct {
 	Last  time.Time `json:"lastSeen"`
 }
 
-// State is what the pruner remembers from one run to the next: for each
-// target, by name (Target.String), the keys it saw, by fingerprint, and
-// when. It holds no key material and nothing else of the metadata. It is
-// kept apart from the metadata on purpose: whoever can add a key to a
-// project could write there that the key is new.
+// State is the single-object state of version 1: for each target, by
+// name (plan.Target.String), the keys it saw, by fingerprint, and when.
+// It is read only to be migrated into projects' objects (migrate.go).
 type State struct {
 	Targets map[string]map[string]Seen
 }
@@ -46,11 +43,6 @@ const (
 	// MaxStateSize bounds a state: 10,000 projects with 10 VMs of 5 keys
 	// each take 75 MB (BenchmarkStateRun).
 	MaxStateSize = 128 << 20
-	// stateClockSkew is how far in the future a time of the state may lie
-	// (another machine's clock) before the state is taken for corrupt: a
-	// first-seen time in the future would hold a key without expiry past
-	// its grace.
-	stateClockSkew = time.Hour
 )
 
 type stateFile struct {
@@ -76,42 +68,43 @@ func EncodeState(s State, written time.Time) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// DecodeState reads a state and checks all of it: a state that is not
-// whole and right is refused, never half used. Errors say where the
-// fault is, with every string of the input escaped.
-func DecodeState(data []byte, now time.Time) (State, error) {
+// DecodeState reads a single-object state of version 1 and checks all of
+// it, as DecodeShard checks a project's object: a state that is not whole
+// and right is refused, never half used, and times ahead of now are taken
+// as now, each said in a warning.
+func DecodeState(data []byte, now time.Time) (State, []string, error) {
 	if len(data) > MaxStateSize {
-		return State{}, fmt.Errorf("%d bytes, more than the %d a state may have", len(data), MaxStateSize)
+		return State{}, nil, fmt.Errorf("%d bytes, more than the %d a state may have", len(data), MaxStateSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	if err := noDuplicateKeys(data); err != nil {
+		return State{}, nil, err
+	}
 	var f stateFile
-	if err := dec.Decode(&f); err != nil {
-		return State{}, fmt.Errorf("not a state: %s", jsonError(data, err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return State{}, errors.New("not a state: data after its end")
+	if err := decodeStrict(data, &f); err != nil {
+		return State{}, nil, err
 	}
 	switch {
 	case f.Kind != stateKind:
-		return State{}, fmt.Errorf(`kind "%s", want "%s"`, keyparse.Printable(f.Kind), stateKind)
+		return State{}, nil, fmt.Errorf(`kind "%s", want "%s"`, keyparse.Printable(f.Kind), stateKind)
 	case f.Version != stateVersion:
-		return State{}, fmt.Errorf("version %d, this ssh-pruner reads version %d", f.Version, stateVersion)
+		return State{}, nil, fmt.Errorf("version %d, this ssh-pruner reads version %d", f.Version, stateVersion)
+	case writtenAhead(f.Written.Unix()):
+		return State{}, nil, fmt.Errorf("written %s, in the future", keyparse.FormatTime(f.Written))
 	case f.Targets == nil:
-		return State{}, errors.New("no targets")
+		return State{}, nil, errors.New("no targets")
 	}
-	latest := now.Add(stateClockSkew)
+	var ahead aheadTimes
 	for name, keys := range f.Targets {
-		if err := checkTarget(name, keys, latest); err != nil {
-			return State{}, err
+		if err := checkTarget(name, keys, now, &ahead); err != nil {
+			return State{}, nil, err
 		}
 	}
-	return State{Targets: f.Targets}, nil
+	return State{Targets: f.Targets}, ahead.warnings(), nil
 }
 
 // checkTarget checks what the state remembers of one target, and puts its
-// times in UTC.
-func checkTarget(name string, keys map[string]Seen, latest time.Time) error {
+// times in UTC, those ahead of now taken as now.
+func checkTarget(name string, keys map[string]Seen, now time.Time, ahead *aheadTimes) error {
 	if err := checkTargetName(name); err != nil {
 		return fmt.Errorf(`target "%s": %v`, keyparse.Printable(name), err)
 	}
@@ -127,10 +120,8 @@ func checkTarget(name string, keys map[string]Seen, latest time.Time) error {
 			return fmt.Errorf("%s: firstSeen and lastSeen are both needed", where)
 		case seen.Last.Before(seen.First):
 			return fmt.Errorf("%s: lastSeen %s is before firstSeen %s", where, keyparse.FormatTime(seen.Last), keyparse.FormatTime(seen.First))
-		case seen.Last.After(latest):
-			return fmt.Errorf("%s: lastSeen %s is in the future", where, keyparse.FormatTime(seen.Last))
 		}
-		keys[fp] = Seen{First: seen.First.UTC(), Last: seen.Last.UTC()}
+		keys[fp] = Seen{First: ahead.clamp(seen.First.UTC(), now), Last: ahead.clamp(seen.Last.UTC(), now)}
 	}
 	return nil
 }
