@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -79,9 +78,7 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	switch {
 	case s.output == "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
+		err = rep.WriteJSON(stdout)
 	case *by == "vm":
 		err = rep.WriteTextByVM(stdout)
 	default:
