@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -47,5 +48,27 @@ func TestWriteJSON(t *testing.T) {
 			require.NoError(t, tt.rep.WriteJSON(&got))
 			require.Equal(t, want.String(), got.String())
 		})
+	}
+}
+
+// TestStringsShare: a shared report says the same, and the reports of
+// two VMs hold one copy of the strings they repeat.
+func TestStringsShare(t *testing.T) {
+	vm := func(name string) VMReport {
+		project := items("ssh-keys", "alice:"+accessKeyA+` google-ssh {"userName":"alice@example.com","expireOn":"2027-01-01T00:00:00+0000"}`)
+		return VMReportOf(Place{Project: "p", Zone: "europe-west1-b", Name: name, Status: "RUNNING"}, VM{Project: project}, accessNow)
+	}
+	a, b := vm("vm-1"), vm("vm-2")
+	wantA, wantB := vm("vm-1"), vm("vm-2")
+	require.NotSame(t, unsafe.StringData(a.Active[0].Fingerprint), unsafe.StringData(b.Active[0].Fingerprint))
+	var s Strings
+	s.Share(&a)
+	s.Share(&b)
+	require.Equal(t, wantA, a)
+	require.Equal(t, wantB, b)
+	ka, kb := a.Active[0], b.Active[0]
+	for _, pair := range [][2]string{{ka.Fingerprint, kb.Fingerprint}, {ka.ExpireOn, kb.ExpireOn}, {ka.Username, kb.Username},
+		{ka.GoogleUserName, kb.GoogleUserName}, {ka.KeyType, kb.KeyType}, {a.Zone, b.Zone}} {
+		require.Same(t, unsafe.StringData(pair[0]), unsafe.StringData(pair[1]), pair[0])
 	}
 }
