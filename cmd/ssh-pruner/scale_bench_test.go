@@ -94,6 +94,26 @@ func BenchmarkScaleDefaults(b *testing.B) {
 	}
 }
 
+// BenchmarkConcurrency runs `run --apply` over a small organization
+// (scaleSeed: 100 projects of 2 VMs, 50 ms a call) at --concurrency 16,
+// 32, 64 and 128, for the choice of pruner.DefaultConcurrency:
+//
+//	go test -run '^$' -bench Concurrency -benchtime 1x -timeout 30m ./cmd/ssh-pruner
+//
+// It reports and checks what BenchmarkScale does (wall-s, calls/project,
+// cpu-s, peak-RSS-MB, wall/ideal, ...).
+func BenchmarkConcurrency(b *testing.B) {
+	bin := scaleBuild(b)
+	seed := sync.OnceValue(func() *gcpfake.Seed { return scaleSeed(100, 2) })
+	for _, conc := range []int{16, 32, 64, 128} {
+		b.Run(fmt.Sprintf("projects=100/instances=2/concurrency=%d", conc), func(b *testing.B) {
+			for range b.N {
+				scaleRun(b, bin, seed(), conc, 50*time.Millisecond, scaleOptions{})
+			}
+		})
+	}
+}
+
 // scaleOptions vary a scale run: defaults leaves --qps and --concurrency
 // to their defaults; quota sets the fake's rate quotas.
 type scaleOptions struct {
