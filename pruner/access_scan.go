@@ -21,8 +21,12 @@ func (r *Reconciler) Access(ctx context.Context, scope Scope, now time.Time) (ac
 	r.begin()
 	var mu sync.Mutex
 	var vms []access.VMReport
+	var shared access.Strings
 	w, err := r.walk(ctx, r.Lister, scope, func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, _ *workQueue) {
 		found := r.accessOf(ctx, p, pr, now)
+		for i := range found {
+			shared.Share(&found[i])
+		}
 		mu.Lock()
 		vms = append(vms, found...)
 		mu.Unlock()

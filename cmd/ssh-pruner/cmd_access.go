@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -84,9 +83,7 @@ func writeAccess(ctx context.Context, s setup, b backend, by string, stdout io.W
 	}
 	switch {
 	case s.output == "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
+		err = rep.WriteJSON(stdout)
 	case by == "vm":
 		err = rep.WriteTextByVM(stdout)
 	default:

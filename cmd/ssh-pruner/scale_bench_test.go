@@ -40,12 +40,7 @@ import (
 // instance on its own (compute.instances.get), or writes other instances
 // than the dirty ones.
 func BenchmarkScale(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "ssh-pruner")
-	build := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		b.Fatalf("build: %v", err)
-	}
+	bin := scaleBuild(b)
 	const latency = 50 * time.Millisecond
 	cases := []struct {
 		projects, instances int
@@ -79,12 +74,7 @@ func BenchmarkScale(b *testing.B) {
 //
 //	go test -run '^$' -bench ScaleDefaults -benchtime 1x -timeout 60m ./cmd/ssh-pruner
 func BenchmarkScaleDefaults(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "ssh-pruner")
-	build := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		b.Fatalf("build: %v", err)
-	}
+	bin := scaleBuild(b)
 	seed := sync.OnceValue(func() *gcpfake.Seed { return scaleSeed(10000, 0) })
 	for _, tc := range []struct {
 		name  string
@@ -104,6 +94,26 @@ func BenchmarkScaleDefaults(b *testing.B) {
 	}
 }
 
+// BenchmarkConcurrency runs `run --apply` over a small organization
+// (scaleSeed: 100 projects of 2 VMs, 50 ms a call) at --concurrency 16,
+// 32, 64 and 128, for the choice of pruner.DefaultConcurrency:
+//
+//	go test -run '^$' -bench Concurrency -benchtime 1x -timeout 30m ./cmd/ssh-pruner
+//
+// It reports and checks what BenchmarkScale does (wall-s, calls/project,
+// cpu-s, peak-RSS-MB, wall/ideal, ...).
+func BenchmarkConcurrency(b *testing.B) {
+	bin := scaleBuild(b)
+	seed := sync.OnceValue(func() *gcpfake.Seed { return scaleSeed(100, 2) })
+	for _, conc := range []int{16, 32, 64, 128} {
+		b.Run(fmt.Sprintf("projects=100/instances=2/concurrency=%d", conc), func(b *testing.B) {
+			for range b.N {
+				scaleRun(b, bin, seed(), conc, 50*time.Millisecond, scaleOptions{})
+			}
+		})
+	}
+}
+
 // scaleOptions vary a scale run: defaults leaves --qps and --concurrency
 // to their defaults; quota sets the fake's rate quotas.
 type scaleOptions struct {
@@ -114,40 +124,22 @@ type scaleOptions struct {
 func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency time.Duration, o scaleOptions) {
 	b.StopTimer()
 	n := len(seed.Projects)
-	f, err := gcpfake.New(seed)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if o.quota != nil {
-		o.quota(f)
-	}
-	// As on the real service, a write's operation is still running when
-	// the write answers, and one wait call sees it DONE.
-	f.SetFaults("", "", gcpfake.Fault{Latency: latency, OperationDuration: latency})
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	usage := filepath.Join(b.TempDir(), "rusage.json")
-	args := []string{"--", bin, "run", "--organization", seed.Organization.ID, "--apply",
-		"--api-endpoint", srv.URL, "--now", demoNow, "--output", "json", "--log-level", "warn",
+	f, url := scaleServe(b, seed, latency, o.quota)
+	args := []string{bin, "run", "--organization", seed.Organization.ID, "--apply",
+		"--api-endpoint", url, "--now", demoNow, "--output", "json", "--log-level", "warn",
 		// The generated organization removes thousands of keys on purpose.
 		"--max-removals-per-run", "0"}
 	if !o.defaults {
 		args = append(args, "--qps", "0", "--concurrency", fmt.Sprint(conc))
 	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = []string{launcherEnv + "=" + usage}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
 	b.StartTimer()
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
+	c := scaleLaunch(b, args...)
 	b.StopTimer()
-	if err != nil {
-		b.Fatalf("run: %v\n%s", err, errOut.String())
+	if c.err != nil {
+		b.Fatalf("run: %v\n%s", c.err, c.stderr)
 	}
 	var rep report.Report
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal(c.stdout, &rep); err != nil {
 		b.Fatalf("report: %v", err)
 	}
 	if rep.Totals.Projects != n || rep.Totals.Failed != 0 || rep.Totals.Instances.Failed != 0 ||
@@ -159,26 +151,86 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency ti
 	for _, c := range f.CallCounts() {
 		calls += c
 	}
-	data, err := os.ReadFile(usage)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ru syscall.Rusage
-	if err := json.Unmarshal(data, &ru); err != nil {
-		b.Fatal(err)
-	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	ideal := time.Duration(calls) * latency / time.Duration(conc)
-	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(c.wall.Seconds(), "wall-s")
 	b.ReportMetric(float64(calls)/float64(n), "calls/project")
-	b.ReportMetric(cpu.Seconds(), "cpu-s")
-	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB") // Linux reports KiB
-	b.ReportMetric(wall.Seconds()/ideal.Seconds(), "wall/ideal")
+	b.ReportMetric(c.cpu().Seconds(), "cpu-s")
+	b.ReportMetric(c.peakRSSMB(), "peak-RSS-MB")
+	b.ReportMetric(c.wall.Seconds()/ideal.Seconds(), "wall/ideal")
 	b.ReportMetric(float64(rep.Totals.Changed), "changed")
 	b.ReportMetric(float64(f.Calls("compute.instances.aggregatedList"))/float64(n), "list-calls/project")
 	b.ReportMetric(float64(f.Calls("compute.instances.setMetadata")), "instance-writes")
 	b.ReportMetric(float64(rep.Totals.APIRetries), "retries")
 	b.ReportMetric(float64(rep.Totals.APIThrottled), "throttled")
+}
+
+// scaleBuild builds the ssh-pruner binary with the test flags (--now).
+func scaleBuild(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "ssh-pruner")
+	build := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		b.Fatalf("build: %v", err)
+	}
+	return bin
+}
+
+// scaleServe serves a fresh fake of seed over HTTP, every call taking
+// latency; quota, if set, sets its rate quotas. The server stops with b.
+func scaleServe(b *testing.B, seed *gcpfake.Seed, latency time.Duration, quota func(*gcpfake.Fake)) (*gcpfake.Fake, string) {
+	b.Helper()
+	f, err := gcpfake.New(seed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if quota != nil {
+		quota(f)
+	}
+	// As on the real service, a write's operation is still running when
+	// the write answers, and one wait call sees it DONE.
+	f.SetFaults("", "", gcpfake.Fault{Latency: latency, OperationDuration: latency})
+	srv := httptest.NewServer(f)
+	b.Cleanup(srv.Close)
+	return f, srv.URL
+}
+
+// scaleChild is what a command run through the launcher did.
+type scaleChild struct {
+	stdout, stderr []byte
+	err            error
+	wall           time.Duration
+	ru             syscall.Rusage
+}
+
+func (c scaleChild) cpu() time.Duration {
+	return time.Duration(c.ru.Utime.Nano() + c.ru.Stime.Nano())
+}
+
+// peakRSSMB is the command's own peak RSS, in MiB (Linux reports KiB).
+func (c scaleChild) peakRSSMB() float64 { return float64(c.ru.Maxrss) / 1024 }
+
+// scaleLaunch runs args (the binary first) through the launcher, timing
+// it; it fails b only when the launcher says nothing of the command's
+// resources. A command that exits non-zero is left to the caller (err).
+func scaleLaunch(b *testing.B, args ...string) scaleChild {
+	b.Helper()
+	usage := filepath.Join(b.TempDir(), "rusage.json")
+	cmd := exec.Command(os.Args[0], append([]string{"--"}, args...)...)
+	cmd.Env = []string{launcherEnv + "=" + usage}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	c := scaleChild{wall: time.Since(start), err: err, stdout: out.Bytes(), stderr: errOut.Bytes()}
+	data, rerr := os.ReadFile(usage)
+	if rerr != nil {
+		b.Fatalf("%v: %v\n%s", rerr, err, errOut.String())
+	}
+	if err := json.Unmarshal(data, &c.ru); err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
 
 // scaleCheckInstances fails the run on the hard limits of instance

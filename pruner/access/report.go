@@ -3,6 +3,8 @@ package access
 import (
 	"cmp"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
@@ -89,8 +91,16 @@ func VMReportOf(at Place, vm VM, now time.Time) VMReport {
 	vr := VMReport{
 		Project: at.Project, Zone: at.Zone, Name: at.Name, Status: at.Status, Windows: vm.Windows,
 		OSLogin: a.OSLogin, BlockProjectKeys: a.BlockProjectKeys, WindowsSSH: a.WindowsSSH,
-		Active: []VMKey{}, Disagreements: a.Disagreements,
+		Disagreements: a.Disagreements,
 	}
+	active := 0
+	for _, k := range a.Keys {
+		if k.State == AccessActive {
+			active++
+		}
+	}
+	// Of the exact size: an organization's report holds one per key per VM.
+	vr.Active = make([]VMKey, 0, active)
 	for _, k := range a.Keys {
 		switch k.State {
 		case AccessDormant:
@@ -100,6 +110,44 @@ func VMReportOf(at Place, vm VM, now time.Time) VMReport {
 		}
 	}
 	return vr
+}
+
+// Strings keeps one copy of each string that the VM reports of a scan
+// repeat: the same key opens every VM of its project that takes project
+// keys, and often VMs of other projects, and each VM's report would
+// otherwise hold its own fingerprint and expiry text, and substrings that
+// keep alive the whole metadata value they were parsed from. Safe for
+// concurrent use; the zero value is ready.
+type Strings struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// Share makes vr hold the shared copies of its strings.
+func (s *Strings) Share(vr *VMReport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	vr.Zone, vr.Status = s.of(vr.Zone), s.of(vr.Status)
+	for i := range vr.Active {
+		k := &vr.Active[i]
+		k.Identity, k.Username, k.GoogleUserName = s.of(k.Identity), s.of(k.Username), s.of(k.GoogleUserName)
+		k.KeyType, k.Fingerprint, k.ExpireOn = s.of(k.KeyType), s.of(k.Fingerprint), s.of(k.ExpireOn)
+	}
+}
+
+func (s *Strings) of(v string) string {
+	if v == "" {
+		return ""
+	}
+	if c, ok := s.m[v]; ok {
+		return c
+	}
+	c := strings.Clone(v)
+	s.m[c] = c
+	return c
 }
 
 func vmKey(k KeyAccess) VMKey {
