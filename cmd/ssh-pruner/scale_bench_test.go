@@ -280,6 +280,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(launcherEnv); path != "" {
 		os.Exit(launch(path, os.Args[2:]))
 	}
+	if path := os.Getenv(lockHolderEnv); path != "" {
+		os.Exit(holdLock(path))
+	}
 	os.Exit(m.Run())
 }
 

@@ -14,6 +14,9 @@ type Project struct {
 	*Sightings
 	id, name, version string
 	pending           atomic.Int64 // pieces of the project under way
+	// healed: reading the object took times ahead of the clock as now;
+	// it is written, so that the next run finds it right.
+	healed bool
 }
 
 // Begin counts one more piece of the project under way: its own target,
@@ -37,7 +40,7 @@ func (s *Session) Project(ctx context.Context, id string, now time.Time) (*Proje
 	for _, w := range warnings {
 		s.warn(s.store.String() + name + ": " + w)
 	}
-	return &Project{Sightings: NewSightings(sh), id: id, name: name, version: version}, nil
+	return &Project{Sightings: NewSightings(sh), id: id, name: name, version: version, healed: len(warnings) > 0}, nil
 }
 
 // ReadProject reads what the state remembers of a project: an empty
@@ -70,6 +73,7 @@ func ReadProject(ctx context.Context, store Store, id string, now time.Time) (sh
 // names the project.
 func (s *Session) Save(ctx context.Context, p *Project, now time.Time) error {
 	sh, changed := p.Shard(p.id, now)
+	changed = changed || p.healed
 	s.mu.Lock()
 	s.keys += sh.Keys()
 	s.mu.Unlock()
