@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -270,7 +271,9 @@ func checkArgs(t *testing.T, c corev1.Container, cm corev1.ConfigMap) {
 	ref := env["SSH_PRUNER_STATE"].ValueFrom
 	require.NotNil(t, ref, "the CronJob keeps its state (SSH_PRUNER_STATE from the ConfigMap)")
 	require.NotNil(t, ref.ConfigMapKeyRef)
-	require.Regexp(t, `^gs://[a-z0-9][a-z0-9._-]+[a-z0-9]/.+$`, cm.Data[ref.ConfigMapKeyRef.Key], "the state is an object in Cloud Storage")
+	loc := cm.Data[ref.ConfigMapKeyRef.Key]
+	_, _, err := gcp.ParseGSPrefix(loc)
+	require.NoError(t, err, "the state is a prefix in Cloud Storage, as --state takes it: %s", loc)
 }
 
 // stateBucket is the bucket of the CronJob's state, from config.env.

@@ -38,7 +38,7 @@ type setup struct {
 	// clock is the time of the pass; fixed only by tests, against a fake.
 	clock func() time.Time
 
-	state         string // a file or gs://BUCKET/OBJECT; "" for none
+	state         string // a directory or gs://BUCKET/PREFIX/; "" for none
 	stateEndpoint string
 
 	gcp gcp.Options

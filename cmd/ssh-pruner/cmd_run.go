@@ -39,7 +39,7 @@ Examples:
 
   # Give keys without expiry a day, remembering when each was first seen
   ssh-pruner run --organization 123456789012 --apply --grace 24h \
-      --state gs://my-security-project-ssh-pruner-state/state.json
+      --state gs://my-security-project-ssh-pruner-state/
 
 Exit status: 0 every project and VM handled; 1 a project or VM failed, a
 zone could not be listed, the state could not be read or saved, or the

@@ -125,7 +125,7 @@ func (o *options) addOutputFlags() {
 }
 
 func (o *options) addStateFlag() {
-	o.fs.StringVar(&o.state, "state", "", "where the pruner remembers when it first saw each key: a `FILE`, or gs://BUCKET/OBJECT; read at the start, written at the end")
+	o.fs.StringVar(&o.state, "state", "", "where the pruner remembers when it first saw each key: a directory `DIR/`, or gs://BUCKET/PREFIX/; one object a project, read when it is handled, written when it changed")
 }
 
 func (o *options) addAPIFlags() {

@@ -56,6 +56,7 @@ var coveredElsewhere = []struct {
 	{"go test -race ./...", ".ci/run", "\ngo test -race ./...\n"},
 	{"go test -run '^$' -fuzz FuzzParse", ".ci/run", "-fuzz FuzzParse"},
 	{"go test -run '^$' -fuzz FuzzDecodeState", ".ci/run", "-fuzz FuzzDecodeState"},
+	{"go test -run '^$' -fuzz FuzzDecodeShard", ".ci/run", "-fuzz FuzzDecodeShard"},
 	// Its seed corpus runs with the tests; slow to fuzz, it is left out of CI.
 	{"go test -run '^$' -fuzz FuzzParse -fuzztime 60s ./pruner/policy", "pruner/policy/load_test.go", "func FuzzParse("},
 	{"go run ./cmd/gcp-fake --listen", "cmd/gcp-fake/run_test.go", "func TestRunServesAndStops("},
