@@ -59,6 +59,7 @@ type method int
 
 const (
 	foldersList method = iota
+	foldersGet
 	projectsList
 	projectsGet
 	projectsSearch
@@ -82,7 +83,10 @@ var calls = [numMethods]Call{
 	// Resource Manager. Listing needs the permission on the parent folder
 	// or organization; projects.search gives only the projects the caller
 	// may get, so it needs what get needs.
-	foldersList:    {"cloudresourcemanager.folders.list", DryRun, []string{"resourcemanager.folders.list"}},
+	foldersList: {"cloudresourcemanager.folders.list", DryRun, []string{"resourcemanager.folders.list"}},
+	// get: an excluded folder is checked to exist, so that a typo does
+	// not silently leave the folder it meant to the pruner.
+	foldersGet:     {"cloudresourcemanager.folders.get", DryRun, []string{"resourcemanager.folders.get"}},
 	projectsList:   {"cloudresourcemanager.projects.list", DryRun, []string{"resourcemanager.projects.list"}},
 	projectsGet:    {"cloudresourcemanager.projects.get", DryRun, []string{"resourcemanager.projects.get"}},
 	projectsSearch: {"cloudresourcemanager.projects.search", DryRun, []string{"resourcemanager.projects.get"}},

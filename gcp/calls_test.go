@@ -43,7 +43,14 @@ func TestCallsOnTheWire(t *testing.T) {
 	// does not give, asked for with get.
 	scope := pruner.Scope{Organization: demoOrg, Projects: []string{"web-prod-eu", "no-such-project"}}
 
-	_, err := reconcilerOf(t, c, false).Run(ctx, scope)
+	// An excluded project and folder are checked to exist first.
+	dry := reconcilerOf(t, c, false)
+	dry.Exclude, dry.OptOuts.Folders = []string{"hr-payroll-typo-free"}, []string{"172058339406"}
+	_, err := dry.Run(ctx, scope)
+	var ee *pruner.ExclusionError
+	require.ErrorAs(t, err, &ee, "the seed has no such project: the run stops before anything")
+	dry.Exclude = []string{"analytics-staging"}
+	_, err = dry.Run(ctx, scope)
 	require.NoError(t, err)
 	var called, listed []string
 	for m := range f.CallCounts() {
@@ -120,6 +127,9 @@ func TestCallSitesNameTheirMethod(t *testing.T) {
 		"cloudresourcemanager.projects.list": {run: func(c *gcp.Client) error {
 			_, err := c.ListProjects(ctx, pruner.Scope{Organization: demoOrg})
 			return err
+		}},
+		"cloudresourcemanager.folders.get": {run: func(c *gcp.Client) error {
+			return c.CheckFolder(ctx, "172058339406")
 		}},
 		"cloudresourcemanager.projects.get": {
 			also: map[string]gcpfake.Fault{"cloudresourcemanager.projects.search": {ErrorRates: map[int]float64{500: 1}}},

@@ -21,6 +21,7 @@ import (
 var (
 	_ pruner.ProjectLister = (*Client)(nil)
 	_ pruner.MetadataStore = (*Client)(nil)
+	_ pruner.Checker       = (*Client)(nil)
 )
 
 // Options configure a Client.

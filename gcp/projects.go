@@ -314,3 +314,23 @@ func fromCRM(p *crm.Project) pruner.Project {
 		Labels: p.Labels,
 	}
 }
+
+// CheckProject tells whether a project exists and may be read: an
+// exclusion that names one that does not is a typo (pruner.Checker).
+func (c *Client) CheckProject(ctx context.Context, id string) error {
+	_, err := c.project(ctx, id)
+	return err
+}
+
+// CheckFolder tells whether a folder exists and may be read.
+func (c *Client) CheckFolder(ctx context.Context, id string) error {
+	name := "folders/" + strings.TrimPrefix(id, "folders/")
+	err := c.call(ctx, foldersGet, "", func(ctx context.Context) error {
+		f, err := c.crm.Folders.Get(name).Context(ctx).Do()
+		return present(f, err)
+	})
+	if err != nil {
+		return fmt.Errorf("get %s: %w", name, err)
+	}
+	return nil
+}

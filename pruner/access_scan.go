@@ -19,6 +19,9 @@ import (
 // what cannot be read is a gap in the answer.
 func (r *Reconciler) Access(ctx context.Context, scope Scope, now time.Time) (access.AccessReport, error) {
 	r.begin()
+	if err := r.checkExclusions(ctx); err != nil {
+		return access.AccessReport{Now: now.UTC()}, err
+	}
 	var mu sync.Mutex
 	var vms []access.VMReport
 	var shared access.Strings

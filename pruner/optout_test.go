@@ -2,6 +2,7 @@ package pruner_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,4 +63,31 @@ func TestOptOuts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLabelMatches: the report says what each label matched, and names
+// one that matched nothing, which may be a typo.
+func TestLabelMatches(t *testing.T) {
+	s := org()
+	s.SetPlace(projectID, []string{"organizations/1"}, map[string]string{"team": "web", "ssh-pruner": "enabled"})
+	s.AddProject("other", inmemory.Items("ssh-keys", erinPerm))
+	s.SetPlace("other", []string{"organizations/1"}, map[string]string{"team": "data"})
+	s.AddInstance(pruner.Instance{Project: projectID, Zone: zoneB, Name: "pet", Labels: map[string]string{"ssh-pruner": "skip"}}, inmemory.Items("ssh-keys", erinPerm))
+	r := reconciler(s, false)
+	r.OptOuts = policy.OptOuts{
+		Labels:     []policy.Label{{Key: "ssh-pruner", Value: "skip"}, {Key: "team", Value: "data"}, {Key: "tema", Value: "web"}},
+		OnlyLabels: []policy.Label{{Key: "ssh-pruner", Value: "enabled"}, {Key: "team", Value: "data"}},
+	}
+	rep, err := r.Run(context.Background(), pruner.Scope{Organization: "1"})
+	require.NoError(t, err)
+	require.Equal(t, []report.LabelMatch{
+		{Label: "ssh-pruner=skip", Rule: "exclude", VMs: 1},
+		{Label: "team=data", Rule: "exclude", Projects: 1},
+		{Label: "tema=web", Rule: "exclude"},
+		{Label: "ssh-pruner=enabled", Rule: "only", Projects: 1},
+		{Label: "team=data", Rule: "only"}, // excluded first: not opted in
+	}, rep.Labels)
+	var b strings.Builder
+	require.NoError(t, rep.WriteText(&b))
+	require.Contains(t, b.String(), "Labels: exclude ssh-pruner=skip left alone 0 projects, 1 VM; exclude team=data left alone 1 project, 0 VMs; exclude tema=web matched nothing (a typo?)")
 }

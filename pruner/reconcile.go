@@ -73,6 +73,7 @@ type Reconciler struct {
 
 	spent   *budget      // the removals of the run under way, against Limits.PerRun
 	passLog *slog.Logger // Logger with the pass's run id and mode (begin)
+	labels  *labelMatches
 }
 
 // Run prunes the scope. It returns an error only when the scope cannot be
@@ -87,6 +88,9 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error
 	}
 	r.begin()
 	r.spent = &budget{}
+	if err := r.checkExclusions(ctx); err != nil {
+		return report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}, err
+	}
 	r.openedState(ctx, now)
 	w, err := r.walk(ctx, r.Lister, scope, func(ctx context.Context, p Project, named bool, pr *report.ProjectReport, q *workQueue) {
 		r.project(ctx, p, named, now, pr, q)
@@ -101,7 +105,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error
 // state's use at the real clock, and logs the summary, in that order.
 func (r *Reconciler) finish(ctx context.Context, w walked, now, seenAt time.Time) report.Report {
 	rep := report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC(), Interrupted: w.Interrupted,
-		ScopeError: w.ScopeError, Projects: w.Projects, Folders: w.Folders}
+		ScopeError: w.ScopeError, Projects: w.Projects, Folders: w.Folders, Labels: r.labels.matches()}
 	rep.Finish()
 	if cc, ok := r.Store.(CallCounter); ok {
 		rep.Totals.APIRetries, rep.Totals.APIThrottled = cc.CallStats()
@@ -146,6 +150,7 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	for j, in := range listing.Instances {
 		t := plan.Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
 		if reason := r.OptOuts.Instance(in.Labels); reason != "" {
+			r.labels.vm(reason)
 			tr := report.TargetReport{Target: t, Windows: in.Windows, Outcome: report.OutcomeSkipped, Reason: reason}
 			pr.Instances[j] = tr
 			r.finished(ctx, tr)
@@ -216,6 +221,7 @@ func (r *Reconciler) begin() {
 		base = slog.New(slog.DiscardHandler)
 	}
 	r.passLog = base.With(slog.String(LogRunID, r.RunID), slog.Bool(LogDryRun, !r.Apply))
+	r.labels = newLabelMatches(r.OptOuts)
 }
 
 func (r *Reconciler) log() *slog.Logger {

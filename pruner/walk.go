@@ -56,7 +56,9 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 				continue
 			}
 			seen[p.ID] = true
-			if reason := r.leftAlone(p); reason != "" {
+			reason := r.leftAlone(p)
+			r.labels.project(r.OptOuts, p, reason)
+			if reason != "" {
 				pr := report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeSkipped, Reason: reason}}
 				skipped = append(skipped, pr)
 				r.logTarget(ctx, pr.TargetReport)

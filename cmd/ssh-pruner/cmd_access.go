@@ -79,7 +79,7 @@ func writeAccess(ctx context.Context, s setup, b backend, by string, stdout io.W
 	r.Instances = b // the answer is about VMs
 	rep, err := r.Access(ctx, s.scope, s.clock())
 	if err != nil {
-		return false, err
+		return false, exclusionError(err)
 	}
 	switch {
 	case s.output == "json":

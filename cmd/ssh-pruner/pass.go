@@ -88,7 +88,18 @@ func (s setup) reconcile(ctx context.Context, b backend, logger *slog.Logger, ob
 	}
 	defer closeState()
 	r.State = st
-	return r.Run(ctx, s.scope)
+	rep, err := r.Run(ctx, s.scope)
+	return rep, exclusionError(err)
+}
+
+// exclusionError makes an exclusion that names nothing a usage error, exit
+// 2: a typo in the configuration, caught before anything was written.
+func exclusionError(err error) error {
+	var ee *pruner.ExclusionError
+	if errors.As(err, &ee) {
+		return usageErrorf("%v", ee)
+	}
+	return err
 }
 
 // openState opens the state of a pass, or nil without --state. A state

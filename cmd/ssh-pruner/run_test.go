@@ -527,3 +527,43 @@ func lineFingerprints(items []gcpfake.Item) []string {
 	}
 	return out
 }
+
+// TestTypoedExclusionsStopTheRun: an excluded project or folder that does
+// not exist (or may not be read) stops the run, dry or not, before any
+// write: one line naming it, exit 2; so does one in a policy file.
+func TestTypoedExclusionsStopTheRun(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	policy := filepath.Join(t.TempDir(), "p.yaml")
+	require.NoError(t, os.WriteFile(policy, []byte("exclude:\n  projects: [web-prod-ue]\n"), 0o644))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--exclude-project", "web-prod-ue"}, "project web-prod-ue: get project web-prod-ue: "},
+		{[]string{"--exclude-folder", "17205833940"}, "folder 17205833940: get folders/17205833940: "},
+		{[]string{"--policy", policy}, "project web-prod-ue: "},
+		{[]string{"--exclude-project", "web-prod-eu", "--exclude-project", "nope\x1b[2J"}, `project nope\x1b[2J: `},
+	} {
+		for _, apply := range []bool{false, true} {
+			args := runArgs(url, tc.args...)
+			if apply {
+				args = append(args, "--apply")
+			}
+			_, errOut, code := cli(t, context.Background(), nil, args...)
+			require.Equal(t, 2, code, errOut)
+			require.Contains(t, errOut, "that name nothing readable, so nothing was written")
+			require.Contains(t, errOut, tc.want)
+			requireCleanLine(t, errOut)
+		}
+	}
+	require.Zero(t, f.Calls(setMetadata)+f.Calls(setInstanceMetadata), "nothing written")
+	require.Zero(t, f.Calls("compute.projects.get"), "nothing read either")
+
+	_, errOut, code := cli(t, context.Background(), nil, "access", "--organization", demoOrg, "--api-endpoint", url, "--exclude-project", "web-prod-ue")
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "project web-prod-ue: ")
+
+	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--exclude-project", "web-prod-eu", "--exclude-folder", "172058339406")...)
+	require.Contains(t, []int{0, 1, 3}, code, "exclusions that exist run: %s", errOut)
+}

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
@@ -19,6 +20,7 @@ import (
 )
 
 var (
+	_ pruner.Checker       = (*Store)(nil)
 	_ pruner.ProjectLister = (*Store)(nil)
 	_ pruner.MetadataStore = (*Store)(nil)
 	_ pruner.InstanceStore = (*Store)(nil)
@@ -343,4 +345,28 @@ func clone(items []plan.Item) []plan.Item {
 		}
 	}
 	return out
+}
+
+// CheckProject tells whether the store has the project.
+func (s *Store) CheckProject(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID[id] == nil {
+		return fmt.Errorf("project %s: %w", id, pruner.ErrForbidden)
+	}
+	return nil
+}
+
+// CheckFolder tells whether a project of the store lies under the folder
+// ("folders/N" or N).
+func (s *Store) CheckFolder(_ context.Context, id string) error {
+	name := "folders/" + strings.TrimPrefix(id, "folders/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.projects {
+		if p.Parent == name || slices.Contains(p.Folders, name) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %w", name, pruner.ErrForbidden)
 }

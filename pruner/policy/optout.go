@@ -80,3 +80,14 @@ func carries(labels map[string]string, any []Label) (Label, bool) {
 	}
 	return Label{}, false
 }
+
+// OptedIn is the opt-in label a project carries, when OnlyLabels are set.
+func (o OptOuts) OptedIn(labels map[string]string) (Label, bool) {
+	return carries(labels, o.OnlyLabels)
+}
+
+// LabelOf is the label an opt-out reason names ("excluded-label:k=v"),
+// for counting what each label matched.
+func LabelOf(reason string) (string, bool) {
+	return strings.CutPrefix(reason, skipLabelPrefix)
+}

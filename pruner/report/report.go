@@ -152,6 +152,17 @@ type InstanceTotals struct {
 	OutcomeCounts
 }
 
+// LabelMatch is how many projects and VMs a label of the opt-outs or
+// opt-ins matched: a label's typo cannot be checked against Google, so
+// the report says what it did.
+type LabelMatch struct {
+	Label string `json:"label"`
+	// Rule is "exclude" (left alone) or "only" (opted in).
+	Rule     string `json:"rule"`
+	Projects int    `json:"projects"`
+	VMs      int    `json:"vms"`
+}
+
 // Report is the outcome of a run.
 type Report struct {
 	RunID       string    `json:"runId"`
@@ -165,6 +176,8 @@ type Report struct {
 	Projects   []ProjectReport `json:"projects"`
 	Folders    []FolderReport  `json:"folders"`
 	Totals     Totals          `json:"totals"`
+	// Labels says what each label of the opt-outs and opt-ins matched.
+	Labels []LabelMatch `json:"labels,omitempty"`
 	// State says what became of the run's memory of first-seen times;
 	// nil when the run keeps none.
 	State *StateReport `json:"state,omitempty"`

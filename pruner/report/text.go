@@ -51,6 +51,9 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.Totals.Posture.VMs > 0 {
 		fmt.Fprintf(ew, "Posture, as found: %s\n", r.Totals.Posture)
 	}
+	if len(r.Labels) > 0 {
+		fmt.Fprintf(ew, "Labels: %s\n", labelsLine(r.Labels))
+	}
 	if r.State != nil {
 		fmt.Fprintf(ew, "State: %s\n", r.State.line(r.Now))
 	}
@@ -249,4 +252,24 @@ func targetLine(p TargetReport) string {
 	default:
 		return fmt.Sprintf("nothing to do (%d kept)", p.Kept)
 	}
+}
+
+// labelsLine says what each label matched; one that matched nothing may
+// be a typo, which no API can tell.
+func labelsLine(ms []LabelMatch) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		what := "left alone"
+		if m.Rule == "only" {
+			what = "opted in"
+		}
+		switch {
+		case m.Projects == 0 && m.VMs == 0:
+			parts[i] = fmt.Sprintf("%s %s matched nothing (a typo?)", m.Rule, keyparse.Printable(m.Label))
+		default:
+			parts[i] = fmt.Sprintf("%s %s %s %d %s, %d %s", m.Rule, keyparse.Printable(m.Label), what,
+				m.Projects, textfmt.Plural(m.Projects, "project", "projects"), m.VMs, textfmt.Plural(m.VMs, "VM", "VMs"))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
