@@ -68,6 +68,9 @@ type Client struct {
 
 	listConcurrency int
 	callTimeout     time.Duration
+	// sleep waits out a backoff: sleepCtx, or in this package's tests a
+	// fake that records the waits instead of waiting.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // New makes a Client. Without Options.Endpoint it uses Application Default
@@ -85,7 +88,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		return append(append([]option.ClientOption{}, common...), option.WithEndpoint(base+path))
 	}
 
-	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize, listConcurrency: o.ListConcurrency, callTimeout: o.CallTimeout}
+	c := &Client{retry: o.Retry.withDefaults(), pageSize: o.PageSize, listConcurrency: o.ListConcurrency, callTimeout: o.CallTimeout, sleep: sleepCtx}
 	if c.listConcurrency <= 0 {
 		c.listConcurrency = 8
 	}

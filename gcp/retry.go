@@ -30,15 +30,23 @@ type RetryPolicy struct {
 	Cap time.Duration
 }
 
+// DefaultRetry fills the fields of Options.Retry left zero. Programs leave
+// it alone; the tests of a program that makes its Client itself (such as
+// ssh-pruner's CLI tests) shorten its Base and Cap before they start, so
+// that the 429s and 5xx of a fake cost milliseconds of backoff rather than
+// seconds, with the same attempts and the same doubling and jitter. It is
+// not a setting of any binary.
+var DefaultRetry = RetryPolicy{MaxAttempts: 6, Base: 500 * time.Millisecond, Cap: 30 * time.Second}
+
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = 6
+		p.MaxAttempts = DefaultRetry.MaxAttempts
 	}
 	if p.Base <= 0 {
-		p.Base = 500 * time.Millisecond
+		p.Base = DefaultRetry.Base
 	}
 	if p.Cap <= 0 {
-		p.Cap = 30 * time.Second
+		p.Cap = DefaultRetry.Cap
 	}
 	return p
 }
@@ -87,7 +95,7 @@ func (c *Client) call(ctx context.Context, m method, project string, do func(ctx
 			return fmt.Errorf("%s: gave up after %d attempts: %w", method, attempt, classify(err))
 		}
 		c.limits.retries.Add(1)
-		if err := sleepCtx(ctx, c.retry.backoff(attempt, retryAfter)); err != nil {
+		if err := c.sleep(ctx, c.retry.backoff(attempt, retryAfter)); err != nil {
 			return fmt.Errorf("%s: %w (while retrying: %v)", method, err, classify(err))
 		}
 	}

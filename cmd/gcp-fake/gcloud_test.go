@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -94,7 +95,8 @@ func requireSameMetadata(t *testing.T, want, got *compute.Metadata) {
 func startBinary(t *testing.T, ctx context.Context, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "gcp-fake")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	buildArgs := append([]string{"build"}, testBuildFlags(t)...)
+	build := exec.CommandContext(ctx, "go", append(buildArgs, "-o", bin, ".")...)
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 
@@ -122,6 +124,30 @@ func startBinary(t *testing.T, ctx context.Context, args ...string) (string, *sy
 	}()
 	require.True(t, ok, "gcp-fake printed no URL; stderr:\n%s", stderr)
 	return url, stderr
+}
+
+// testBuildFlags are the flags this test binary was built with that decide
+// how every package compiles (-race above all). With them startBinary's
+// build finds every dependency already compiled by 'go test' in the build
+// cache and only links; without them a cold 'go test -race ./...'
+// compiles the whole dependency tree a second time, which on two busy
+// cores outlasted the tests' deadline.
+func testBuildFlags(t testing.TB) []string {
+	t.Helper()
+	info, ok := debug.ReadBuildInfo()
+	require.True(t, ok, "the test binary has build info")
+	var flags []string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "-race", "-msan", "-asan", "-trimpath":
+			if s.Value == "true" {
+				flags = append(flags, s.Key)
+			}
+		case "-tags", "-gcflags", "-asmflags":
+			flags = append(flags, s.Key+"="+s.Value)
+		}
+	}
+	return flags
 }
 
 // gcloudRunner runs gcloud in a configuration of its own and returns its

@@ -76,7 +76,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	}
 	defer closeLog()
 
-	w := &worker{sched: sched, log: logger}
+	w := &worker{sched: sched, log: logger, clock: scheduleClock}
 	var n atomic.Int64
 	w.run = func(ctx context.Context) (report.Report, error) {
 		runID := newRunID()

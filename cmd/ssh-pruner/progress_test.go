@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,10 +51,7 @@ func TestTerminalRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "ssh-pruner")
-	build := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildCommand(t, ".", "ssh_pruner_testflags")
 
 	ptmx, tty, err := pty.Open()
 	require.NoError(t, err)

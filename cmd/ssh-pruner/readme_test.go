@@ -94,7 +94,11 @@ func TestReadmeCommands(t *testing.T) {
 					if testing.Short() {
 						t.Skip("builds the binary")
 					}
-					cmd := exec.Command("go", "install", "./cmd/ssh-pruner")
+					// With the test binary's build flags: as written, under
+					// 'go test -race' it would compile every dependency
+					// again without -race, for minutes.
+					args := append([]string{"install"}, testBuildFlags(t)...)
+					cmd := exec.Command("go", append(args, "./cmd/ssh-pruner")...)
 					cmd.Dir = root
 					cmd.Env = append(os.Environ(), "GOBIN="+t.TempDir())
 					out, err := cmd.CombinedOutput()

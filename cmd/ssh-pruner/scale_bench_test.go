@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
@@ -283,6 +284,10 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(lockHolderEnv); path != "" {
 		os.Exit(holdLock(path))
 	}
+	// The commands run in this process retry the fake's 429s and 5xx
+	// after milliseconds rather than seconds: the same attempts, doubling
+	// and jitter, a smaller scale. Binaries the tests build keep Google's.
+	gcp.DefaultRetry.Base, gcp.DefaultRetry.Cap = time.Millisecond, 5*time.Millisecond
 	os.Exit(m.Run())
 }
 

@@ -15,11 +15,34 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
+// clock is the time a worker reads and waits on: the real one, or in tests
+// one that moves only when the test moves it (scheduleClock).
+type clock interface {
+	Now() time.Time
+	// NewTimer is time.NewTimer's channel and Stop.
+	NewTimer(d time.Duration) (c <-chan time.Time, stop func() bool)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
+}
+
+// scheduleClock is the clock of the schedule command's worker. Only tests
+// change it: with a clock they move themselves, a test drives passes one
+// after the other instead of waiting out the schedule's real seconds.
+var scheduleClock clock = realClock{}
+
 // worker runs passes on a schedule, one at a time.
 type worker struct {
 	sched cron.Schedule
 	run   func(context.Context) (report.Report, error)
 	log   *slog.Logger
+	clock clock // nil for the real one
 
 	skipped   atomic.Int64
 	unhealthy atomic.Pointer[string] // why the last run failed entirely; nil when it did not
@@ -28,22 +51,26 @@ type worker struct {
 // loop runs w.run at each time of the schedule until ctx is done, then
 // waits for the run under way. A time that finds a run going is skipped.
 func (w *worker) loop(ctx context.Context) {
+	clk := w.clock
+	if clk == nil {
+		clk = realClock{}
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	busy := make(chan struct{}, 1)
 	for {
-		next := w.sched.Next(time.Now())
+		next := w.sched.Next(clk.Now())
 		if next.IsZero() {
 			w.log.Warn("the schedule has no next time")
 			<-ctx.Done()
 			return
 		}
-		t := time.NewTimer(time.Until(next))
+		fired, stop := clk.NewTimer(next.Sub(clk.Now()))
 		select {
 		case <-ctx.Done():
-			t.Stop()
+			stop()
 			return
-		case <-t.C:
+		case <-fired:
 		}
 		if ctx.Err() != nil {
 			return // both were ready: never start a run after SIGTERM

@@ -23,12 +23,9 @@ func TestScheduleProcessAgainstGcpFake(t *testing.T) {
 		t.Skip("builds two binaries")
 	}
 	dir := t.TempDir()
-	for _, pkg := range []string{"ssh-pruner", "gcp-fake"} {
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, pkg), "../"+pkg).CombinedOutput()
-		require.NoError(t, err, "build %s: %s", pkg, out)
-	}
+	sshPruner, gcpFake := buildCommand(t, "."), buildCommand(t, "../gcp-fake")
 
-	fake := exec.Command(filepath.Join(dir, "gcp-fake"), "--listen", "127.0.0.1:0")
+	fake := exec.Command(gcpFake, "--listen", "127.0.0.1:0")
 	fakeOut, err := fake.StdoutPipe()
 	require.NoError(t, err)
 	fake.Stderr = io.Discard
@@ -44,7 +41,7 @@ func TestScheduleProcessAgainstGcpFake(t *testing.T) {
 	logFile, err := os.Create(logPath)
 	require.NoError(t, err)
 	defer logFile.Close()
-	worker := exec.Command(filepath.Join(dir, "ssh-pruner"), "schedule", "--cron", "@every 1s",
+	worker := exec.Command(sshPruner, "schedule", "--cron", "@every 1s",
 		"--organization", demoOrg, "--api-endpoint", url, "--apply", "--qps", "0")
 	worker.Env = []string{}
 	worker.Stdout, worker.Stderr = io.Discard, logFile

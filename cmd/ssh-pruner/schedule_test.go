@@ -75,11 +75,93 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// TestScheduleEveryTwoSeconds runs the worker against the fake until two
+// fakeClock is a worker's clock that moves only when the test fires it:
+// the test decides when each time of the schedule comes, and no test waits
+// out a real schedule.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+	waits  []time.Duration // every timer set, in order
+}
+
+type fakeTimer struct {
+	at time.Time
+	c  chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{at: c.now.Add(d), c: make(chan time.Time, 1)}
+	c.timers = append(c.timers, t)
+	c.waits = append(c.waits, d)
+	return t.c, func() bool { return c.remove(t) }
+}
+
+func (c *fakeClock) remove(t *fakeTimer) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, o := range c.timers {
+		if o == t {
+			c.timers = append(c.timers[:i], c.timers[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// fire moves the clock to the earliest timer set, if it lies ahead, and
+// fires that timer. It says whether there was one.
+func (c *fakeClock) fire() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.timers) == 0 {
+		return false
+	}
+	first := 0
+	for i, t := range c.timers {
+		if t.at.Before(c.timers[first].at) {
+			first = i
+		}
+	}
+	t := c.timers[first]
+	c.timers = append(c.timers[:first], c.timers[first+1:]...)
+	if t.at.After(c.now) {
+		c.now = t.at
+	}
+	t.c <- c.now
+	return true
+}
+
+// setWaits is every timer set so far.
+func (c *fakeClock) setWaits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
+}
+
+// TestScheduleEverySecond runs the worker against the fake until two
 // passes are done, checks they did not overlap and that the second found
 // nothing left to do, then cancels it (what SIGTERM does) and expects exit 0.
+// Its clock is a fake one that the test fires as fast as it polls, so the
+// schedule's seconds pass at once; TestScheduleProcessAgainstGcpFake waits
+// out real ones.
 func TestScheduleEverySecond(t *testing.T) {
 	clearEnv(t)
+	clk := newFakeClock()
+	scheduleClock = clk
+	t.Cleanup(func() { scheduleClock = realClock{} })
 	f, url := demoFake(t)
 	health := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -92,6 +174,13 @@ func TestScheduleEverySecond(t *testing.T) {
 			strings.NewReader(""), &stdout, &stderr)
 	}()
 
+	// Each poll brings the next time of the schedule, if the worker waits
+	// for one; a time that comes during a run is skipped, as on the real
+	// clock.
+	require.Eventually(t, func() bool {
+		clk.fire()
+		return strings.Count(stderr.String(), `"message":"run finished"`) >= 2
+	}, 2*time.Minute, 10*time.Millisecond, "two passes")
 	require.Eventually(t, func() bool { return strings.Count(stderr.String(), `"message":"run finished"`) >= 2 },
 		2*time.Minute, 50*time.Millisecond, "two passes")
 	resp, err := http.Get("http://" + health + "/healthz")
@@ -133,6 +222,11 @@ func TestScheduleEverySecond(t *testing.T) {
 	require.Positive(t, summaries[0]["changed"], "the first pass applies")
 	require.EqualValues(t, 0, summaries[1]["changed"], "the second pass finds nothing to do")
 	require.Positive(t, f.Calls("compute.projects.get"))
+	waits := clk.setWaits()
+	require.GreaterOrEqual(t, len(waits), 2, "the worker waits on the clock it was given")
+	for _, d := range waits {
+		require.Equal(t, time.Second, d, "@every 1s: each time of the schedule a second after the one before")
+	}
 }
 
 // every is a schedule with a sub-second period, for the worker's tests.
@@ -146,7 +240,8 @@ func TestWorkerSkipsWhileRunning(t *testing.T) {
 	var logs syncBuffer
 	var active, most, runs atomic.Int64
 	release := make(chan struct{})
-	w := &worker{sched: every(time.Millisecond), log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	clk := newFakeClock()
+	w := &worker{sched: every(time.Millisecond), log: slog.New(slog.NewJSONHandler(&logs, nil)), clock: clk}
 	w.run = func(context.Context) (report.Report, error) {
 		n := active.Add(1)
 		defer active.Add(-1)
@@ -165,9 +260,9 @@ func TestWorkerSkipsWhileRunning(t *testing.T) {
 	stopped := make(chan struct{})
 	go func() { w.loop(ctx); close(stopped) }()
 
-	require.Eventually(t, func() bool { return w.skipped.Load() >= 2 }, time.Minute, time.Millisecond)
+	require.Eventually(t, func() bool { clk.fire(); return w.skipped.Load() >= 2 }, time.Minute, time.Millisecond)
 	close(release)
-	require.Eventually(t, func() bool { return runs.Load() >= 3 }, time.Minute, time.Millisecond)
+	require.Eventually(t, func() bool { clk.fire(); return runs.Load() >= 3 }, time.Minute, time.Millisecond)
 	cancel()
 	<-stopped
 	require.Equal(t, int64(1), most.Load(), "runs never overlap")

@@ -80,9 +80,7 @@ func TestKilledRunsLeaveAStateThatHeals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it 50 times")
 	}
-	bin := filepath.Join(t.TempDir(), "ssh-pruner")
-	out, err := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildCommand(t, ".", "ssh_pruner_testflags")
 	_, url := demoFake(t)
 	state := filepath.Join(t.TempDir(), "state") + "/"
 	seed := time.Now().UnixNano()
