@@ -2,9 +2,9 @@ package main
 
 import (
 	"os/exec"
-	"strings"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
