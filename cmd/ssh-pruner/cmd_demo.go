@@ -11,6 +11,7 @@ import (
 
 	sshpruner "github.com/ssh-pruner/ssh-pruner"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 const demoUsage = `Usage: ssh-pruner demo [--apply] [flags]
@@ -122,7 +123,7 @@ func secondPass(ctx context.Context, s setup, b backend, logger *slog.Logger, st
 		return fmt.Errorf("second pass still finds work: %s", rep.Summary())
 	}
 	if s.output == "text" {
-		fmt.Fprintln(stdout, "Nothing left to do: the organization is clean.")
+		fmt.Fprintln(stdout, cleanLine(rep))
 	}
 	return nil
 }
@@ -167,4 +168,20 @@ func serveLocal(h http.Handler) (endpoint string, stop func(), err error) {
 		<-done
 	}
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// cleanLine says the organization is clean only when the run saw all of
+// it: a folder not listed or a project not read may hold keys.
+func cleanLine(rep report.Report) string {
+	gaps := rep.Totals.FoldersSkipped
+	for _, p := range rep.Projects {
+		if p.Outcome == report.OutcomeSkipped && p.Reason == report.SkipForbidden {
+			gaps++
+		}
+	}
+	if gaps == 0 && rep.ScopeError == "" {
+		return "Nothing left to do: the organization is clean."
+	}
+	return fmt.Sprintf("Nothing left to do in what the run could see; %d %s not seen (above): the organization is clean only where it looked.",
+		gaps, map[bool]string{true: "folder or project was", false: "folders or projects were"}[gaps == 1])
 }

@@ -30,10 +30,10 @@ type progress struct {
 	w   io.Writer
 	now func() time.Time
 
-	mu                           sync.Mutex
-	start, drawn                 time.Time
-	total, done, changed, failed int
-	shown                        bool // a progress line is on the screen
+	mu                                        sync.Mutex
+	start, drawn                              time.Time
+	total, done, changed, wouldChange, failed int
+	shown                                     bool // a progress line is on the screen
 }
 
 // redrawEvery bounds how often the line is drawn: a fast run must not
@@ -61,8 +61,10 @@ func (p *progress) Finished(o report.Outcome) {
 	defer p.mu.Unlock()
 	p.done++
 	switch o {
-	case report.OutcomeChanged, report.OutcomeWouldChange:
+	case report.OutcomeChanged:
 		p.changed++
+	case report.OutcomeWouldChange:
+		p.wouldChange++
 	case report.OutcomeFailed, report.OutcomeInterrupted:
 		p.failed++
 	}
@@ -102,7 +104,15 @@ func (p *progress) draw(force bool) {
 }
 
 func (p *progress) line(now time.Time) string {
-	s := fmt.Sprintf("ssh-pruner: %d/%d targets done, %d changed, %d failed", p.done, p.total, p.changed, p.failed)
+	// A dry run changes nothing: what it found is said as what would be.
+	changed := fmt.Sprintf("%d changed", p.changed)
+	if p.wouldChange > 0 {
+		changed = fmt.Sprintf("%d would change", p.wouldChange)
+		if p.changed > 0 {
+			changed = fmt.Sprintf("%d changed, %d would change", p.changed, p.wouldChange)
+		}
+	}
+	s := fmt.Sprintf("ssh-pruner: %d/%d targets done, %s, %d failed", p.done, p.total, changed, p.failed)
 	elapsed := now.Sub(p.start)
 	if p.done == 0 || elapsed <= 0 {
 		return s

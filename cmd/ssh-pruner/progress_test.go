@@ -38,6 +38,16 @@ func TestProgressLine(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, clearLine+"level=INFO msg=hello\n"+clearLine+"ssh-pruner: 3/10 targets done, 1 changed, 1 failed, 1.5/s, about 5s left", out.String())
 
+	// A dry run's line says what would change, never that it changed.
+	out.Reset()
+	dry := newProgress(&out, func() time.Time { return clock })
+	dry.Found(2)
+	clock = clock.Add(time.Second)
+	dry.Finished(report.OutcomeWouldChange)
+	last := out.String()[strings.LastIndex(out.String(), clearLine):]
+	require.Contains(t, last, "1/2 targets done, 1 would change, 0 failed")
+	require.NotContains(t, last, "changed")
+
 	out.Reset()
 	p.Close()
 	require.Equal(t, clearLine, out.String(), "the line leaves before the report")
