@@ -27,9 +27,10 @@ Examples:
   ssh-pruner access --folder 1001 --output json > access.json
   ssh-pruner access --demo
 
-Exit status: 0 every project and zone was seen; 1 some were not (the
-report names them) or the run was interrupted; 2 usage or configuration
-error.
+Exit status, as for run: 0 every project and zone was seen, or all that
+was not is what the caller may not read (named in the answer); 1
+something else was not seen (an error, a zone unreachable) or the run was
+interrupted; 2 usage or configuration error.
 `
 
 func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -65,16 +66,17 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	complete, err := writeAccess(ctx, s, client, *by, stdout)
-	if err == nil && !complete {
+	ok, err := writeAccess(ctx, s, client, *by, stdout)
+	if err == nil && !ok {
 		return &exitError{code: 1, err: errSilent}
 	}
 	return err
 }
 
 // writeAccess answers who can reach which VM of the setup's scope, by
-// identity or by vm, and tells whether the whole scope was seen.
-func writeAccess(ctx context.Context, s setup, b backend, by string, stdout io.Writer) (complete bool, err error) {
+// identity or by vm, and tells whether what was not seen is only what the
+// caller may not read (AccessReport.OK).
+func writeAccess(ctx context.Context, s setup, b backend, by string, stdout io.Writer) (ok bool, err error) {
 	r := s.reconciler(b, nil, nil, "access")
 	r.Instances = b // the answer is about VMs
 	rep, err := r.Access(ctx, s.scope, s.clock())
@@ -92,5 +94,5 @@ func writeAccess(ctx context.Context, s setup, b backend, by string, stdout io.W
 	if err != nil {
 		return false, fmt.Errorf("write access report: %w", err)
 	}
-	return rep.Complete(), nil
+	return rep.OK(), nil
 }

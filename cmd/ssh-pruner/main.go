@@ -32,8 +32,10 @@ Commands:
 Run 'ssh-pruner <command> --help' for the flags of a command.
 
 Exit status:
-  0  success: every project and VM handled (access: everything seen)
-  1  a project or VM failed, something could not be listed or seen, or the run was interrupted
+  0  success: every project and VM handled or seen; folders and projects the
+     caller may not read are named in the report, and are no failure
+  1  a project or VM failed, a listing failed or a zone was unreachable, a
+     limit held a target, the state was not saved, or the run was interrupted
   2  usage or configuration error
   3  run --exit-code-on-changes: the dry run found changes
 `

@@ -27,6 +27,23 @@ type AccessReport struct {
 // Complete tells whether every project and zone of the scope was seen.
 func (r AccessReport) Complete() bool { return len(r.Gaps) == 0 }
 
+// OK tells whether everything not seen is what the caller may not read:
+// the rule of every command's exit status. A folder or project the
+// caller is not allowed to read is a gap the answer names, as a run
+// reports it; one that failed (an error, a zone unreachable, a listing
+// cut short, an interruption) is a failure.
+func (r AccessReport) OK() bool {
+	for _, g := range r.Gaps {
+		if g.Reason != forbidden {
+			return false
+		}
+	}
+	return true
+}
+
+// forbidden is the reason of a gap the caller may not read (report.SkipForbidden).
+const forbidden = "forbidden"
+
 // AccessGap is a project, folder or zone whose VMs were not seen.
 type AccessGap struct {
 	Resource string `json:"resource"`
