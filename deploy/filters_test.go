@@ -76,8 +76,8 @@ func anyOfValues(t *testing.T, list string) []string {
 	return out
 }
 
-// run runs pruner over a store at info level, the least the CronJob logs,
-// and returns its entries.
+// run runs pruner over a store at info level, since what these metrics
+// count must not need --log-level debug, and returns its entries.
 func run(t *testing.T, s *inmemory.Store, apply bool, setup func(r *pruner.Reconciler)) []map[string]any {
 	t.Helper()
 	pol, err := plan.NewPolicy(nil, false)
