@@ -116,6 +116,8 @@ func checkManifests(t *testing.T, m manifests) {
 	pod := job.Template.Spec
 	require.Equal(t, corev1.RestartPolicyNever, pod.RestartPolicy)
 	require.Equal(t, m.serviceAccount.Name, pod.ServiceAccountName)
+	checkNoKubernetesToken(t, pod)
+	checkFailurePolicy(t, job)
 	require.Len(t, pod.Containers, 1)
 	require.Empty(t, pod.InitContainers)
 	require.False(t, pod.HostNetwork || pod.HostPID || pod.HostIPC)
@@ -166,6 +168,82 @@ func checkSchedule(t *testing.T, cj batchv1.CronJobSpec) {
 	require.NotNil(t, job.ActiveDeadlineSeconds)
 	require.Less(t, time.Duration(*job.ActiveDeadlineSeconds)*time.Second, interval,
 		"a run is stopped before the next one is due (concurrencyPolicy Forbid would skip it)")
+}
+
+// checkNoKubernetesToken: the pod mounts no Kubernetes token. Workload
+// Identity answers through the GKE metadata server, which knows the pod by
+// its address; ssh-pruner calls no Kubernetes API; and the namespace of
+// the log entries' k8s_container resource, which cloudlog would otherwise
+// read beside the token, comes from the downward API.
+func checkNoKubernetesToken(t *testing.T, pod corev1.PodSpec) {
+	t.Helper()
+	require.NotNil(t, pod.AutomountServiceAccountToken, "automountServiceAccountToken is set")
+	require.False(t, *pod.AutomountServiceAccountToken, "no Kubernetes token in the pod")
+	for _, v := range pod.Volumes {
+		require.Nil(t, v.Secret, "volume %s: no secret", v.Name)
+		if v.Projected != nil {
+			for _, src := range v.Projected.Sources {
+				require.Nil(t, src.ServiceAccountToken, "volume %s: no projected token", v.Name)
+			}
+		}
+	}
+	namespace := false
+	for _, e := range pod.Containers[0].Env {
+		if e.Name == "POD_NAMESPACE" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+			namespace = e.ValueFrom.FieldRef.FieldPath == "metadata.namespace"
+		}
+	}
+	require.True(t, namespace, "POD_NAMESPACE from the downward API: the token's mount does not give it")
+}
+
+// checkFailurePolicy: the Job fails at once when the container exits 2, a
+// usage or configuration error that a retry repeats; exit 1, and a kill,
+// are counted against backoffLimit, which allows a retry. The CronJob does
+// not ask for exit 3 (changes found), which would count as a failure.
+func checkFailurePolicy(t *testing.T, job batchv1.JobSpec) {
+	t.Helper()
+	pod := job.Template.Spec
+	require.NotNil(t, job.PodFailurePolicy, "a podFailurePolicy")
+	require.Equal(t, corev1.RestartPolicyNever, pod.RestartPolicy, "podFailurePolicy takes restartPolicy Never only")
+	require.NotNil(t, job.BackoffLimit)
+	require.GreaterOrEqual(t, *job.BackoffLimit, int32(1), "a failed run is retried")
+	c := pod.Containers[0]
+	require.Equal(t, batchv1.PodFailurePolicyActionFailJob, failureAction(t, job.PodFailurePolicy, c.Name, 2), "exit 2 fails the Job")
+	for _, code := range []int32{1, 137} {
+		a := failureAction(t, job.PodFailurePolicy, c.Name, code)
+		require.True(t, a == "" || a == batchv1.PodFailurePolicyActionCount, "exit %d is counted against backoffLimit, not %s", code, a)
+	}
+	require.NotContains(t, c.Args, "--exit-code-on-changes")
+	for _, e := range c.Env {
+		require.NotEqual(t, "SSH_PRUNER_EXIT_CODE_ON_CHANGES", e.Name)
+	}
+}
+
+// failureAction is what the Job controller does when container exits with
+// code: the action of the first rule that matches, "" when none does.
+func failureAction(t *testing.T, p *batchv1.PodFailurePolicy, container string, code int32) batchv1.PodFailurePolicyAction {
+	t.Helper()
+	for i, r := range p.Rules {
+		e := r.OnExitCodes
+		require.NotNil(t, e, "rule %d: on exit codes, the kind this test reads", i)
+		require.Empty(t, r.OnPodConditions, "rule %d", i)
+		require.NotNil(t, e.ContainerName, "rule %d names its container", i)
+		require.Equal(t, container, *e.ContainerName, "rule %d: the container", i)
+		in := slices.Contains(e.Values, code)
+		switch e.Operator {
+		case batchv1.PodFailurePolicyOnExitCodesOpIn:
+			if in {
+				return r.Action
+			}
+		case batchv1.PodFailurePolicyOnExitCodesOpNotIn:
+			if !in {
+				return r.Action
+			}
+		default:
+			t.Fatalf("rule %d: operator %q", i, e.Operator)
+		}
+	}
+	return ""
 }
 
 func checkContainerSecurity(t *testing.T, c corev1.Container, pod *corev1.PodSecurityContext) {

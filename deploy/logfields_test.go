@@ -1,6 +1,15 @@
 package deploy
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
@@ -29,7 +38,7 @@ var logFields = set(
 	pruner.LogSkipped, pruner.LogFailed, pruner.LogNotStarted, pruner.LogInterruptedProjects, pruner.LogFoldersSkipped,
 	pruner.LogInstances, pruner.LogInstancesChanged, pruner.LogInstancesFailed, pruner.LogZonesUnreachable,
 	pruner.LogKeysKept, pruner.LogKeysRemoved, pruner.LogKeysMoved, pruner.LogKeysInGrace,
-	pruner.LogAPIRetries, pruner.LogAPIThrottled,
+	pruner.LogAPIRetries, pruner.LogAPIThrottled, pruner.LogOK, pruner.LogRunOutcome,
 )
 
 // fieldValues are the values pruner logs in each enumerated field, by key:
@@ -38,7 +47,7 @@ var logFields = set(
 // state:<STATE>, excluded-folder:..., excluded-label:...) are left out:
 // pruner does not export their prefixes, and no filter here uses one.
 var fieldValues = map[string]map[string]bool{
-	pruner.LogEvent: set(pruner.EventKey, pruner.EventProject, pruner.EventInstance, pruner.EventFolder,
+	pruner.LogEvent: set(pruner.EventKey, pruner.EventProject, pruner.EventInstance, pruner.EventInstances, pruner.EventFolder,
 		pruner.EventGuard, pruner.EventAccess, pruner.EventScope, pruner.EventSummary, pruner.EventState),
 	pruner.LogAction: set(string(plan.ActionKeep), string(plan.ActionRemove), string(plan.ActionMove)),
 	pruner.LogOutcome: set(string(report.OutcomeUnchanged), string(report.OutcomeWouldChange), string(report.OutcomeChanged),
@@ -53,6 +62,9 @@ var fieldValues = map[string]map[string]bool{
 		report.SkipComputeDisabled, report.SkipForbidden, report.SkipExcluded, policy.SkipNotOptedIn, pruner.SkipGone,
 		pruner.HoldTargetLimit, pruner.HoldRunLimit),
 	pruner.LogMetadataKey: set(plan.KeySSHKeys, plan.KeyLegacySSHKeys, plan.KeyBlockProjectKeys),
+	// A string, "true" or "false", on key and access entries.
+	pruner.LogNoExpiry:   set("true", "false"),
+	pruner.LogRunOutcome: set(pruner.RunOK, pruner.RunChanges, pruner.RunFailed),
 }
 
 func set(values ...string) map[string]bool {
@@ -61,4 +73,39 @@ func set(values ...string) map[string]bool {
 		out[v] = true
 	}
 	return out
+}
+
+// TestLogFieldsAreComplete reads pruner/logfields.go: every Log* key it
+// declares is in logFields, every Event* and Run* value in fieldValues.
+// A key or value added there and not here would be refused to a filter
+// that uses it; one listed here by hand and not there cannot be.
+func TestLogFieldsAreComplete(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "../pruner/logfields.go", nil, 0)
+	require.NoError(t, err)
+	want := map[string]map[string]bool{"Log": logFields, "Event": fieldValues[pruner.LogEvent], "Run": fieldValues[pruner.LogRunOutcome]}
+	seen := map[string]int{}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				require.True(t, ok, "%s is a string literal", name.Name)
+				value, err := strconv.Unquote(lit.Value)
+				require.NoError(t, err)
+				for prefix, values := range want {
+					if strings.HasPrefix(name.Name, prefix) {
+						require.True(t, values[value], "pruner.%s = %q is not listed in logfields_test.go", name.Name, value)
+						seen[prefix]++
+					}
+				}
+			}
+		}
+	}
+	for prefix, values := range want {
+		require.Equal(t, len(values), seen[prefix], "%s* constants: logfields_test.go lists as many as pruner declares", prefix)
+	}
 }

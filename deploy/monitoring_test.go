@@ -24,6 +24,11 @@ var (
 	payloadField = regexp.MustCompile(`jsonPayload\.([A-Za-z0-9_]+)`)
 	// payloadCompare is a comparison of a field with a quoted string.
 	payloadCompare = regexp.MustCompile(`jsonPayload\.([A-Za-z0-9_]+)\s*[=:]\s*"([^"]*)"`)
+	// payloadAnyOf is a comparison of a field with a parenthesized list:
+	// jsonPayload.outcome=("failed" OR "held").
+	payloadAnyOf = regexp.MustCompile(`jsonPayload\.([A-Za-z0-9_]+)\s*[=:]\s*\(([^)]*)\)`)
+	// anyOfItem is one quoted value of such a list, with the OR before it.
+	anyOfItem = regexp.MustCompile(`^\s*(?:OR\s+)?"([^"]*)"`)
 	// extractor is the only label extractor used: a field taken whole.
 	extractor = regexp.MustCompile(`^EXTRACT\(jsonPayload\.([A-Za-z0-9_]+)\)$`)
 	// userMetric is a log-based metric in a Monitoring filter.
@@ -45,6 +50,17 @@ func checkLogFilter(t *testing.T, where, filter string) {
 	for _, m := range payloadCompare.FindAllStringSubmatch(filter, -1) {
 		if values, ok := fieldValues[m[1]]; ok {
 			require.True(t, values[m[2]], "%s: jsonPayload.%s=%q: pruner never logs that value", where, m[1], m[2])
+		}
+	}
+	for _, m := range payloadAnyOf.FindAllStringSubmatch(filter, -1) {
+		values, ok := fieldValues[m[1]]
+		for rest := m[2]; strings.TrimSpace(rest) != ""; {
+			// Only quoted values joined by OR: anything else is a filter
+			// this check would pass without reading.
+			item := anyOfItem.FindStringSubmatch(rest)
+			require.NotNil(t, item, "%s: jsonPayload.%s=(%s): a list of quoted values joined by OR", where, m[1], m[2])
+			require.True(t, !ok || values[item[1]], "%s: jsonPayload.%s=%q: pruner never logs that value", where, m[1], item[1])
+			rest = rest[len(item[0]):]
 		}
 	}
 }
@@ -99,7 +115,12 @@ func TestLogMetrics(t *testing.T) {
 				require.Equal(t, label, sub[1], "label %s is named after its field", label)
 				require.True(t, logFields[sub[1]], "label %s: no field jsonPayload.%s", label, sub[1])
 			}
-			require.Contains(t, declared, "project", "every metric is by project")
+			if strings.Contains(m.Filter, `jsonPayload.event="summary"`) {
+				// The summary is the run's: it has no project.
+				require.NotContains(t, declared, "project")
+			} else {
+				require.Contains(t, declared, "project", "every metric of targets and keys is by project")
+			}
 		})
 	}
 	// The metrics the issue asks for.
@@ -111,7 +132,12 @@ func TestLogMetrics(t *testing.T) {
 		{"ssh_pruner_keys_kept", "googleUserName"},
 		{"ssh_pruner_keys_without_expiry", "username"},
 		{"ssh_pruner_keys_without_expiry", "googleUserName"},
-		{"ssh_pruner_projects_failed", "project"},
+		{"ssh_pruner_keys_without_expiry", "reason"},
+		{"ssh_pruner_targets_not_done", "project"},
+		{"ssh_pruner_targets_not_done", "event"},
+		{"ssh_pruner_targets_not_done", "outcome"},
+		{"ssh_pruner_runs", "runOutcome"},
+		{"ssh_pruner_runs", "dryRun"},
 	} {
 		require.Contains(t, all, want.name)
 		require.Contains(t, all[want.name].LabelExtractors, want.label, want.name)
@@ -178,8 +204,8 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("widget %q: a kind this test does not check", w.Title)
 		}
 	}
-	// The four views the issue asks for.
-	for _, m := range []string{"ssh_pruner_keys_seen", "ssh_pruner_keys_removed", "ssh_pruner_keys_without_expiry", "ssh_pruner_projects_failed"} {
+	// The views the issues ask for.
+	for _, m := range []string{"ssh_pruner_keys_seen", "ssh_pruner_keys_removed", "ssh_pruner_keys_without_expiry", "ssh_pruner_targets_not_done", "ssh_pruner_runs"} {
 		require.True(t, charted[m], "the dashboard charts %s", m)
 	}
 }

@@ -52,6 +52,10 @@ func (r *Reconciler) logDecisions(ctx context.Context, log *slog.Logger, pl plan
 			slog.String(LogRule, d.Rule),
 			slog.String(LogFirstSeen, d.FirstSeen),
 			slog.String(LogGraceEnds, d.GraceEnds),
+			// reason says what was decided, not what the key is: a key
+			// without expiry is "grace", "protected" or "report-only"
+			// while kept. The metric of keys without expiry counts this.
+			slog.String(LogNoExpiry, strconv.FormatBool(d.NeverExpires())),
 		)
 	}
 	if g := pl.Guard; g != nil {
@@ -85,8 +89,9 @@ func decisionMessage(a plan.Action, dryRun bool) string {
 
 // logTarget writes the outcome of one target: errors for failures,
 // warnings for what the caller may not see or what was left undone (a
-// gap in the coverage, a reviewed plan gone stale: someone must look),
-// info otherwise.
+// gap in the coverage, a plan held by the limits or a reviewed plan gone
+// stale: someone must look), info otherwise. It is the one entry with an
+// outcome per target: metrics count targets by it.
 func (r *Reconciler) logTarget(ctx context.Context, tr report.TargetReport) {
 	r.log().LogAttrs(ctx, targetLevel(tr), targetMessage(tr), targetEntry(tr)...)
 }
@@ -95,7 +100,7 @@ func targetLevel(tr report.TargetReport) slog.Level {
 	switch {
 	case tr.Outcome == report.OutcomeFailed || tr.Outcome == report.OutcomeInterrupted:
 		return slog.LevelError
-	case tr.Outcome == report.OutcomeNotStarted || tr.Outcome == report.OutcomeStale:
+	case tr.Outcome == report.OutcomeNotStarted || tr.Outcome == report.OutcomeStale || tr.Outcome == report.OutcomeHeld:
 		return slog.LevelWarn
 	case tr.Outcome == report.OutcomeSkipped && tr.Reason == report.SkipForbidden:
 		return slog.LevelWarn
@@ -147,18 +152,25 @@ func (r *Reconciler) logFolder(ctx context.Context, fr report.FolderReport) {
 	r.log().LogAttrs(ctx, slog.LevelWarn, "folder not listed", attrs...)
 }
 
+// logInstancesError says a project's instances could not be listed: none
+// of its VMs was seen, and the run fails. The outcome is the listing's,
+// under an event of its own: the project's own metadata has its entry.
 func (r *Reconciler) logInstancesError(ctx context.Context, project, msg string) {
 	r.log().LogAttrs(ctx, slog.LevelError, "instances not listed",
-		slog.String(LogEvent, EventProject),
+		slog.String(LogEvent, EventInstances),
 		slog.String(LogProject, project),
+		slog.String(LogOutcome, string(report.OutcomeFailed)),
 		slog.String(LogError, msg),
 	)
 }
 
+// logUnreachable says the listing failed for some zones: their VMs were
+// not seen, and the run fails as for a listing that failed whole.
 func (r *Reconciler) logUnreachable(ctx context.Context, project string, zones []string) {
 	r.log().LogAttrs(ctx, slog.LevelWarn, "zones unreachable: their instances were not seen",
-		slog.String(LogEvent, EventProject),
+		slog.String(LogEvent, EventInstances),
 		slog.String(LogProject, project),
+		slog.String(LogOutcome, string(report.OutcomeFailed)),
 		slog.Any(LogUnreachable, zones),
 	)
 }
@@ -171,6 +183,8 @@ func (r *Reconciler) logSummary(ctx context.Context, rep report.Report) {
 	}
 	r.log().LogAttrs(ctx, level, "run finished",
 		slog.String(LogEvent, EventSummary),
+		slog.Bool(LogOK, rep.OK()),
+		slog.String(LogRunOutcome, runOutcome(rep)),
 		slog.Bool(LogInterrupted, rep.Interrupted),
 		slog.Int(LogProjects, t.Projects),
 		slog.Int(LogUnchanged, t.Unchanged),
@@ -192,6 +206,17 @@ func (r *Reconciler) logSummary(ctx context.Context, rep report.Report) {
 		slog.Int64(LogAPIRetries, t.APIRetries),
 		slog.Int64(LogAPIThrottled, t.APIThrottled),
 	)
+}
+
+// runOutcome is the LogRunOutcome of a report, as the exit status reads it.
+func runOutcome(rep report.Report) string {
+	switch {
+	case !rep.OK():
+		return RunFailed
+	case rep.HasChanges():
+		return RunChanges
+	}
+	return RunOK
 }
 
 // logAccess logs, at debug level, one entry per key that opens the VM as
@@ -232,11 +257,12 @@ func (r *Reconciler) logScopeError(ctx context.Context, msg string) {
 }
 
 // logHeld says, at error level, that a target was not written because its
-// plan removes more than the limits allow.
+// plan removes more than the limits allow, and which limit. It carries no
+// outcome: the target's outcome entry (logTarget) follows, and a metric
+// counting outcomes must see one entry per target.
 func (r *Reconciler) logHeld(ctx context.Context, log *slog.Logger, tr report.TargetReport) {
 	log.LogAttrs(ctx, slog.LevelError, "target held: "+tr.Hold,
 		slog.String(LogEvent, eventOf(tr.Target)),
-		slog.String(LogOutcome, string(report.OutcomeHeld)),
 		slog.String(LogReason, tr.Reason),
 		slog.Int(LogRemoved, tr.Removed),
 	)

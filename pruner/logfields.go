@@ -30,7 +30,7 @@ const (
 	LogIdentity       = "identity"
 	LogRule           = "rule"      // the protection that kept a key
 	LogKeyLevel       = "keyLevel"  // project or instance: where the key line lives
-	LogNoExpiry       = "noExpiry"  // "true" for a key that never expires
+	LogNoExpiry       = "noExpiry"  // "true" for a key that never expires: on key and access entries
 	LogFirstSeen      = "firstSeen" // when the state first saw the key on the target; "" without state
 	LogGraceEnds      = "graceEnds" // when a key kept by the grace is removed
 	LogState          = "state"     // where the state lives: a file, gs://BUCKET/OBJECT
@@ -60,6 +60,25 @@ const (
 	LogKeysInGrace         = "keysInGrace"
 	LogAPIRetries          = "apiRetries"
 	LogAPIThrottled        = "apiThrottled"
+	// LogOK is false when the run failed (report.OK): its exit status is 1.
+	LogOK = "ok"
+	// LogRunOutcome is one of the Run* values: what an alert on failed
+	// runs, or a chart of runs, counts.
+	LogRunOutcome = "runOutcome"
+)
+
+// Values of LogRunOutcome. They follow the exit status of ssh-pruner run:
+// RunFailed is exit 1; RunChanges is exit 3 in a dry run with
+// --exit-code-on-changes, 0 otherwise; RunOK is exit 0. A run that stops
+// before its summary (a scope that cannot be listed at all, a usage
+// error, a crash) logs none: an alert must also watch for runs missing.
+const (
+	RunOK      = "ok"      // nothing failed, nothing to change
+	RunChanges = "changes" // nothing failed; changes found (dry run) or made
+	// RunFailed: report.OK is false. A target failed, was held or went
+	// stale, a listing failed, the state was not saved or holds the runs,
+	// or the run was interrupted.
+	RunFailed = "failed"
 )
 
 // Values of LogEvent.
@@ -67,10 +86,13 @@ const (
 	EventKey      = "key"      // one key decision
 	EventProject  = "project"  // one project's own metadata: its outcome
 	EventInstance = "instance" // one instance's metadata: its outcome
-	EventFolder   = "folder"   // a folder that could not be listed
-	EventGuard    = "guard"    // an item set to keep access from widening
-	EventAccess   = "access"   // a key that opens a VM as the run leaves it
-	EventScope    = "scope"    // the listing of the scope stopped partway
-	EventSummary  = "summary"  // the run's totals
-	EventState    = "state"    // the run's state: none yet, saved, or not saved
+	// EventInstances is the listing of a project's instances, logged when
+	// it failed, wholly or for some zones: VMs were not seen.
+	EventInstances = "instances"
+	EventFolder    = "folder"  // a folder that could not be listed
+	EventGuard     = "guard"   // an item set to keep access from widening
+	EventAccess    = "access"  // a key that opens a VM as the run leaves it
+	EventScope     = "scope"   // the listing of the scope stopped partway
+	EventSummary   = "summary" // the run's totals
+	EventState     = "state"   // the run's state: none yet, saved, or not saved
 )

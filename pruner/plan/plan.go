@@ -38,6 +38,16 @@ type Decision struct {
 	GraceEnds string `json:"graceEnds,omitempty"`
 }
 
+// NeverExpires tells whether the decision's key line carries no expiry
+// the agent reads and is not rejected for being invalid, whatever was
+// decided: a key without expiry that a grace, a protection or a
+// report-only rule keeps is one too. It reads what the decision keeps of
+// the line: a Google-managed line is kept valid or not, without saying
+// which, so one without expiry counts whether or not the agent accepts it.
+func (d Decision) NeverExpires() bool {
+	return d.ExpireOn == "" && !strings.HasPrefix(d.Reason, reasonInvalidPrefix) && !strings.HasPrefix(d.Otherwise, reasonInvalidPrefix)
+}
+
 // Plan is what pruning one target's metadata would change.
 type Plan struct {
 	// Decisions has one entry per key line of ssh-keys and sshKeys, in
