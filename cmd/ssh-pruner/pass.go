@@ -33,11 +33,15 @@ func (s setup) passID() string {
 	return newRunID()
 }
 
-// connect makes the Google client of the setup.
+// connect makes the Google client of the setup. Every flag was checked
+// before: what fails here is the environment.
 func (s setup) connect(ctx context.Context) (*gcp.Client, error) {
 	client, err := gcp.New(ctx, s.gcp)
 	if err != nil {
-		return nil, usageErrorf("connect to Google Cloud: %v", err)
+		// Exit 1, not 2: credentials that cannot be found can be a
+		// metadata server not yet reachable at a pod's start, which the
+		// Job retries (deploy/ fails the Job at once on exit 2 only).
+		return nil, fmt.Errorf("connect to Google Cloud: %w", err)
 	}
 	return client, nil
 }
