@@ -59,11 +59,13 @@ func (r *Reconciler) openedState(ctx context.Context, now time.Time) {
 		return
 	}
 	attrs := []slog.Attr{slog.String(LogEvent, EventState), slog.String(LogState, r.State.Location())}
-	if r.State.FirstRun {
-		if r.Policy.Grace > 0 {
-			attrs = append(attrs, slog.String(LogGraceEnds, now.Add(r.Policy.Grace).UTC().Format(time.RFC3339)))
-		}
+	switch {
+	case r.State.FirstRun && r.Policy.Grace > 0:
+		attrs := append(attrs, slog.String(LogGraceEnds, now.Add(r.Policy.Grace).UTC().Format(time.RFC3339)))
 		r.log().LogAttrs(ctx, slog.LevelWarn, "no state yet: first run, every key's clock starts now, and no key without expiry is removed before its grace ends", attrs...)
+	case r.State.FirstRun:
+		// Without a grace the state only remembers: nothing waits on it.
+		r.log().LogAttrs(ctx, slog.LevelInfo, "no state yet: first run, every key's clock starts now", attrs...)
 	}
 	if n := r.State.Migrated; n > 0 {
 		r.log().LogAttrs(ctx, slog.LevelInfo, fmt.Sprintf("state of version 1 migrated: %d projects' objects made", n), attrs...)

@@ -208,6 +208,11 @@ func (o *options) checkStatePrefix() error {
 		return usageErrorf("--state %v", err)
 	}
 	if o.apiEndpoint != "" && o.stateEndpoint == "" {
+		if o.fs.Lookup("state-endpoint") == nil {
+			// A fake organization's state has no place in a real bucket,
+			// and the binary has no fake Cloud Storage to offer.
+			return usageErrorf("--state %s: the APIs are a fake (--api-endpoint): keep its state in a directory (--state DIR/), not in Cloud Storage", o.state)
+		}
 		return usageErrorf("--state %s: the APIs are a fake (--api-endpoint), so the state needs a fake Cloud Storage too (--state-endpoint)", o.state)
 	}
 	return checkURL("--state-endpoint", o.stateEndpoint)

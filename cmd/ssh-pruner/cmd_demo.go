@@ -73,7 +73,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	if s.planOut != "" {
-		if err := writePlanFile(s.planOut, rep, s.policy); err != nil {
+		if err := savePlan(s, rep, stderr); err != nil {
 			return err
 		}
 	}

@@ -84,7 +84,7 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return err
 	}
 	if s.planOut != "" {
-		if err := writePlanFile(s.planOut, rep, s.policy); err != nil {
+		if err := savePlan(s, rep, stderr); err != nil {
 			return err
 		}
 	}

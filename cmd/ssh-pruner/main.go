@@ -20,6 +20,7 @@ Usage:
 Commands:
   run        prune the SSH keys of an organization, folders or projects (dry run unless --apply)
   apply      write a plan that run --plan-out made and someone reviewed
+  plan       show a plan that run --plan-out made, for its reviewer
   schedule   run on a cron schedule, as a long-running worker
   access     who can reach which VM through metadata SSH keys, until when (read-only)
   demo       run against a built-in fake organization: no Google account needed
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRun(ctx, rest, stdin, stdout, stderr)
 	case "apply":
 		return cmdApply(ctx, rest, stdin, stdout, stderr)
+	case "plan":
+		return cmdPlan(ctx, rest, stdin, stdout, stderr)
 	case "schedule":
 		return cmdSchedule(ctx, rest, stdin, stdout, stderr)
 	case "access":

@@ -91,3 +91,15 @@ func readPlanFile(path string) (planFile, error) {
 	}
 	return pf, nil
 }
+
+// savePlan writes the plan of a dry run and says where on stderr, with
+// what to do next: a plan no one knows of is reviewed by no one.
+func savePlan(s setup, rep report.Report, stderr io.Writer) error {
+	if err := writePlanFile(s.planOut, rep, s.policy); err != nil {
+		return err
+	}
+	n := len(pruner.ReviewedTargets(rep))
+	fmt.Fprintf(stderr, "ssh-pruner: plan of %d targets to change written to %s: have it reviewed ('ssh-pruner plan show %s'), then 'ssh-pruner apply %s'\n",
+		n, keyparse.Printable(s.planOut), keyparse.Printable(s.planOut), keyparse.Printable(s.planOut))
+	return nil
+}

@@ -173,3 +173,35 @@ func TestReviewedPlanWithGrace(t *testing.T) {
 	require.Contains(t, v, zed, "still in its grace")
 	require.NotContains(t, v, "bob:", "past its grace")
 }
+
+// TestPlanShow: --plan-out says where the plan went; 'plan show' renders
+// it as the dry run showed it: every removal line of the dry run's text
+// is in it, under what the plan was made with; it connects to nothing.
+func TestPlanShow(t *testing.T) {
+	clearEnv(t)
+	f, url := demoFake(t)
+	planPath := filepath.Join(t.TempDir(), "plan.json")
+	dry, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--plan-out", planPath)...)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, errOut, "plan of 13 targets to change written to "+planPath)
+	require.Contains(t, errOut, "'ssh-pruner apply "+planPath+"'")
+	calls := f.CallCounts()
+
+	out, errOut, code := cli(t, context.Background(), nil, "plan", "show", planPath)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, calls, f.CallCounts(), "plan show connects to nothing")
+	require.Contains(t, out, "from run test-run, at its clock "+demoNow)
+	var removals int
+	for _, line := range strings.Split(dry, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "remove ") || strings.HasPrefix(strings.TrimSpace(line), "move ") {
+			require.Contains(t, out, strings.TrimSpace(line), "the dry run's line is in the plan shown")
+			removals++
+		}
+	}
+	require.Positive(t, removals)
+	require.Contains(t, out, "would change (6 to remove, 0 to move")
+
+	_, errOut, code = cli(t, context.Background(), nil, "plan", "show", filepath.Join(t.TempDir(), "missing.json"))
+	require.Equal(t, 2, code, errOut)
+	requireCleanLine(t, errOut)
+}
