@@ -54,3 +54,31 @@ func TestCloudLoggingUnreachable(t *testing.T) {
 	require.Contains(t, errOut, `"message":"key would be removed"`, "entries went to stderr")
 	require.Contains(t, errOut, `"message":"run finished"`)
 }
+
+// TestTextLogLeavesKeysToTheReport: text logs (a terminal's) leave the key
+// decisions to the report below them, unless --log-level debug; the
+// target outcomes and warnings stay. JSON logs keep every decision.
+func TestTextLogLeavesKeysToTheReport(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	count := func(format, level string) (keys, targets int) {
+		_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--log-format", format, "--log-level", level)...)
+		require.Contains(t, []int{0, 3}, code, errOut)
+		for _, line := range strings.Split(errOut, "\n") {
+			switch {
+			case strings.Contains(line, "event=key"), strings.Contains(line, `"event":"key"`):
+				keys++
+			case strings.Contains(line, "event=project"), strings.Contains(line, `"event":"project"`):
+				targets++
+			}
+		}
+		return keys, targets
+	}
+	keys, targets := count("text", "info")
+	require.Zero(t, keys, "no line per key above the plan")
+	require.Positive(t, targets)
+	keys, _ = count("text", "debug")
+	require.Positive(t, keys, "asked for, they are there")
+	keys, _ = count("json", "info")
+	require.Positive(t, keys, "machines keep every decision")
+}

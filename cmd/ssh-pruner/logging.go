@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp/cloudlog"
+	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
 // newJSONLogger writes JSON lines with the field names Cloud Logging reads
@@ -57,7 +59,7 @@ func (l *levelFlag) Set(v string) error {
 // cannot drive the terminal through a log line.
 func newLocalLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+		return slog.New(keysAtDebug{slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), level})
 	}
 	return newJSONLogger(w, level)
 }
@@ -71,4 +73,42 @@ func logFormat(flag string, stderr io.Writer) string {
 		return "json"
 	}
 	return flag
+}
+
+// keysAtDebug passes the entries of key decisions (event=key, event=guard)
+// only at --log-level debug: a person at a terminal reads them in the
+// report that follows, and a line per key above it (245 lines for 12
+// projects) hides the plan. JSON logs, for machines and dashboards, keep
+// them at their level.
+type keysAtDebug struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h keysAtDebug) Handle(ctx context.Context, r slog.Record) error {
+	if h.level > slog.LevelDebug && r.Level < slog.LevelWarn && isKeyDecision(r) {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h keysAtDebug) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return keysAtDebug{h.Handler.WithAttrs(attrs), h.level}
+}
+
+func (h keysAtDebug) WithGroup(name string) slog.Handler {
+	return keysAtDebug{h.Handler.WithGroup(name), h.level}
+}
+
+func isKeyDecision(r slog.Record) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == pruner.LogEvent {
+			v := a.Value.String()
+			found = v == pruner.EventKey || v == pruner.EventGuard
+			return false
+		}
+		return true
+	})
+	return found
 }
