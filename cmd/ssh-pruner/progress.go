@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -100,7 +101,31 @@ func (p *progress) draw(force bool) {
 		return
 	}
 	p.drawn, p.shown = now, true
-	io.WriteString(p.w, clearLine+p.line(now))
+	io.WriteString(p.w, clearLine+fit(p.line(now), p.width()))
+}
+
+// width is how many columns the terminal has now (it may be resized
+// during a run); 0 when it cannot tell.
+func (p *progress) width() int {
+	f, ok := p.w.(*os.File)
+	if !ok {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+// fit cuts a line to fewer columns than the terminal has: a line that
+// wraps leaves its first rows behind when \r\x1b[K clears only the last.
+func fit(line string, width int) string {
+	if width <= 1 || utf8.RuneCountInString(line) < width {
+		return line
+	}
+	r := []rune(line)
+	return string(r[:width-2]) + "…"
 }
 
 func (p *progress) line(now time.Time) string {

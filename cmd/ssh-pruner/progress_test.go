@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
@@ -96,4 +97,25 @@ func TestTerminalRun(t *testing.T) {
 	require.Contains(t, stdout.String(), "12 projects:", "the report still goes to stdout")
 	require.NotContains(t, s, "\u202e", "no bidi override as is")
 	require.NotContains(t, s, "AAAAC3NzaC1lZDI1NTE5AAAAII", "no key material in the log, even as the username of a rejected line")
+}
+
+// TestProgressFitsNarrowTerminals: on a terminal of 30 columns the line
+// is cut to fit, so that it never wraps and leaves rows behind.
+func TestProgressFitsNarrowTerminals(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	require.NoError(t, err)
+	defer ptmx.Close()
+	defer tty.Close()
+	require.NoError(t, pty.Setsize(ptmx, &pty.Winsize{Rows: 10, Cols: 30}))
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := newProgress(tty, func() time.Time { return clock })
+	require.Equal(t, 30, p.width())
+	p.Found(10000)
+	clock = clock.Add(time.Second)
+	p.Finished(report.OutcomeWouldChange)
+	line := fit(p.line(clock), p.width())
+	require.Less(t, utf8.RuneCountInString(line), 30)
+	require.True(t, strings.HasSuffix(line, "…"))
+	require.Equal(t, "short", fit("short", 30))
+	require.Equal(t, "no terminal", fit("no terminal", 0))
 }
