@@ -402,3 +402,49 @@ func TestStreamProjectsHandsOverEachLevel(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ids(listed.Projects), all)
 }
+
+// cancelOn cancels a context when a request's URL holds a string: a run
+// interrupted at a known point of its listing.
+type cancelOn struct {
+	match  string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.String(), c.match) {
+		c.cancel()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestInterruptedListingNamesWhatItDidNotList: a listing interrupted
+// partway hands over what it listed and names every folder it did not
+// list, so that the report says what the run did not see.
+func TestInterruptedListingNamesWhatItDidNotList(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The second level: the organization's folders are listed, their
+	// sub-folders are not.
+	_, c := serve(t, demoSeed(t), gcp.Options{HTTPClient: &http.Client{Transport: cancelOn{match: "parent=folders%2F406392811574", cancel: cancel}}, ListConcurrency: 1})
+	var got []string
+	inv, err := c.StreamProjects(ctx, pruner.Scope{Organization: demoOrg}, func(ps []pruner.Project) {
+		got = append(got, ids(ps)...)
+	})
+	require.Error(t, err)
+	var skipped []string
+	for _, s := range inv.Skipped {
+		if strings.Contains(s.Err.Error(), "interrupted") {
+			skipped = append(skipped, s.Name)
+		}
+	}
+	require.Contains(t, skipped, "folders/406392811574", "the folder whose listing was cut")
+	// Every second-level folder of the demo is named, or its parent is:
+	// nothing the run did not see goes unsaid.
+	for child, parent := range map[string]string{"172058339406": "406392811574", "257719084630": "638201947752", "391027648815": "804466152093"} {
+		require.True(t, slices.Contains(skipped, "folders/"+child) || slices.Contains(skipped, "folders/"+parent), "folders/%s or its parent", child)
+	}
+	for _, s := range skipped {
+		require.True(t, strings.HasPrefix(s, "folders/"), s)
+	}
+	require.Contains(t, got, "hr-payroll", "the organization's own projects were listed and handed over")
+}

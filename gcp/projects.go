@@ -169,12 +169,14 @@ func (c *Client) search(ctx context.Context, ids []string) ([]pruner.Project, er
 // concurrently (each listing is a few calls of full latency, and a wide
 // organization has hundreds of folders), and their results are taken in
 // folder order, so the walk stays breadth first and deterministic.
+// listing is what listing one folder (or the organization) gave.
+type listing struct {
+	projects []pruner.Project
+	folders  []string
+	err      error
+}
+
 func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Project), inv *pruner.Inventory) error {
-	type listing struct {
-		projects []pruner.Project
-		folders  []string
-		err      error
-	}
 	// ancestors of each folder met, root first, for Project.Folders.
 	ancestors := map[string][]string{root: nil}
 	level := []string{root}
@@ -198,8 +200,15 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 		var batch []pruner.Project
 		for i, r := range results {
 			parent := level[i]
+			if r.err != nil && ctx.Err() != nil {
+				// Interrupted: what was listed is handed over, and every
+				// folder not listed is named, so the report says what the
+				// run did not see.
+				add(append(batch, interrupted(level[i:], results[i:], inv)...))
+				return fmt.Errorf("list %s: %w", parent, r.err)
+			}
 			if r.err != nil {
-				if parent == root || ctx.Err() != nil || !skippable(r.err) {
+				if parent == root || !skippable(r.err) {
 					add(batch) // what this level did list is handed over
 					return fmt.Errorf("list %s: %w", parent, r.err)
 				}
@@ -220,6 +229,29 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 		level = next
 	}
 	return nil
+}
+
+// errNotListed is why a folder was not listed: the run was interrupted.
+var errNotListed = errors.New("the run was interrupted before it was listed")
+
+// interrupted names in inv the folders of a level that were not listed
+// and the sub-folders found but not walked, and gives the projects the
+// level did list.
+func interrupted(level []string, results []listing, inv *pruner.Inventory) []pruner.Project {
+	var projects []pruner.Project
+	for j, r := range results {
+		if r.err != nil {
+			if strings.HasPrefix(level[j], "folders/") {
+				inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: level[j], Err: errNotListed})
+			}
+			continue
+		}
+		projects = append(projects, r.projects...)
+		for _, f := range r.folders {
+			inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: f, Err: errNotListed})
+		}
+	}
+	return projects
 }
 
 // skippable tells whether a sub-folder's listing error concerns that folder
