@@ -36,7 +36,7 @@ var logFields = set(
 	// The summary entry's totals.
 	pruner.LogInterrupted, pruner.LogProjects, pruner.LogUnchanged, pruner.LogWouldChange, pruner.LogChanged,
 	pruner.LogSkipped, pruner.LogFailed, pruner.LogNotStarted, pruner.LogInterruptedProjects, pruner.LogFoldersSkipped,
-	pruner.LogInstances, pruner.LogInstancesChanged, pruner.LogInstancesFailed, pruner.LogZonesUnreachable,
+	pruner.LogInstances, pruner.LogInstancesChanged, pruner.LogInstancesWouldChange, pruner.LogInstancesFailed, pruner.LogZonesUnreachable,
 	pruner.LogKeysKept, pruner.LogKeysRemoved, pruner.LogKeysMoved, pruner.LogKeysInGrace,
 	pruner.LogAPIRetries, pruner.LogAPIThrottled, pruner.LogOK, pruner.LogRunOutcome,
 )

@@ -48,18 +48,19 @@ const (
 	LogFailed      = "failed"
 	LogNotStarted  = "notStarted"
 	// LogInterruptedProjects counts the projects stopped midway.
-	LogInterruptedProjects = "interruptedProjects"
-	LogFoldersSkipped      = "foldersSkipped"
-	LogInstances           = "instances"
-	LogInstancesChanged    = "instancesChanged" // changed, or would change in a dry run
-	LogInstancesFailed     = "instancesFailed"  // failed or interrupted
-	LogZonesUnreachable    = "zonesUnreachable"
-	LogKeysKept            = "keysKept"
-	LogKeysRemoved         = "keysRemoved"
-	LogKeysMoved           = "keysMoved"
-	LogKeysInGrace         = "keysInGrace"
-	LogAPIRetries          = "apiRetries"
-	LogAPIThrottled        = "apiThrottled"
+	LogInterruptedProjects  = "interruptedProjects"
+	LogFoldersSkipped       = "foldersSkipped"
+	LogInstances            = "instances"
+	LogInstancesChanged     = "instancesChanged"     // written
+	LogInstancesWouldChange = "instancesWouldChange" // would change: a dry run's, or a held run's
+	LogInstancesFailed      = "instancesFailed"      // failed or interrupted
+	LogZonesUnreachable     = "zonesUnreachable"
+	LogKeysKept             = "keysKept"
+	LogKeysRemoved          = "keysRemoved"
+	LogKeysMoved            = "keysMoved"
+	LogKeysInGrace          = "keysInGrace"
+	LogAPIRetries           = "apiRetries"
+	LogAPIThrottled         = "apiThrottled"
 	// LogOK is false when the run failed (report.OK): its exit status is 1.
 	LogOK = "ok"
 	// LogRunOutcome is one of the Run* values: what an alert on failed
