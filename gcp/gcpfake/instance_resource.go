@@ -10,7 +10,8 @@ import (
 // ssh-pruner reads (metadata, status, labels, the boot disk's licenses,
 // resourceStatus.effectiveInstanceMetadata where the seed gives it) and
 // what gcloud compute ssh needs to connect (nic0's addresses, the boot
-// disk's guest OS features, which tell it a Windows VM).
+// disk's guest OS features, which tell it a Windows VM). A fields
+// parameter may name only these (fields.go).
 type computeInstance struct {
 	Kind               string             `json:"kind"`
 	ID                 string             `json:"id"`
