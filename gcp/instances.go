@@ -3,7 +3,9 @@ package gcp
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	compute "google.golang.org/api/compute/v1"
@@ -42,7 +44,10 @@ func (c *Client) ListInstances(ctx context.Context, projectID string) (pruner.In
 		if err != nil {
 			return out, fmt.Errorf("list instances of project %s: %w", projectID, err)
 		}
-		for scope, scoped := range resp.Items {
+		// In the order of the scopes, not of the map: a listing comes
+		// out the same every time.
+		for _, scope := range slices.Sorted(maps.Keys(resp.Items)) {
+			scoped := resp.Items[scope]
 			if scoped.Warning != nil && scoped.Warning.Code == "UNREACHABLE" && !seen[scope] {
 				seen[scope] = true
 				out.Unreachable = append(out.Unreachable, scope)
