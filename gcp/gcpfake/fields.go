@@ -2,7 +2,6 @@ package gcpfake
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -152,6 +151,12 @@ func (s selection) add(name string, sub selection) {
 // pick is what s selects of the key k: under k, under *, or both merged.
 func (s selection) pick(k string) (selection, bool) {
 	named, isNamed := s[k]
+	return s.orStar(named, isNamed)
+}
+
+// orStar merges what s selects under a key, named (if isNamed), with
+// what it selects under *.
+func (s selection) orStar(named selection, isNamed bool) (selection, bool) {
 	star, isStar := s["*"]
 	switch {
 	case isNamed && isStar:
@@ -243,38 +248,6 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		}
 	}
 	return out
-}
-
-// apply keeps of a decoded JSON value what s selects, in place.
-func (s selection) apply(v any) any {
-	switch x := v.(type) {
-	case []any:
-		for i := range x {
-			x[i] = s.apply(x[i])
-		}
-	case map[string]any:
-		for k, val := range x {
-			sub, ok := s.pick(k)
-			switch {
-			case !ok:
-				delete(x, k)
-			case sub != nil:
-				x[k] = sub.apply(val)
-			}
-		}
-	}
-	return v
-}
-
-// cut applies s to a JSON body; numbers pass through as written.
-func (s selection) cut(body []byte) ([]byte, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
-	}
-	return json.Marshal(s.apply(v))
 }
 
 // partial reads the fields parameter of a request to a method that
