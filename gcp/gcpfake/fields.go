@@ -24,8 +24,8 @@ import (
 // A selection under an array applies to each element. A field selected
 // but absent from the full answer is absent from the partial one; an
 // object selected for some of its fields stays, maybe empty, as a
-// protobuf FieldMask merge leaves it. Only success bodies are cut:
-// errors are sent whole.
+// protobuf FieldMask merge would leave it (Google's documentation does
+// not say). Only success bodies are cut: errors are sent whole.
 //
 // A selection Google cannot apply is refused with 400 "Invalid field
 // selection ...": bad syntax, and a name the resource has no field of
