@@ -10,11 +10,15 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
+// metadataFields are what fromCompute reads of a metadata object: the
+// items, and the fingerprint that a write presents.
+const metadataFields = "fingerprint,items"
+
 // ProjectMetadata reads the commonInstanceMetadata of a project.
 func (c *Client) ProjectMetadata(ctx context.Context, projectID string) (plan.Metadata, error) {
 	var p *compute.Project
 	err := c.call(ctx, computeProjectsGet, projectID, func(ctx context.Context) (err error) {
-		p, err = c.compute.Projects.Get(projectID).Fields("commonInstanceMetadata").Context(ctx).Do()
+		p, err = c.compute.Projects.Get(projectID).Fields("commonInstanceMetadata(" + metadataFields + ")").Context(ctx).Do()
 		return present(p, err)
 	})
 	if err != nil {
@@ -34,7 +38,7 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pl
 	// and the run reports the keys it removed.
 	id := uuid.NewString()
 	err := c.call(ctx, setCommonInstanceMetadata, projectID, func(ctx context.Context) (err error) {
-		op, err = c.compute.Projects.SetCommonInstanceMetadata(projectID, toCompute(md)).RequestId(id).Context(ctx).Do()
+		op, err = c.compute.Projects.SetCommonInstanceMetadata(projectID, toCompute(md)).RequestId(id).Fields(operationFields).Context(ctx).Do()
 		return present(op, err)
 	})
 	if err == nil {
@@ -50,7 +54,7 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pl
 func (c *Client) InstanceMetadata(ctx context.Context, projectID, zone, name string) (plan.Metadata, error) {
 	var in *compute.Instance
 	err := c.call(ctx, instancesGet, projectID, func(ctx context.Context) (err error) {
-		in, err = c.compute.Instances.Get(projectID, zone, name).Fields("metadata").Context(ctx).Do()
+		in, err = c.compute.Instances.Get(projectID, zone, name).Fields("metadata(" + metadataFields + ")").Context(ctx).Do()
 		return present(in, err)
 	})
 	if err != nil {
@@ -65,7 +69,7 @@ func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name 
 	var op *compute.Operation
 	id := uuid.NewString() // as in SetProjectMetadata
 	err := c.call(ctx, instancesSetMetadata, projectID, func(ctx context.Context) (err error) {
-		op, err = c.compute.Instances.SetMetadata(projectID, zone, name, toCompute(md)).RequestId(id).Context(ctx).Do()
+		op, err = c.compute.Instances.SetMetadata(projectID, zone, name, toCompute(md)).RequestId(id).Fields(operationFields).Context(ctx).Do()
 		return present(op, err)
 	})
 	if err == nil {

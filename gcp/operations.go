@@ -11,11 +11,16 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
 
+// operationFields are what is read of an operation: its name, to wait
+// on it (waitDone), its status, and the code and message of its errors
+// (operationError).
+const operationFields = "name,status,error/errors(code,message)"
+
 // waitGlobal waits for a global operation to be DONE.
 func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.Operation) error {
 	return waitDone(ctx, op, func(name string) (op *compute.Operation, err error) {
 		err = c.call(ctx, globalOperationsWait, projectID, func(ctx context.Context) (err error) {
-			op, err = c.compute.GlobalOperations.Wait(projectID, name).Context(ctx).Do()
+			op, err = c.compute.GlobalOperations.Wait(projectID, name).Fields(operationFields).Context(ctx).Do()
 			return present(op, err)
 		})
 		return op, err
@@ -26,7 +31,7 @@ func (c *Client) waitGlobal(ctx context.Context, projectID string, op *compute.O
 func (c *Client) waitZone(ctx context.Context, projectID, zone string, op *compute.Operation) error {
 	return waitDone(ctx, op, func(name string) (op *compute.Operation, err error) {
 		err = c.call(ctx, zoneOperationsWait, projectID, func(ctx context.Context) (err error) {
-			op, err = c.compute.ZoneOperations.Wait(projectID, zone, name).Context(ctx).Do()
+			op, err = c.compute.ZoneOperations.Wait(projectID, zone, name).Fields(operationFields).Context(ctx).Do()
 			return present(op, err)
 		})
 		return op, err

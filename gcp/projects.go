@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	crm "google.golang.org/api/cloudresourcemanager/v3"
+	"google.golang.org/api/googleapi"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 )
@@ -141,7 +142,7 @@ func (c *Client) search(ctx context.Context, ids []string) ([]pruner.Project, er
 	var pg pages
 	token := ""
 	for {
-		call := c.crm.Projects.Search().Query(query).PageToken(token)
+		call := c.crm.Projects.Search().Query(query).PageToken(token).Fields(projectPageFields...)
 		var resp *crm.SearchProjectsResponse
 		err := c.call(ctx, projectsSearch, "", func(ctx context.Context) (err error) {
 			resp, err = call.Context(ctx).Do()
@@ -266,7 +267,7 @@ func (c *Client) listProjects(ctx context.Context, parent string) ([]pruner.Proj
 	var pg pages
 	token := ""
 	for {
-		call := c.crm.Projects.List().Parent(parent).ShowDeleted(true).PageToken(token).Context(ctx)
+		call := c.crm.Projects.List().Parent(parent).ShowDeleted(true).PageToken(token).Fields(projectPageFields...).Context(ctx)
 		if c.pageSize > 0 {
 			call.PageSize(c.pageSize)
 		}
@@ -298,7 +299,8 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 	var pg pages
 	token := ""
 	for {
-		call := c.crm.Folders.List().Parent(parent).PageToken(token).Context(ctx)
+		// Only the names: the walk lists each folder's children by name.
+		call := c.crm.Folders.List().Parent(parent).PageToken(token).Fields("nextPageToken", "folders/name").Context(ctx)
 		if c.pageSize > 0 {
 			call.PageSize(c.pageSize)
 		}
@@ -328,7 +330,7 @@ func (c *Client) listFolders(ctx context.Context, parent string) ([]string, erro
 func (c *Client) project(ctx context.Context, id string) (pruner.Project, error) {
 	var p *crm.Project
 	err := c.call(ctx, projectsGet, "", func(ctx context.Context) (err error) {
-		p, err = c.crm.Projects.Get("projects/" + id).Context(ctx).Do()
+		p, err = c.crm.Projects.Get("projects/" + id).Fields(projectFields).Context(ctx).Do()
 		return present(p, err)
 	})
 	if err != nil {
@@ -336,6 +338,14 @@ func (c *Client) project(ctx context.Context, id string) (pruner.Project, error)
 	}
 	return fromCRM(p), nil
 }
+
+// projectFields are what fromCRM reads of a project; Resource Manager
+// keeps the rest (display name, times, etag).
+const projectFields = "projectId,name,state,parent,labels"
+
+// projectPageFields are what a page of projects.list or projects.search
+// is read for: its projects, and the token of the next page.
+var projectPageFields = []googleapi.Field{"nextPageToken", "projects(" + projectFields + ")"}
 
 func fromCRM(p *crm.Project) pruner.Project {
 	return pruner.Project{

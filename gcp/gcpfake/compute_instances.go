@@ -48,13 +48,7 @@ func (s *server) instancesList(w http.ResponseWriter, r *http.Request, c *call) 
 		return
 	}
 	base := computeBase(r)
-	out := struct {
-		Kind          string            `json:"kind"`
-		ID            string            `json:"id"`
-		Items         []computeInstance `json:"items,omitempty"`
-		NextPageToken string            `json:"nextPageToken,omitempty"`
-		SelfLink      string            `json:"selfLink"`
-	}{
+	out := instanceList{
 		Kind: "compute#instanceList", ID: "projects/" + p.ID + "/zones/" + zone + "/instances",
 		NextPageToken: pg.next, SelfLink: base + "projects/" + p.ID + "/zones/" + zone + "/instances",
 	}
@@ -62,6 +56,26 @@ func (s *server) instancesList(w http.ResponseWriter, r *http.Request, c *call) 
 		out.Items = append(out.Items, s.readInstance(base, p.ID, &list[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// instanceList is compute#instanceList, a page of instances.list.
+type instanceList struct {
+	Kind          string            `json:"kind"`
+	ID            string            `json:"id"`
+	Items         []computeInstance `json:"items,omitempty"`
+	NextPageToken string            `json:"nextPageToken,omitempty"`
+	SelfLink      string            `json:"selfLink"`
+}
+
+// instanceAggregatedList is compute#instanceAggregatedList, a page of
+// instances.aggregatedList.
+type instanceAggregatedList struct {
+	Kind          string                      `json:"kind"`
+	ID            string                      `json:"id"`
+	Items         map[string]*scopedInstances `json:"items"`
+	NextPageToken string                      `json:"nextPageToken,omitempty"`
+	SelfLink      string                      `json:"selfLink"`
+	Unreachables  []string                    `json:"unreachables,omitempty"`
 }
 
 type scopedInstances struct {
@@ -114,14 +128,7 @@ func (s *server) instancesAggregatedList(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	base := computeBase(r)
-	writeJSON(w, http.StatusOK, struct {
-		Kind          string                      `json:"kind"`
-		ID            string                      `json:"id"`
-		Items         map[string]*scopedInstances `json:"items"`
-		NextPageToken string                      `json:"nextPageToken,omitempty"`
-		SelfLink      string                      `json:"selfLink"`
-		Unreachables  []string                    `json:"unreachables,omitempty"`
-	}{
+	writeJSON(w, http.StatusOK, instanceAggregatedList{
 		Kind: "compute#instanceAggregatedList", ID: "projects/" + p.ID + "/aggregated/instances",
 		Items: s.scopes(base, p.ID, page, pg.next == ""), NextPageToken: pg.next,
 		SelfLink: base + "projects/" + p.ID + "/aggregated/instances", Unreachables: unreachables,

@@ -120,10 +120,7 @@ func (s *server) crmFoldersList(w http.ResponseWriter, r *http.Request, _ *call)
 		writeError(w, pg.err)
 		return
 	}
-	out := struct {
-		Folders       []crmFolder `json:"folders,omitempty"`
-		NextPageToken string      `json:"nextPageToken,omitempty"`
-	}{NextPageToken: pg.next}
+	out := crmFolderPage{NextPageToken: pg.next}
 	now := s.store.now()
 	for _, fo := range folders {
 		out.Folders = append(out.Folders, crmFolderOf(fo, now))
@@ -139,6 +136,11 @@ func (s *server) crmFolderGet(w http.ResponseWriter, r *http.Request, _ *call) {
 		return
 	}
 	writeJSON(w, http.StatusOK, crmFolderOf(fo, s.store.now()))
+}
+
+type crmFolderPage struct {
+	Folders       []crmFolder `json:"folders,omitempty"`
+	NextPageToken string      `json:"nextPageToken,omitempty"`
 }
 
 type crmProjectPage struct {

@@ -3,18 +3,32 @@ package gcpfake
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
 )
 
 // dispatch is the layer between the wire and the handlers: it counts a
-// call, refuses it past its quota, delays it or answers it with an error
-// as its fault says, and only then runs its handler, which never sees a
-// quota and sees of the fault only what shapes the operations it starts.
-func (s *server) dispatch(method string, counter *atomic.Int64, h handler) http.HandlerFunc {
+// call, refuses a fields parameter it cannot apply, refuses the call past
+// its quota, delays it or answers it with an error as its fault says,
+// and only then runs its handler, which never sees a quota and sees of
+// the fault only what shapes the operations it starts. A success is cut
+// to the fields selected (fields.go) here, once for every method, so no
+// handler deals with partial responses.
+func (s *server) dispatch(method string, answer reflect.Type, counter *atomic.Int64, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		counter.Add(1)
+		sel, e := partial(r, method, answer)
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		if sel != nil {
+			pw := &partialWriter{ResponseWriter: w, sel: sel, answer: answer}
+			defer pw.finish()
+			w = pw
+		}
 		c := &call{method: method}
 		if !s.faults.active.Load() && !s.quotas.active.Load() {
 			h(w, r, c)

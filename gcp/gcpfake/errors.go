@@ -179,3 +179,18 @@ func errZoneUnavailable(project, zone string) *apiError {
 	return simpleError(http.StatusServiceUnavailable, "global", "backendError",
 		fmt.Sprintf("The zone 'projects/%s/zones/%s' is currently unavailable. Try again later.", project, zone))
 }
+
+// errFieldSelection refuses a fields parameter that cannot be applied:
+// Google's message names the selection ("Invalid field selection
+// nextpagetoken"); Compute, of the older front end, adds an item whose
+// reason is invalidParameter, located at the fields parameter, as
+// Google's other APIs of that front end are reported to answer.
+func errFieldSelection(method, what string) *apiError {
+	msg := "Invalid field selection " + what
+	if serviceOf(method) != computeService {
+		return errBadArgument(msg)
+	}
+	e := simpleError(http.StatusBadRequest, "global", "invalidParameter", msg)
+	e.Errors[0].Location, e.Errors[0].LocationType = "fields", "parameter"
+	return e
+}

@@ -7,9 +7,11 @@ import (
 )
 
 // computeInstance is the part of compute#instance the fake serves: what
-// ssh-pruner reads (metadata, status, labels, the boot disk's licenses)
-// and what gcloud compute ssh needs to connect (nic0's addresses, the
-// boot disk's guest OS features, which tell it a Windows VM).
+// ssh-pruner reads (metadata, status, labels, the boot disk's licenses,
+// resourceStatus.effectiveInstanceMetadata where the seed gives it) and
+// what gcloud compute ssh needs to connect (nic0's addresses, the boot
+// disk's guest OS features, which tell it a Windows VM). A fields
+// parameter may name only these (fields.go).
 type computeInstance struct {
 	Kind               string             `json:"kind"`
 	ID                 string             `json:"id"`
@@ -30,6 +32,16 @@ type computeInstance struct {
 	LabelFingerprint   string             `json:"labelFingerprint"`
 	DeletionProtection bool               `json:"deletionProtection"`
 	Fingerprint        string             `json:"fingerprint"`
+	ResourceStatus     *resourceStatus    `json:"resourceStatus,omitempty"`
+}
+
+type resourceStatus struct {
+	EffectiveInstanceMetadata *effectiveMetadata `json:"effectiveInstanceMetadata,omitempty"`
+}
+
+type effectiveMetadata struct {
+	BlockProjectSSHKeys bool `json:"blockProjectSshKeysMetadataValue"`
+	EnableOSLogin       bool `json:"enableOsloginMetadataValue"`
 }
 
 type computeTags struct {
@@ -146,6 +158,9 @@ func renderInstance(base, project string, in *instanceState) computeInstance {
 	}
 	if released(in.Status) {
 		out.CPUPlatform = "Unknown CPU Platform"
+	}
+	if e := in.Effective; e != nil {
+		out.ResourceStatus = &resourceStatus{&effectiveMetadata{BlockProjectSSHKeys: e.BlockProjectSSHKeys, EnableOSLogin: e.EnableOSLogin}}
 	}
 	if in.ServiceAccount != "" {
 		out.ServiceAccounts = []serviceAccount{{Email: in.ServiceAccount, Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"}}}

@@ -22,6 +22,7 @@ func resourceSeed(t *testing.T) *gcpfake.Seed {
 		gcpfake.Instance{
 			Zone: "europe-west1-d", Name: "win-1", Windows: true, Labels: map[string]string{"os": "windows", "team": "web"},
 			NetworkIP: "10.132.0.9", NatIP: "35.195.1.2", ServiceAccount: "web@web-prod-eu.iam.gserviceaccount.com",
+			Effective: &gcpfake.EffectiveMetadata{BlockProjectSSHKeys: true, EnableOSLogin: true},
 		},
 		gcpfake.Instance{Zone: "europe-west1-d", Name: "stopped", Status: "TERMINATED"},
 		gcpfake.Instance{Zone: "europe-west1-d", Name: "stopped-static", Status: "TERMINATED", NatIP: "35.195.1.3"},
@@ -45,6 +46,7 @@ func TestInstanceResource(t *testing.T) {
 		require.Equal(t, "RUNNING", in.Status)
 		require.Empty(t, in.Labels)
 		require.Empty(t, in.ServiceAccounts)
+		require.Nil(t, in.ResourceStatus, "the seed says nothing of the effective metadata")
 		require.Len(t, in.NetworkInterfaces, 1)
 		nic := in.NetworkInterfaces[0]
 		require.Equal(t, "compute#networkInterface", nic.Kind)
@@ -87,6 +89,8 @@ func TestInstanceResource(t *testing.T) {
 		require.Len(t, in.ServiceAccounts, 1)
 		require.Equal(t, "web@web-prod-eu.iam.gserviceaccount.com", in.ServiceAccounts[0].Email)
 		require.Equal(t, []string{"https://www.googleapis.com/auth/cloud-platform"}, in.ServiceAccounts[0].Scopes)
+		require.Equal(t, &compute.ResourceStatusEffectiveInstanceMetadata{BlockProjectSshKeysMetadataValue: true, EnableOsloginMetadataValue: true},
+			in.ResourceStatus.EffectiveInstanceMetadata, "as the seed says")
 	})
 	t.Run("stopped", func(t *testing.T) {
 		in := get("europe-west1-d", "stopped")

@@ -2,7 +2,9 @@ package gcpfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,37 +57,39 @@ func newServer(store *backend) *server {
 func (s *server) routes() {
 	s.mux = http.NewServeMux()
 	s.counts = map[string]*atomic.Int64{}
-	route := func(pattern, method string, h handler) {
+	// answer is the type of the method's success body, whose fields a
+	// fields parameter may select.
+	route := func(pattern, method string, answer reflect.Type, h handler) {
 		counter := s.counts[method]
 		if counter == nil {
 			counter = new(atomic.Int64)
 			s.counts[method] = counter
 		}
-		s.mux.HandleFunc(pattern, s.dispatch(method, counter, h))
+		s.mux.HandleFunc(pattern, s.dispatch(method, answer, counter, h))
 	}
 	// Cloud Resource Manager v3.
-	route("GET /v3/organizations/{organization}", "cloudresourcemanager.organizations.get", s.crmOrganizationGet)
-	route("GET /v3/folders", "cloudresourcemanager.folders.list", s.crmFoldersList)
-	route("GET /v3/folders/{folder}", "cloudresourcemanager.folders.get", s.crmFolderGet)
-	route("GET /v3/projects", "cloudresourcemanager.projects.list", s.crmProjectsList)
-	route("GET /v3/projects:search", "cloudresourcemanager.projects.search", s.crmProjectsSearch)
-	route("GET /v3/projects/{project}", "cloudresourcemanager.projects.get", s.crmProjectGet)
+	route("GET /v3/organizations/{organization}", "cloudresourcemanager.organizations.get", reflect.TypeFor[crmOrganization](), s.crmOrganizationGet)
+	route("GET /v3/folders", "cloudresourcemanager.folders.list", reflect.TypeFor[crmFolderPage](), s.crmFoldersList)
+	route("GET /v3/folders/{folder}", "cloudresourcemanager.folders.get", reflect.TypeFor[crmFolder](), s.crmFolderGet)
+	route("GET /v3/projects", "cloudresourcemanager.projects.list", reflect.TypeFor[crmProjectPage](), s.crmProjectsList)
+	route("GET /v3/projects:search", "cloudresourcemanager.projects.search", reflect.TypeFor[crmProjectPage](), s.crmProjectsSearch)
+	route("GET /v3/projects/{project}", "cloudresourcemanager.projects.get", reflect.TypeFor[crmProject](), s.crmProjectGet)
 	// Service Usage v1.
-	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", s.suServiceGet)
-	route("GET /v1/projects/{project}/services", "serviceusage.services.list", s.suServicesList)
-	route("GET /v1/projects/{project}/services:batchGet", "serviceusage.services.batchGet", s.suServicesBatchGet)
+	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", reflect.TypeFor[suService](), s.suServiceGet)
+	route("GET /v1/projects/{project}/services", "serviceusage.services.list", reflect.TypeFor[suServicePage](), s.suServicesList)
+	route("GET /v1/projects/{project}/services:batchGet", "serviceusage.services.batchGet", reflect.TypeFor[suBatchGet](), s.suServicesBatchGet)
 	// Compute Engine v1.
 	const c = "/compute/v1/projects/{project}"
-	route("GET "+c, "compute.projects.get", s.computeProjectGet)
-	route("POST "+c+"/setCommonInstanceMetadata", "compute.projects.setCommonInstanceMetadata", s.computeSetCommonInstanceMetadata)
-	route("GET "+c+"/global/operations/{operation}", "compute.globalOperations.get", s.operationGet)
-	route("POST "+c+"/global/operations/{operation}/wait", "compute.globalOperations.wait", s.operationWait)
-	route("GET "+c+"/zones/{zone}/instances", "compute.instances.list", s.instancesList)
-	route("GET "+c+"/zones/{zone}/instances/{instance}", "compute.instances.get", s.instanceGet)
-	route("POST "+c+"/zones/{zone}/instances/{instance}/setMetadata", "compute.instances.setMetadata", s.instanceSetMetadata)
-	route("GET "+c+"/zones/{zone}/operations/{operation}", "compute.zoneOperations.get", s.operationGet)
-	route("POST "+c+"/zones/{zone}/operations/{operation}/wait", "compute.zoneOperations.wait", s.operationWait)
-	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", s.instancesAggregatedList)
+	route("GET "+c, "compute.projects.get", reflect.TypeFor[computeProject](), s.computeProjectGet)
+	route("POST "+c+"/setCommonInstanceMetadata", "compute.projects.setCommonInstanceMetadata", reflect.TypeFor[computeOperation](), s.computeSetCommonInstanceMetadata)
+	route("GET "+c+"/global/operations/{operation}", "compute.globalOperations.get", reflect.TypeFor[computeOperation](), s.operationGet)
+	route("POST "+c+"/global/operations/{operation}/wait", "compute.globalOperations.wait", reflect.TypeFor[computeOperation](), s.operationWait)
+	route("GET "+c+"/zones/{zone}/instances", "compute.instances.list", reflect.TypeFor[instanceList](), s.instancesList)
+	route("GET "+c+"/zones/{zone}/instances/{instance}", "compute.instances.get", reflect.TypeFor[computeInstance](), s.instanceGet)
+	route("POST "+c+"/zones/{zone}/instances/{instance}/setMetadata", "compute.instances.setMetadata", reflect.TypeFor[computeOperation](), s.instanceSetMetadata)
+	route("GET "+c+"/zones/{zone}/operations/{operation}", "compute.zoneOperations.get", reflect.TypeFor[computeOperation](), s.operationGet)
+	route("POST "+c+"/zones/{zone}/operations/{operation}/wait", "compute.zoneOperations.wait", reflect.TypeFor[computeOperation](), s.operationWait)
+	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", reflect.TypeFor[instanceAggregatedList](), s.instancesAggregatedList)
 
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, simpleError(http.StatusNotFound, "global", "notFound", "Not Found: "+r.Method+" "+r.URL.Path))
@@ -95,6 +99,13 @@ func (s *server) routes() {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	if pw, ok := w.(*partialWriter); ok && reflect.TypeOf(v) != pw.answer {
+		// The fields were checked against the type the route declares:
+		// a handler answering another would make that check a lie.
+		writeError(w, simpleError(http.StatusInternalServerError, "global", "backendError",
+			fmt.Sprintf("fake: the route declares %v, its handler answers %T", pw.answer, v)))
+		return
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		writeError(w, simpleError(http.StatusInternalServerError, "global", "backendError", "encode response: "+err.Error()))

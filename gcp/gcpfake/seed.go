@@ -92,6 +92,19 @@ type Instance struct {
 	// the cloud-platform scope; none when empty.
 	ServiceAccount string `json:"serviceAccount,omitempty"`
 	Metadata       []Item `json:"metadata,omitempty"`
+	// Effective is what the instance's resourceStatus.
+	// effectiveInstanceMetadata reports, as Compute Engine resolves it
+	// from the metadata and from organization policies (an enforced OS
+	// Login shows there, not in the metadata). The fake does not resolve
+	// it: without Effective the instance has no resourceStatus.
+	Effective *EffectiveMetadata `json:"effective,omitempty"`
+}
+
+// EffectiveMetadata is the part of effectiveInstanceMetadata the fake
+// serves: the two values that decide SSH access.
+type EffectiveMetadata struct {
+	BlockProjectSSHKeys bool `json:"blockProjectSshKeys,omitempty"`
+	EnableOSLogin       bool `json:"enableOsLogin,omitempty"`
 }
 
 // Item is one metadata entry. Value is nil for an item without a value,

@@ -16,6 +16,17 @@ type suService struct {
 	State  string   `json:"state"` // ENABLED or DISABLED
 }
 
+// suServicePage is a page of services.list.
+type suServicePage struct {
+	Services      []suService `json:"services,omitempty"`
+	NextPageToken string      `json:"nextPageToken,omitempty"`
+}
+
+// suBatchGet is the answer of services:batchGet.
+type suBatchGet struct {
+	Services []suService `json:"services"`
+}
+
 type suConfig struct {
 	Name  string `json:"name"`
 	Title string `json:"title"`
@@ -137,10 +148,7 @@ func (s *server) suServicesList(w http.ResponseWriter, r *http.Request, _ *call)
 		writeError(w, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Services      []suService `json:"services,omitempty"`
-		NextPageToken string      `json:"nextPageToken,omitempty"`
-	}{all[start:end], next})
+	writeJSON(w, http.StatusOK, suServicePage{all[start:end], next})
 }
 
 // maxBatchGet is the most names services:batchGet takes.
@@ -167,9 +175,7 @@ func (s *server) suServicesBatchGet(w http.ResponseWriter, r *http.Request, _ *c
 		}
 		out = append(out, suServiceOf(p, service))
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Services []suService `json:"services"`
-	}{out})
+	writeJSON(w, http.StatusOK, suBatchGet{out})
 }
 
 // sameProject tells whether idOrNumber names the project p.

@@ -32,6 +32,10 @@ func newInstanceState(project string, in Instance) *instanceState {
 		in.Status = "RUNNING"
 	}
 	in.Labels = maps.Clone(in.Labels)
+	if in.Effective != nil {
+		e := *in.Effective // not the seed's: a snapshot shares it
+		in.Effective = &e
+	}
 	is := &instanceState{Instance: in}
 	is.md = newMetadata(name, in.Metadata)
 	is.Metadata = nil
