@@ -68,25 +68,19 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	logOut, observer, done := s.terminal(stderr)
-	defer done()
-	client, err := s.connect(ctx)
+	ss, err := s.start(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	logger, closeLog, err := newRunLogger(ctx, s, logOut)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
+	defer ss.close()
 	st, closeState, err := s.openState(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeState()
-	r := &pruner.Reconciler{Lister: client, Store: client, Instances: client, Policy: compiled.Plan, Logger: logger, Now: s.clock,
-		Apply: true, Concurrency: s.concurrency, MaxAttempts: 1, RunID: pf.RunID + "-apply", State: st, Observer: observer}
+	r := &pruner.Reconciler{Lister: ss.client, Store: ss.client, Instances: ss.client, Policy: compiled.Plan, Logger: ss.logger, Now: s.clock,
+		Apply: true, Concurrency: s.concurrency, MaxAttempts: 1, RunID: pf.RunID + "-apply", State: st, Observer: ss.observer}
 	rep := r.ApplyReviewed(ctx, pf.Targets, pf.Clock)
-	done()
+	ss.done()
 	return s.finish(rep, stdout)
 }

@@ -68,16 +68,11 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 			seed.Organization.DisplayName, seed.Organization.ID, len(seed.Projects))
 	}
 	rep, err := s.reconcile(ctx, client, logger, observer, s.runID)
-	done()
 	if err != nil {
+		done()
 		return err
 	}
-	if s.planOut != "" {
-		if err := savePlan(s, rep, stderr); err != nil {
-			return err
-		}
-	}
-	if err := s.finish(rep, stdout); err != nil {
+	if err := s.report(rep, done, stdout, stderr); err != nil {
 		return err
 	}
 	if s.output == "text" {

@@ -67,26 +67,15 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	logOut, observer, done := s.terminal(stderr)
-	defer done()
-	client, err := s.connect(ctx)
+	ss, err := s.start(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	logger, closeLog, err := newRunLogger(ctx, s, logOut)
+	defer ss.close()
+	rep, err := s.reconcile(ctx, ss.client, ss.logger, ss.observer, s.passID())
 	if err != nil {
+		ss.done()
 		return err
 	}
-	defer closeLog()
-	rep, err := s.reconcile(ctx, client, logger, observer, s.passID())
-	done()
-	if err != nil {
-		return err
-	}
-	if s.planOut != "" {
-		if err := savePlan(s, rep, stderr); err != nil {
-			return err
-		}
-	}
-	return s.finish(rep, stdout)
+	return s.report(rep, ss.done, stdout, stderr)
 }

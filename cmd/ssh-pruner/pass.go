@@ -59,6 +59,48 @@ func (s setup) terminal(stderr io.Writer) (out io.Writer, observer pruner.Observ
 	return p, p, p.Close
 }
 
+// session is what a command against Google holds while it runs: the
+// client, the log, and what a person at a terminal sees.
+type session struct {
+	client   *gcp.Client
+	logger   *slog.Logger
+	observer pruner.Observer
+	// done takes the progress line away before the report; close ends
+	// the session (the log flushed). Both may be called more than once.
+	done, close func()
+}
+
+// start connects and makes the log of a command, in the order a failure
+// should be told: the terminal's progress first, so that the log lines
+// go under it.
+func (s setup) start(ctx context.Context, stderr io.Writer) (*session, error) {
+	logOut, observer, done := s.terminal(stderr)
+	client, err := s.connect(ctx)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	logger, closeLog, err := newRunLogger(ctx, s, logOut)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	return &session{client: client, logger: logger, observer: observer, done: done,
+		close: func() { closeLog(); done() }}, nil
+}
+
+// report ends a pass: the progress line away, the plan saved when asked
+// for, the report printed and written, the exit status.
+func (s setup) report(rep report.Report, done func(), stdout, stderr io.Writer) error {
+	done()
+	if s.planOut != "" {
+		if err := savePlan(s, rep, stderr); err != nil {
+			return err
+		}
+	}
+	return s.finish(rep, stdout)
+}
+
 // reconciler is the reconciler of one pass over b.
 func (s setup) reconciler(b backend, logger *slog.Logger, observer pruner.Observer, runID string) *pruner.Reconciler {
 	r := &pruner.Reconciler{
