@@ -177,6 +177,9 @@ func cleanLine(rep report.Report) string {
 	if gaps == 0 && rep.ScopeError == "" {
 		return "Nothing left to do: the organization is clean."
 	}
-	return fmt.Sprintf("Nothing left to do in what the run could see; %d %s not seen (above): the organization is clean only where it looked.",
-		gaps, map[bool]string{true: "folder or project was", false: "folders or projects were"}[gaps == 1])
+	what := "folders or projects were"
+	if gaps == 1 {
+		what = "folder or project was"
+	}
+	return fmt.Sprintf("Nothing left to do in what the run could see; %d %s not seen (above): the organization is clean only where it looked.", gaps, what)
 }
