@@ -84,10 +84,8 @@ func readPlanFile(path string) (planFile, error) {
 	case pf.CreatedAt.IsZero() || pf.Clock.IsZero():
 		return pf, errors.New("no createdAt or clock: not a plan of ssh-pruner run --plan-out")
 	}
-	for i, t := range pf.Targets {
-		if err := t.Check(pf.Clock); err != nil {
-			return pf, fmt.Errorf("targets[%d]: %v", i, err)
-		}
+	if err := pruner.CheckReviewed(pf.Targets, pf.Clock); err != nil {
+		return pf, err
 	}
 	return pf, nil
 }
