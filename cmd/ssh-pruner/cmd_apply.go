@@ -46,7 +46,7 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageErrorf("apply: want one PLAN file (see 'ssh-pruner apply --help')")
 	}
 	path := o.fs.Arg(0)
-	pf, err := readPlanFile(path)
+	pf, err := readPlanFile(ctx, path)
 	if err != nil {
 		return usageErrorf("apply: %s: %v", keyparse.Printable(path), err)
 	}
@@ -64,7 +64,7 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	// The grace of the plan is what its decisions were made with; a state
 	// only remembers what apply reads.
-	s, err := o.build(needs{})
+	s, err := o.build(ctx, needs{})
 	if err != nil {
 		return err
 	}

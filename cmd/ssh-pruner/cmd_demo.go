@@ -50,7 +50,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	defer stop()
-	s, err := o.build(needs{scope: true})
+	s, err := o.build(ctx, needs{scope: true})
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if err != nil {
 		return usageErrorf("--cron %q: %v", *spec, err)
 	}
-	s, err := o.build(needs{scope: true})
+	s, err := o.build(ctx, needs{scope: true})
 	if err != nil {
 		return err
 	}

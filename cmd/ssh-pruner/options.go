@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -204,11 +205,11 @@ var policyFlags = []struct {
 
 // policy is the policy of the flags: policy.Default, then --policy, then
 // every flag given. Errors name the file's line or the flag.
-func (o *options) policy() (policy.Config, policy.Compiled, error) {
+func (o *options) policy(ctx context.Context) (policy.Config, policy.Compiled, error) {
 	c := policy.Default()
 	if o.policyFile != "" {
 		var err error
-		if c, err = policy.Load(o.policyFile); err != nil {
+		if c, err = policy.Load(ctx, o.policyFile); err != nil {
 			return c, policy.Compiled{}, usageErrorf("--policy %v", err)
 		}
 	}

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
+	"github.com/ssh-pruner/ssh-pruner/internal/inputfile"
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
@@ -50,33 +50,31 @@ func writePlanFile(path string, rep report.Report, p policy.Config) error {
 	return nil
 }
 
-// maxPlanSize bounds a plan file: a plan of every target of a large
-// organization takes a few tens of megabytes.
-const maxPlanSize = 512 << 20
+// maxPlanSize bounds a plan file. A plan holds only the targets that
+// would change, some 400 bytes a key decision: 256 MiB is room for more
+// than 600,000 decisions, an organization of 100,000 VMs with five keys
+// each to prune, far past what --max-removals-per-run lets through by
+// default. The plan is decoded as it is read, never held whole, so what
+// is no JSON (/dev/zero) is refused at its first byte.
+const maxPlanSize = 256 << 20
 
 // readPlanFile reads a plan strictly: a file that is not whole and right
-// is refused, never half applied.
-func readPlanFile(path string) (planFile, error) {
+// is refused, never half applied. The read gives way to ctx (SIGINT): a
+// FIFO that no one writes to must not hold the command.
+func readPlanFile(ctx context.Context, path string) (planFile, error) {
 	var pf planFile
-	f, err := os.Open(path)
+	in, err := inputfile.Open(ctx, path, maxPlanSize)
 	if err != nil {
 		return pf, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPlanSize+1))
-	switch {
-	case err != nil:
-		return pf, err
-	case len(data) > maxPlanSize:
-		return pf, fmt.Errorf("more than %d bytes: not a plan", maxPlanSize)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	defer in.Close()
+	dec := json.NewDecoder(in)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&pf); err != nil {
-		return pf, fmt.Errorf("not a plan of ssh-pruner run --plan-out (%s)", keyparse.Printable(err.Error()))
+		return pf, notAPlan(err, keyparse.Printable(err.Error()))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return pf, errors.New("not a plan of ssh-pruner run --plan-out (data after its end)")
+		return pf, notAPlan(err, "data after its end")
 	}
 	switch {
 	case pf.Kind != planKind:
@@ -88,4 +86,16 @@ func readPlanFile(path string) (planFile, error) {
 		return pf, err
 	}
 	return pf, nil
+}
+
+// notAPlan says why a plan could not be read: too large, interrupted, or
+// not a plan (why).
+func notAPlan(err error, why string) error {
+	switch {
+	case errors.As(err, new(*inputfile.TooLargeError)):
+		return fmt.Errorf("more than %d bytes: not a plan", maxPlanSize)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("read: %w", err)
+	}
+	return fmt.Errorf("not a plan of ssh-pruner run --plan-out (%s)", why)
 }
