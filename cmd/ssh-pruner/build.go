@@ -149,13 +149,14 @@ func checkURL(flag, endpoint string) error {
 	return nil
 }
 
-// checkFiles checks that the files written at the end can be.
+// checkFiles checks that the files written at the end can be, as
+// writeOutput will write them.
 func (o *options) checkFiles() error {
 	for _, f := range []struct{ flag, path string }{{"--report", o.reportFile}, {"--plan-out", o.planOut}} {
 		if f.path == "" {
 			continue
 		}
-		if err := checkWritableDir(f.path); err != nil {
+		if err := checkOutput(f.path); err != nil {
 			return usageErrorf("%s %s: %v", f.flag, f.path, err)
 		}
 	}

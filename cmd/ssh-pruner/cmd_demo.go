@@ -69,7 +69,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	rep, err := s.reconcile(ctx, client, logger, observer, s.runID)
 	done()
 	if err != nil {
-		return err
+		return s.failed(s.runID, err)
 	}
 	if s.planOut != "" {
 		if err := writePlanFile(s.planOut, rep, s.policy); err != nil {

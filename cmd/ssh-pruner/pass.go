@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 	"github.com/ssh-pruner/ssh-pruner/pruner/state"
@@ -144,7 +143,7 @@ func (s setup) finish(rep report.Report, stdout io.Writer) error {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if s.reportFile != "" {
-		if err := writeAtomic(s.reportFile, rep.WriteJSON); err != nil {
+		if err := writeOutput(s.reportFile, rep.WriteJSON); err != nil {
 			return fmt.Errorf("write report %s: %w", s.reportFile, err)
 		}
 	}
@@ -157,32 +156,29 @@ func (s setup) finish(rep report.Report, stdout io.Writer) error {
 	return nil
 }
 
-// writeAtomic streams into a temporary file in path's directory, then
-// renames it over path. A reader never sees half a file, and a failed
-// write leaves no stale one in its place.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-*")
-	if err != nil {
-		return err
+// failed ends a pass that failed before it had a report (no credentials,
+// a state that cannot be opened, a scope that cannot be listed at all).
+// The files a run leaves must not keep an earlier run's report or plan as
+// if they were this one's, nor vanish (a reader may hold them open, and a
+// path that is a pipe or a terminal cannot): --report gets a report that
+// says the run failed and why, --plan-out a plan that apply refuses.
+// The error stays cause, with what could not be written added to its line.
+func (s setup) failed(runID string, cause error) error {
+	rep := report.Report{RunID: runID, DryRun: !s.apply, Now: s.clock().UTC(), Error: keyparse.Printable(cause.Error())}
+	rep.Finish()
+	var notWritten []string
+	if s.planOut != "" {
+		if err := writeFailedPlan(s.planOut, rep); err != nil {
+			notWritten = append(notWritten, "--plan-out "+keyparse.Printable(s.planOut)+": "+err.Error())
+		}
 	}
-	tmp := f.Name()
-	err = write(f)
-	if err == nil {
-		err = f.Chmod(0o644)
+	if s.reportFile != "" {
+		if err := writeOutput(s.reportFile, rep.WriteJSON); err != nil {
+			notWritten = append(notWritten, "--report "+keyparse.Printable(s.reportFile)+": "+err.Error())
+		}
 	}
-	if err == nil {
-		// On disk before the rename: a crash must not leave an empty file
-		// where the report (or the plan) was.
-		err = f.Sync()
+	if len(notWritten) == 0 {
+		return cause
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return fmt.Errorf("%w (and not written: %s)", cause, strings.Join(notWritten, "; "))
 }

@@ -30,12 +30,28 @@ type planFile struct {
 	RunID     string                  `json:"runId"`
 	Policy    policy.Config           `json:"policy"`
 	Targets   []pruner.ReviewedTarget `json:"targets"`
+	// Failed says why the run that wrote this file failed before it had
+	// a plan; apply refuses such a file. It keeps an earlier plan from
+	// standing at --plan-out as if this run had made it.
+	Failed string `json:"failed,omitempty"`
 }
 
-// writePlanFile writes the reviewed plan of a dry run, whole or not at all.
+// writePlanFile writes the reviewed plan of a dry run (writeOutput: whole
+// or not at all when it is a file).
 func writePlanFile(path string, rep report.Report, p policy.Config) error {
 	pf := planFile{Kind: planKind, Version: version(), CreatedAt: time.Now().UTC(), Clock: rep.Now, RunID: rep.RunID,
 		Policy: p, Targets: pruner.ReviewedTargets(rep)}
+	return writePlan(path, pf)
+}
+
+// writeFailedPlan writes, at --plan-out, that the run failed (rep.Error)
+// before it had a plan.
+func writeFailedPlan(path string, rep report.Report) error {
+	return writePlan(path, planFile{Kind: planKind, Version: version(), CreatedAt: time.Now().UTC(), Clock: rep.Now, RunID: rep.RunID,
+		Policy: policy.Default(), Failed: rep.Error})
+}
+
+func writePlan(path string, pf planFile) error {
 	if pf.Targets == nil {
 		pf.Targets = []pruner.ReviewedTarget{}
 	}
@@ -43,7 +59,7 @@ func writePlanFile(path string, rep report.Report, p policy.Config) error {
 	if err != nil {
 		return fmt.Errorf("encode plan: %w", err)
 	}
-	err = writeAtomic(path, func(w io.Writer) error { _, err := w.Write(append(data, '\n')); return err })
+	err = writeOutput(path, func(w io.Writer) error { _, err := w.Write(append(data, '\n')); return err })
 	if err != nil {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
@@ -79,6 +95,8 @@ func readPlanFile(ctx context.Context, path string) (planFile, error) {
 	switch {
 	case pf.Kind != planKind:
 		return pf, fmt.Errorf(`kind "%s": not a plan of ssh-pruner run --plan-out`, keyparse.Printable(pf.Kind))
+	case pf.Failed != "":
+		return pf, fmt.Errorf("the run that wrote it failed before it had a plan (%s): make the plan again", keyparse.Printable(pf.Failed))
 	case pf.CreatedAt.IsZero() || pf.Clock.IsZero():
 		return pf, errors.New("no createdAt or clock: not a plan of ssh-pruner run --plan-out")
 	}
