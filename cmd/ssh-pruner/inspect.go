@@ -23,8 +23,10 @@ and whether the line grants access now. Reads FILE, or stdin when FILE is
 - or absent. Nothing is sent anywhere.
 
 The input is either a metadata value in ssh-keys form (one user:key per
-line), or the JSON that gcloud prints for a project or an instance; then
-every ssh-keys and sshKeys item in it is inspected.
+line), or what gcloud prints for a project or an instance, in its
+default YAML or with --format=json; then every ssh-keys and sshKeys item
+in it is inspected. At most 16 MiB is read; at a terminal, inspect says
+that it reads standard input (end with Ctrl-D).
 
 States: expiring (grants access until expireOn), expired, permanent
 (grants access, never expires), invalid (never grants access; the reason
@@ -32,7 +34,7 @@ says why).
 
 Examples:
   ssh-pruner inspect testdata/ssh-keys.txt
-  gcloud compute project-info describe --format=json | ssh-pruner inspect
+  gcloud compute project-info describe | ssh-pruner inspect
   gcloud compute instances describe vm-1 --zone europe-west1-b --format=json |
       ssh-pruner inspect --output json -
 `
