@@ -66,7 +66,9 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageErrorf("apply: %s: policy: %s", path, keyparse.Printable(err.Error()))
 	}
 	// The grace of the plan is what its decisions were made with; a state
-	// only remembers what apply reads.
+	// only remembers what apply reads. apply writes, with no flag to say
+	// so: its report, a failed one included, is no dry run.
+	o.apply = true
 	s, err := o.build(ctx, needs{})
 	if err != nil {
 		return err

@@ -265,3 +265,32 @@ func TestNoStaleOutputs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 2, "no temporary file left behind: %v", entries)
 }
+
+// TestApplyFailedReport: apply that fails before it has a report (here a
+// --state that is not a state) leaves a report saying so, as no dry run;
+// the state is left as it was.
+func TestApplyFailedReport(t *testing.T) {
+	clearEnv(t)
+	_, url := demoFake(t)
+	dir := t.TempDir()
+	planPath := filepath.Join(dir, "plan.json")
+	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--project", "web-prod-eu", "--plan-out", planPath)...)
+	require.Contains(t, []int{0, 3}, code, errOut)
+	state := filepath.Join(dir, "state") + "/"
+	require.NoError(t, os.MkdirAll(state, 0o700))
+	require.NoError(t, os.WriteFile(state+"run.json", []byte("not json\n"), 0o600))
+	reportPath := filepath.Join(dir, "report.json")
+	require.NoError(t, os.WriteFile(reportPath, []byte(`{"runId":"an older run"}`+"\n"), 0o644))
+
+	_, errOut, code = cli(t, context.Background(), nil, "apply", "--api-endpoint", url, "--state", state, "--report", reportPath, planPath)
+	require.Equal(t, 2, code, errOut)
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	require.Contains(t, lines[len(lines)-1], "not a state")
+	var rep report.Report
+	data, err := os.ReadFile(reportPath)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.Equal(t, "test-run-apply", rep.RunID)
+	require.False(t, rep.DryRun, "apply writes: its report is no dry run")
+	require.Contains(t, rep.Error, "not a state")
+}
