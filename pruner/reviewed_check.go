@@ -15,6 +15,25 @@ import (
 // writes them in keyparse.Printable form, at most a few hundred bytes.
 const maxReviewedField = 1024
 
+// CheckReviewed checks every target of a reviewed plan (Check), and that
+// none is named twice: ReviewedTargets gives each target once, and apply
+// would otherwise write a project's metadata from whichever of its entries
+// came last, or an instance's twice, the second time against a
+// fingerprint the first write has just changed.
+func CheckReviewed(targets []ReviewedTarget, clock time.Time) error {
+	first := make(map[plan.Target]int, len(targets))
+	for i, rt := range targets {
+		if err := rt.Check(clock); err != nil {
+			return fmt.Errorf("targets[%d]: %w", i, err)
+		}
+		if j, ok := first[rt.Target]; ok {
+			return fmt.Errorf("targets[%d]: %s is named again (first at targets[%d])", i, keyparse.Printable(rt.Target.String()), j)
+		}
+		first[rt.Target] = i
+	}
+	return nil
+}
+
 // Check refuses a target that ReviewedTargets cannot have given: apply
 // would read and write a target someone typed in, and its report prints
 // the plan's strings, which the dry run wrote escaped. clock is the

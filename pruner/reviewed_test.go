@@ -199,3 +199,23 @@ func TestApplyReviewedLogsAndRemembers(t *testing.T) {
 		require.Equal(t, later, seen.First, "first seen at the real clock, not the plan's")
 	}
 }
+
+// TestCheckReviewedRefusesATargetNamedTwice: a plan names each target
+// once; a second entry for the same project or VM, however it differs, is
+// refused before anything is read, and the error names both entries.
+func TestCheckReviewedRefusesATargetNamedTwice(t *testing.T) {
+	clock := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	project := pruner.ReviewedTarget{Target: plan.Target{Project: "p"}}
+	vm := pruner.ReviewedTarget{Target: plan.Target{Project: "p", Zone: "z", Instance: "vm-1"}}
+	otherVM := pruner.ReviewedTarget{Target: plan.Target{Project: "p", Zone: "z2", Instance: "vm-1"}}
+	require.NoError(t, pruner.CheckReviewed([]pruner.ReviewedTarget{project, vm, otherVM}, clock), "same name in another zone is another VM")
+
+	again := project
+	again.PlannedFrom = "other"
+	err := pruner.CheckReviewed([]pruner.ReviewedTarget{project, vm, again}, clock)
+	require.EqualError(t, err, "targets[2]: projects/p is named again (first at targets[0])")
+	err = pruner.CheckReviewed([]pruner.ReviewedTarget{vm, project, vm}, clock)
+	require.EqualError(t, err, "targets[2]: projects/p/zones/z/instances/vm-1 is named again (first at targets[0])")
+	err = pruner.CheckReviewed([]pruner.ReviewedTarget{project, {}}, clock)
+	require.EqualError(t, err, "targets[1]: want a project, and a zone with an instance")
+}

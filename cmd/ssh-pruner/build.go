@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -58,7 +59,7 @@ type needs struct {
 const minQPS = 0.1
 
 // build checks every option and makes the setup of a command.
-func (o *options) build(n needs) (setup, error) {
+func (o *options) build(ctx context.Context, n needs) (setup, error) {
 	s := setup{
 		apply: o.apply, concurrency: o.concurrency, maxAttempts: o.maxAttempts, output: o.output,
 		reportFile: o.reportFile, planOut: o.planOut, exitOnChanges: o.exitOnChanges, runID: o.runID,
@@ -72,7 +73,7 @@ func (o *options) build(n needs) (setup, error) {
 		}
 	}
 	var err error
-	if s.policy, s.compiled, err = o.policy(); err != nil {
+	if s.policy, s.compiled, err = o.policy(ctx); err != nil {
 		return s, err
 	}
 	for _, check := range []func() error{o.checkValues, o.checkEndpoint, o.checkFiles} {
@@ -148,13 +149,14 @@ func checkURL(flag, endpoint string) error {
 	return nil
 }
 
-// checkFiles checks that the files written at the end can be.
+// checkFiles checks that the files written at the end can be, as
+// writeOutput will write them.
 func (o *options) checkFiles() error {
 	for _, f := range []struct{ flag, path string }{{"--report", o.reportFile}, {"--plan-out", o.planOut}} {
 		if f.path == "" {
 			continue
 		}
-		if err := checkWritableDir(f.path); err != nil {
+		if err := checkOutput(f.path); err != nil {
 			return usageErrorf("%s %s: %v", f.flag, f.path, err)
 		}
 	}

@@ -58,7 +58,7 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		}
 		defer stop()
 	}
-	s, err := o.build(needs{scope: true})
+	s, err := o.build(ctx, needs{scope: true})
 	if err != nil {
 		return err
 	}

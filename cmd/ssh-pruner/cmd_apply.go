@@ -7,6 +7,8 @@ import (
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 const applyUsage = `Usage: ssh-pruner apply [flags] PLAN
@@ -16,8 +18,9 @@ run) and someone reviewed. For each target it reads the metadata again
 and writes only if the fingerprint is the one the plan was made from and
 planning again, with the plan's policy and clock, gives the same
 decisions; a target that changed meanwhile is reported stale and left
-alone. A plan older than --max-plan-age, or made by another version of
-ssh-pruner, is refused.
+alone. A plan older than --max-plan-age, made by another version of
+ssh-pruner, written by a run that failed before it had a plan, or that
+names a target twice, is refused.
 
 Examples:
   ssh-pruner run --organization 123456789012 --plan-out plan.json
@@ -46,7 +49,7 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageErrorf("apply: want one PLAN file (see 'ssh-pruner apply --help')")
 	}
 	path := o.fs.Arg(0)
-	pf, err := readPlanFile(path)
+	pf, err := readPlanFile(ctx, path)
 	if err != nil {
 		return usageErrorf("apply: %s: %v", keyparse.Printable(path), err)
 	}
@@ -63,24 +66,42 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageErrorf("apply: %s: policy: %s", path, keyparse.Printable(err.Error()))
 	}
 	// The grace of the plan is what its decisions were made with; a state
-	// only remembers what apply reads.
-	s, err := o.build(needs{})
+	// only remembers what apply reads. apply writes, with no flag to say
+	// so: its report, a failed one included, is no dry run.
+	o.apply = true
+	s, err := o.build(ctx, needs{})
 	if err != nil {
 		return err
 	}
-	ss, err := s.start(ctx, stderr)
+	logOut, observer, done := s.terminal(stderr)
+	defer done()
+	runID := pf.RunID + "-apply"
+	rep, err := s.applyPlan(ctx, pf, compiled.Plan, logOut, observer, runID)
+	done()
 	if err != nil {
-		return err
+		return s.failed(runID, err)
 	}
-	defer ss.close()
+	return s.finish(rep, stdout)
+}
+
+// applyPlan connects to Google, opens the log and the state, and applies
+// a reviewed plan with its policy.
+func (s setup) applyPlan(ctx context.Context, pf planFile, p plan.Policy, logOut io.Writer, observer pruner.Observer, runID string) (report.Report, error) {
+	client, err := s.connect(ctx)
+	if err != nil {
+		return report.Report{}, err
+	}
+	logger, closeLog, err := newRunLogger(ctx, s, logOut)
+	if err != nil {
+		return report.Report{}, err
+	}
+	defer closeLog()
 	st, closeState, err := s.openState(ctx)
 	if err != nil {
-		return err
+		return report.Report{}, err
 	}
 	defer closeState()
-	r := &pruner.Reconciler{Lister: ss.client, Store: ss.client, Instances: ss.client, Policy: compiled.Plan, Logger: ss.logger, Now: s.clock,
-		Apply: true, Concurrency: s.concurrency, MaxAttempts: 1, RunID: pf.RunID + "-apply", State: st, Observer: ss.observer}
-	rep := r.ApplyReviewed(ctx, pf.Targets, pf.Clock)
-	ss.done()
-	return s.finish(rep, stdout)
+	r := &pruner.Reconciler{Lister: client, Store: client, Instances: client, Policy: p, Logger: logger, Now: s.clock,
+		Apply: true, Concurrency: s.concurrency, MaxAttempts: 1, RunID: runID, State: st, Observer: observer}
+	return r.ApplyReviewed(ctx, pf.Targets, pf.Clock), nil
 }

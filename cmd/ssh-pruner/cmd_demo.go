@@ -51,7 +51,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	defer stop()
-	s, err := o.build(needs{scope: true})
+	s, err := o.build(ctx, needs{scope: true})
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	rep, err := s.reconcile(ctx, client, logger, observer, s.runID)
 	if err != nil {
 		done()
-		return err
+		return s.failed(s.runID, err)
 	}
 	if err := s.report(rep, done, stdout, stderr); err != nil {
 		return err

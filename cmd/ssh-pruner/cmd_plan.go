@@ -25,7 +25,7 @@ Example:
   ssh-pruner plan show plan.json
 `
 
-func cmdPlan(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+func cmdPlan(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprint(stdout, planUsage)
 		return nil
@@ -34,7 +34,7 @@ func cmdPlan(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer)
 		return usageErrorf("plan: want 'plan show FILE' (see 'ssh-pruner plan --help')")
 	}
 	path := args[1]
-	pf, err := readPlanFile(path)
+	pf, err := readPlanFile(ctx, path)
 	if err != nil {
 		return usageErrorf("plan: %s: %v", keyparse.Printable(path), err)
 	}

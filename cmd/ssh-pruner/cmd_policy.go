@@ -21,7 +21,7 @@ Example:
   ssh-pruner policy check testdata/policy-example.yaml
 `
 
-func cmdPolicy(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+func cmdPolicy(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprint(stdout, policyUsage)
 		return nil
@@ -29,7 +29,7 @@ func cmdPolicy(_ context.Context, args []string, _ io.Reader, stdout, _ io.Write
 	if len(args) != 2 || args[0] != "check" {
 		return usageErrorf("policy: want 'policy check FILE' (see 'ssh-pruner policy --help')")
 	}
-	c, err := policy.Load(args[1])
+	c, err := policy.Load(ctx, args[1])
 	if err != nil {
 		return usageErrorf("policy: %v", err)
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"io"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
 const runUsage = `Usage: ssh-pruner run (--organization ID | --folder ID... | --project ID...) [flags]
@@ -41,6 +44,16 @@ Examples:
   ssh-pruner run --organization 123456789012 --apply --grace 24h \
       --state gs://my-security-project-ssh-pruner-state/
 
+Output files: --report and --plan-out take a file (or a new path),
+written whole or not at all through a temporary file renamed over it,
+its permissions kept; a symlink, followed to the file it names, which is
+written so; or /dev/stdout, /dev/stderr, a pipe, a FIFO (with a reader),
+a terminal or /dev/null, written straight, never renamed over. Any other
+device, a socket or a directory is refused before the run (exit 2). A run
+that fails before it has a report (no credentials, a state that cannot
+be read, a scope that cannot be listed at all) still writes both: a
+report whose "error" says why, and a plan that apply refuses.
+
 Exit status: 0 every project and VM handled; 1 a project or VM failed, a
 zone could not be listed, the state could not be read or saved, or the
 run was interrupted; 2 usage or configuration error, or a --state that is
@@ -63,19 +76,32 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err := o.parse(args, false); err != nil {
 		return err
 	}
-	s, err := o.build(needs{scope: true})
+	s, err := o.build(ctx, needs{scope: true})
 	if err != nil {
 		return err
 	}
-	ss, err := s.start(ctx, stderr)
+	logOut, observer, done := s.terminal(stderr)
+	defer done()
+	runID := s.passID()
+	rep, err := s.pass(ctx, logOut, observer, runID)
+	done()
 	if err != nil {
-		return err
+		return s.failed(runID, err)
 	}
-	defer ss.close()
-	rep, err := s.reconcile(ctx, ss.client, ss.logger, ss.observer, s.passID())
+	return s.report(rep, func() {}, stdout, stderr)
+}
+
+// pass connects to Google, opens the run's log and runs one pass: what
+// run does between checking its flags and writing its outputs.
+func (s setup) pass(ctx context.Context, logOut io.Writer, observer pruner.Observer, runID string) (report.Report, error) {
+	client, err := s.connect(ctx)
 	if err != nil {
-		ss.done()
-		return err
+		return report.Report{}, err
 	}
-	return s.report(rep, ss.done, stdout, stderr)
+	logger, closeLog, err := newRunLogger(ctx, s, logOut)
+	if err != nil {
+		return report.Report{}, err
+	}
+	defer closeLog()
+	return s.reconcile(ctx, client, logger, observer, runID)
 }

@@ -57,12 +57,12 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if err != nil {
 		return usageErrorf("--cron %q: %v", *spec, err)
 	}
-	s, err := o.build(needs{scope: true})
+	s, err := o.build(ctx, needs{scope: true})
 	if err != nil {
 		return err
 	}
-	if s.exitOnChanges {
-		return usageErrorf("schedule: --exit-code-on-changes is for run")
+	if err := checkScheduled(s); err != nil {
+		return err
 	}
 	client, err := s.connect(ctx)
 	if err != nil {
@@ -94,7 +94,7 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		runLog.LogAttrs(ctx, slog.LevelInfo, "run started")
 		rep, err := s.reconcile(ctx, client, logger, nil, runID)
 		if err != nil {
-			runLog.LogAttrs(ctx, slog.LevelError, "run failed", slog.String(pruner.LogError, err.Error()))
+			s.scheduledRunFailed(ctx, runLog, runID, err)
 			return rep, err
 		}
 		if err := s.finish(rep, stdout); err != nil && !errors.Is(err, errSilent) {
@@ -117,6 +117,29 @@ func cmdSchedule(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 }
 
 // serveHealth serves /healthz on addr until stop is called.
+// checkScheduled refuses the flags of a pass that make no sense on a
+// schedule.
+func checkScheduled(s setup) error {
+	switch {
+	case s.exitOnChanges:
+		return usageErrorf("schedule: --exit-code-on-changes is for run")
+	case s.planOut != "":
+		// A plan is made once, for someone to review before apply; a
+		// worker would overwrite it under the reviewer every run.
+		return usageErrorf("schedule: --plan-out is for run: a plan is made once, for review")
+	}
+	return nil
+}
+
+// scheduledRunFailed logs a run that failed before it had a report, and
+// writes --report saying so: it must not keep the last good run's.
+func (s setup) scheduledRunFailed(ctx context.Context, runLog *slog.Logger, runID string, err error) {
+	runLog.LogAttrs(ctx, slog.LevelError, "run failed", slog.String(pruner.LogError, err.Error()))
+	if ferr := s.failed(runID, err); ferr != err {
+		runLog.LogAttrs(ctx, slog.LevelError, "report not written", slog.String(pruner.LogError, ferr.Error()))
+	}
+}
+
 func (w *worker) serveHealth(ctx context.Context, addr string, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -61,7 +61,7 @@ func cmdState(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writ
 	if o.state == "" {
 		return usageErrorf("state %s: --state is required", verb)
 	}
-	s, err := o.build(needs{})
+	s, err := o.build(ctx, needs{})
 	if err != nil {
 		return err
 	}

@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 )
@@ -26,8 +23,10 @@ and whether the line grants access now. Reads FILE, or stdin when FILE is
 - or absent. Nothing is sent anywhere.
 
 The input is either a metadata value in ssh-keys form (one user:key per
-line), or the JSON that gcloud prints for a project or an instance; then
-every ssh-keys and sshKeys item in it is inspected.
+line), or what gcloud prints for a project or an instance, in its
+default YAML or with --format=json; then every ssh-keys and sshKeys item
+in it is inspected. At most 16 MiB is read; at a terminal, inspect says
+that it reads standard input (end with Ctrl-D).
 
 States: expiring (grants access until expireOn), expired, permanent
 (grants access, never expires), invalid (never grants access; the reason
@@ -35,7 +34,7 @@ says why).
 
 Examples:
   ssh-pruner inspect testdata/ssh-keys.txt
-  gcloud compute project-info describe --format=json | ssh-pruner inspect
+  gcloud compute project-info describe | ssh-pruner inspect
   gcloud compute instances describe vm-1 --zone europe-west1-b --format=json |
       ssh-pruner inspect --output json -
 `
@@ -83,7 +82,7 @@ func cmdInspect(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		return usageErrorf("inspect: want at most one FILE, got %d arguments", fs.NArg())
 	}
-	name, data, err := readInput(ctx, fs.Arg(0), stdin)
+	name, data, err := readInput(ctx, fs.Arg(0), stdin, stderr)
 	if err != nil {
 		return usageErrorf("inspect: %v", err)
 	}
@@ -106,115 +105,6 @@ func cmdInspect(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return enc.Encode(rows)
 	}
 	return writeInspectText(stdout, rows)
-}
-
-// maxInput bounds what inspect reads: far above the 512 KiB that a
-// project's metadata can hold, with room for gcloud's JSON around it.
-const maxInput = 16 << 20
-
-// readInput reads FILE, or stdin for "" and "-". The read gives way to
-// ctx (SIGINT): a terminal or a FIFO that never ends must not hold the
-// command.
-func readInput(ctx context.Context, arg string, stdin io.Reader) (name string, data []byte, err error) {
-	r, name := stdin, "stdin"
-	if arg != "" && arg != "-" {
-		f, err := os.Open(arg)
-		if err != nil {
-			return arg, nil, err
-		}
-		defer f.Close()
-		r, name = f, arg
-	}
-	type result struct {
-		data []byte
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		d, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-		done <- result{d, err}
-	}()
-	select {
-	case <-ctx.Done():
-		return name, nil, fmt.Errorf("read %s: %w", name, ctx.Err())
-	case res := <-done:
-		data, err = res.data, res.err
-	}
-	if err != nil {
-		return name, nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	if len(data) > maxInput {
-		return name, nil, fmt.Errorf("%s: larger than %d MiB", name, maxInput>>20)
-	}
-	return name, data, nil
-}
-
-// plainText refuses what is no ssh-keys value nor gcloud's JSON of one
-// resource, saying what it looks like: a table of "invalid" lines would
-// read as a verdict on keys that were never given.
-func plainText(data []byte) error {
-	switch {
-	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
-		return errors.New("starts with a UTF-8 byte order mark: save it without one")
-	case bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")):
-		return errors.New("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)")
-	case bytes.IndexByte(data, 0) >= 0:
-		return errors.New("binary data (NUL bytes): not a key list")
-	case !utf8.Valid(data):
-		return errors.New("not UTF-8 text")
-	}
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' && json.Valid(t) {
-		return errors.New("a JSON array (gcloud's list output?): give one resource, from gcloud compute project-info describe --format=json or gcloud compute instances describe --format=json")
-	}
-	return nil
-}
-
-// keyItem is one ssh-keys or sshKeys value to inspect.
-type keyItem struct{ key, value string }
-
-// gcloudMetadata is the part of gcloud's JSON for a project
-// (commonInstanceMetadata) or an instance (metadata) that inspect reads.
-type gcloudMetadata struct {
-	CommonInstanceMetadata *metadataJSON `json:"commonInstanceMetadata"`
-	Metadata               *metadataJSON `json:"metadata"`
-}
-
-type metadataJSON struct {
-	Items []struct {
-		Key   string  `json:"key"`
-		Value *string `json:"value"`
-	} `json:"items"`
-}
-
-// errNotGcloudJSON: JSON input that is neither a project nor an instance.
-var errNotGcloudJSON = errors.New("JSON is neither gcloud's project (commonInstanceMetadata) nor instance (metadata) description")
-
-// keyItems finds what to inspect: a bare ssh-keys value, or the key items
-// of gcloud's JSON. Input starting with '{' is taken as JSON, since no
-// key line can start with it and still name a user.
-func keyItems(data []byte) ([]keyItem, error) {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return []keyItem{{key: "ssh-keys", value: string(data)}}, nil
-	}
-	var g gcloudMetadata
-	if err := json.Unmarshal(trimmed, &g); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	md := g.CommonInstanceMetadata
-	if md == nil {
-		md = g.Metadata
-	}
-	if md == nil {
-		return nil, errNotGcloudJSON
-	}
-	var items []keyItem
-	for _, it := range md.Items {
-		if (it.Key == "ssh-keys" || it.Key == "sshKeys") && it.Value != nil {
-			items = append(items, keyItem{key: it.Key, value: *it.Value})
-		}
-	}
-	return items, nil
 }
 
 func inspectRows(items []keyItem, now time.Time) []inspectRow {

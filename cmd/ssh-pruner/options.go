@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -109,7 +110,7 @@ func (o *options) addPassFlags() {
 	o.addConcurrencyFlag()
 	fs.IntVar(&o.maxAttempts, "max-attempts", pruner.DefaultMaxAttempts, "read-plan-write rounds per target when its metadata keeps changing under us")
 	o.addOutputFlags()
-	fs.StringVar(&o.planOut, "plan-out", "", "write the dry run's plan to `FILE`, for review and 'ssh-pruner apply FILE'")
+	fs.StringVar(&o.planOut, "plan-out", "", "write the dry run's plan to `FILE`, for review and 'ssh-pruner apply FILE' (written as --report is)")
 	fs.BoolVar(&o.exitOnChanges, "exit-code-on-changes", false, "exit 3 when a dry run finds changes")
 	o.addStateFlag()
 	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in logs and report (default random)")
@@ -121,7 +122,7 @@ func (o *options) addConcurrencyFlag() {
 
 func (o *options) addOutputFlags() {
 	o.fs.StringVar(&o.output, "output", "text", "report format on stdout: text or json")
-	o.fs.StringVar(&o.reportFile, "report", "", "also write the JSON report to `FILE`")
+	o.fs.StringVar(&o.reportFile, "report", "", "also write the JSON report to `FILE`: a file is replaced whole, a symlink's file too; /dev/stdout, a pipe, a FIFO or a terminal is written straight; other devices are refused")
 }
 
 func (o *options) addStateFlag() {
@@ -204,11 +205,11 @@ var policyFlags = []struct {
 
 // policy is the policy of the flags: policy.Default, then --policy, then
 // every flag given. Errors name the file's line or the flag.
-func (o *options) policy() (policy.Config, policy.Compiled, error) {
+func (o *options) policy(ctx context.Context) (policy.Config, policy.Compiled, error) {
 	c := policy.Default()
 	if o.policyFile != "" {
 		var err error
-		if c, err = policy.Load(o.policyFile); err != nil {
+		if c, err = policy.Load(ctx, o.policyFile); err != nil {
 			return c, policy.Compiled{}, usageErrorf("--policy %v", err)
 		}
 	}

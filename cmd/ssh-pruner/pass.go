@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/gcp"
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 	"github.com/ssh-pruner/ssh-pruner/pruner/state"
@@ -57,36 +56,6 @@ func (s setup) terminal(stderr io.Writer) (out io.Writer, observer pruner.Observ
 	}
 	p := newProgress(stderr, time.Now)
 	return p, p, p.Close
-}
-
-// session is what a command against Google holds while it runs: the
-// client, the log, and what a person at a terminal sees.
-type session struct {
-	client   *gcp.Client
-	logger   *slog.Logger
-	observer pruner.Observer
-	// done takes the progress line away before the report; close ends
-	// the session (the log flushed). Both may be called more than once.
-	done, close func()
-}
-
-// start connects and makes the log of a command, in the order a failure
-// should be told: the terminal's progress first, so that the log lines
-// go under it.
-func (s setup) start(ctx context.Context, stderr io.Writer) (*session, error) {
-	logOut, observer, done := s.terminal(stderr)
-	client, err := s.connect(ctx)
-	if err != nil {
-		done()
-		return nil, err
-	}
-	logger, closeLog, err := newRunLogger(ctx, s, logOut)
-	if err != nil {
-		done()
-		return nil, err
-	}
-	return &session{client: client, logger: logger, observer: observer, done: done,
-		close: func() { closeLog(); done() }}, nil
 }
 
 // report ends a pass: the progress line away, the plan saved when asked
@@ -201,7 +170,7 @@ func (s setup) finish(rep report.Report, stdout io.Writer) error {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if s.reportFile != "" {
-		if err := writeAtomic(s.reportFile, rep.WriteJSON); err != nil {
+		if err := writeOutput(s.reportFile, rep.WriteJSON); err != nil {
 			return fmt.Errorf("write report %s: %w", s.reportFile, err)
 		}
 	}
@@ -214,32 +183,29 @@ func (s setup) finish(rep report.Report, stdout io.Writer) error {
 	return nil
 }
 
-// writeAtomic streams into a temporary file in path's directory, then
-// renames it over path. A reader never sees half a file, and a failed
-// write leaves no stale one in its place.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-*")
-	if err != nil {
-		return err
+// failed ends a pass that failed before it had a report (no credentials,
+// a state that cannot be opened, a scope that cannot be listed at all).
+// The files a run leaves must not keep an earlier run's report or plan as
+// if they were this one's, nor vanish (a reader may hold them open, and a
+// path that is a pipe or a terminal cannot): --report gets a report that
+// says the run failed and why, --plan-out a plan that apply refuses.
+// The error stays cause, with what could not be written added to its line.
+func (s setup) failed(runID string, cause error) error {
+	rep := report.Report{RunID: runID, DryRun: !s.apply, Now: s.clock().UTC(), Error: keyparse.Printable(cause.Error())}
+	rep.Finish()
+	var notWritten []string
+	if s.planOut != "" {
+		if err := writeFailedPlan(s.planOut, rep); err != nil {
+			notWritten = append(notWritten, "--plan-out "+keyparse.Printable(s.planOut)+": "+err.Error())
+		}
 	}
-	tmp := f.Name()
-	err = write(f)
-	if err == nil {
-		err = f.Chmod(0o644)
+	if s.reportFile != "" {
+		if err := writeOutput(s.reportFile, rep.WriteJSON); err != nil {
+			notWritten = append(notWritten, "--report "+keyparse.Printable(s.reportFile)+": "+err.Error())
+		}
 	}
-	if err == nil {
-		// On disk before the rename: a crash must not leave an empty file
-		// where the report (or the plan) was.
-		err = f.Sync()
+	if len(notWritten) == 0 {
+		return cause
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return fmt.Errorf("%w (and not written: %s)", cause, strings.Join(notWritten, "; "))
 }

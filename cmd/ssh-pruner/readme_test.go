@@ -61,6 +61,9 @@ var coveredElsewhere = []struct {
 	{"go test -run '^$' -fuzz FuzzParse -fuzztime 60s ./pruner/policy", "pruner/policy/load_test.go", "func FuzzParse("},
 	{"go run ./cmd/gcp-fake --listen", "cmd/gcp-fake/run_test.go", "func TestRunServesAndStops("},
 	{"gcloud compute project-info describe --format=json", "cmd/gcp-fake/gcloud_test.go", `"project-info", "describe"`},
+	// gcloud's default YAML: testdata/project-info.yaml is written as
+	// gcloud prints it, and inspect must read it as it reads the JSON.
+	{"gcloud compute project-info describe", "cmd/ssh-pruner/inspect_yaml_test.go", "func TestInspectGcloudYAML("},
 }
 
 // TestReadmeCommands runs every ssh-pruner command the README shows, as
@@ -81,15 +84,22 @@ func TestReadmeCommands(t *testing.T) {
 	t.Setenv("SSH_PRUNER_API_ENDPOINT", url)
 	gcloudJSON, err := os.ReadFile(filepath.Join(root, "testdata/project-info.json"))
 	require.NoError(t, err)
+	gcloudYAML, err := os.ReadFile(filepath.Join(root, "testdata/project-info.yaml"))
+	require.NoError(t, err)
 
 	for _, line := range commands {
+		// What a piped gcloud prints: its default YAML, or JSON when asked.
+		stdin := string(gcloudYAML)
+		if strings.Contains(line, "--format=json") {
+			stdin = string(gcloudJSON)
+		}
 		t.Run(line, func(t *testing.T) {
 			for _, part := range strings.Split(line, "|") {
 				part = strings.TrimSpace(part)
 				args, ok := strings.CutPrefix(part, "go run ./cmd/ssh-pruner ")
 				switch {
 				case ok:
-					runReadmeCommand(t, strings.Fields(args), url, string(gcloudJSON))
+					runReadmeCommand(t, strings.Fields(args), url, stdin)
 				case strings.HasPrefix(part, "go install ./cmd/ssh-pruner"):
 					if testing.Short() {
 						t.Skip("builds the binary")

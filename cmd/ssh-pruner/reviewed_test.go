@@ -112,6 +112,9 @@ func TestReviewedPlanRefused(t *testing.T) {
 			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
 				Decisions: []plan.Decision{{Action: plan.ActionKeep, MetadataKey: "ssh-keys", Reason: "grace", FirstSeen: "2030-01-01T00:00:00Z"}}})
 		}), "after the plan's clock"},
+		{write("twice.json", func(p *planFile) {
+			p.Targets = append(p.Targets[:len(p.Targets):len(p.Targets)], p.Targets[0])
+		}), "is named again (first at targets[0])"},
 		{raw("garbage.json", "hello\n"), "not a plan of ssh-pruner run --plan-out"},
 		{raw("truncated.json", valid[:len(valid)/2]), "not a plan of ssh-pruner run --plan-out"},
 		{raw("unknown-field.json", strings.Replace(valid, `"kind"`, `"extra": 1, "kind"`, 1)), `unknown field "extra"`},

@@ -403,34 +403,6 @@ func TestBadInputIsAUsageError(t *testing.T) {
 	}
 }
 
-// TestReportFileIsWholeOrAbsent: a report file is this run's whole report,
-// or, when the run has none to give, not there; a stale file at the path
-// is never left standing as if it were this run's.
-func TestReportFileIsWholeOrAbsent(t *testing.T) {
-	clearEnv(t)
-	f, url := demoFake(t)
-	dir := t.TempDir()
-	reportPath := filepath.Join(dir, "report.json")
-	require.NoError(t, os.WriteFile(reportPath, []byte(`{"stale": "a much longer report of an older run than this one will be"}`+"\n"), 0o644))
-	_, errOut, code := cli(t, context.Background(), nil, runArgs(url, "--project", "web-prod-eu", "--report", reportPath)...)
-	require.Contains(t, []int{0, 3}, code, errOut)
-	data, err := os.ReadFile(reportPath)
-	require.NoError(t, err)
-	var rep report.Report
-	require.NoError(t, json.Unmarshal(data, &rep), "the whole reportPath, replacing the stale one")
-	require.Equal(t, "test-run", rep.RunID)
-
-	// The scope cannot be listed at all: no report to give, no file.
-	f.SetFaults("cloudresourcemanager.projects.list", "", gcpfake.Fault{ErrorRates: map[int]float64{500: 1}})
-	report2 := filepath.Join(dir, "none.json")
-	_, errOut, code = cli(t, context.Background(), nil, runArgs(url, "--report", report2)...)
-	require.Equal(t, 1, code, errOut)
-	require.NoFileExists(t, report2)
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Len(t, entries, 1, "no temporary file left behind: %v", entries)
-}
-
 // TestRunLimitsHoldWhatIsPastThem: an apply that would remove more than
 // the run's limit writes up to it, holds the rest, and exits 1; the flags
 // are checked before anything runs.

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
@@ -217,33 +216,4 @@ func resolveBool(instance, project []plan.Item, key string) bool {
 		}
 	}
 	return false
-}
-
-// asDeployed reads a line keyparse rejects the way the deployed agents'
-// x/crypto (v0.55 and older) does, where the two differ: its
-// ParseAuthorizedKey cuts the key at a '\r' inside it and trims Unicode
-// spaces around it. The plan stays strict and removes such a line; the
-// access answer must not miss that a VM takes it meanwhile.
-func asDeployed(l keyparse.Line) keyparse.Line {
-	if l.Valid() || l.Invalid == keyparse.ReasonBlank {
-		return l
-	}
-	user, key, ok := strings.Cut(l.Text, ":")
-	if !ok {
-		return l
-	}
-	cut := key
-	if i := strings.IndexByte(cut, '\r'); i >= 0 {
-		cut = cut[:i]
-	}
-	cut = strings.TrimFunc(cut, unicode.IsSpace)
-	if cut == key {
-		return l
-	}
-	d := keyparse.ParseLine(user + ":" + cut)
-	if !d.Valid() {
-		return l
-	}
-	d.Number, d.Text, d.EOL = l.Number, l.Text, l.EOL
-	return d
 }

@@ -203,3 +203,55 @@ func TestPosture(t *testing.T) {
 		ActiveWithoutExpiry: 2,
 	}, PostureOf(project, vms, accessNow))
 }
+
+// TestEffectiveAccessOlderAgentComments: guest-agent 20230221.00 up to
+// 20231009.00 takes a line for an expiring key only when the third
+// space-separated field of its key part is exactly "google-ssh"; any
+// other line it installs for good. The access answer counts such lines as
+// active without expiry, where keyparse (the newer agents) rejects or
+// expires them; the plan, which reads keyparse alone, removes them.
+func TestEffectiveAccessOlderAgentComments(t *testing.T) {
+	expired := ` {"userName":"x@example.com","expireOn":"2020-01-01T00:00:00+0000"}`
+	vm := VM{Project: items("ssh-keys", "foo:"+accessKeyA+" google-sshfoo\n"+
+		"glued:"+accessKeyB+" google-ssh"+expired[1:]+"\n"+
+		"twospaces:"+accessKeyC+"  google-ssh"+expired+"\n"+
+		"gcloud:"+accessKeyA+" google-ssh"+expired+"\n"+
+		"bare:"+accessKeyB+" google-ssh\n")}
+	a := EffectiveAccess(vm, accessNow)
+	require.Equal(t, map[string]AccessState{
+		"project/ssh-keys:foo":       AccessActive,  // keyparse: google-ssh-missing-json
+		"project/ssh-keys:glued":     AccessActive,  // keyparse: google-ssh-missing-json
+		"project/ssh-keys:twospaces": AccessActive,  // keyparse: expired
+		"project/ssh-keys:gcloud":    AccessExpired, // every agent: expired
+		"project/ssh-keys:bare":      AccessInvalid, // every agent: expiration missing
+	}, keyStates(a))
+	for _, k := range a.Keys {
+		if k.State == AccessActive {
+			require.False(t, k.Line.Expires(), "%s: never expires on that agent", k.Line.Username)
+		}
+	}
+	require.Equal(t, 3, PostureOf(vm.Project, []VM{vm}, accessNow).ActiveWithoutExpiry)
+}
+
+// TestEffectiveAccessUnicodeSpaceInUser: guest-agent refuses a user with
+// whitespace by the regexp \s, ASCII only; google-guest-agent, which
+// keyparse follows, by unicode.IsSpace. A user whose only spaces are
+// other Unicode spaces is read as guest-agent reads it: its key counts,
+// expiry included; the user's other rules still hold.
+func TestEffectiveAccessUnicodeSpaceInUser(t *testing.T) {
+	expired := ` google-ssh {"userName":"x@example.com","expireOn":"2020-01-01T00:00:00+0000"}`
+	vm := VM{Project: items("ssh-keys", "nb\u00a0sp:"+accessKeyA+"\n"+
+		"ideo\u3000sp:"+accessKeyB+expired+"\n"+
+		"tab\tsp:"+accessKeyC+"\n"+
+		"-\u00a0x:"+accessKeyA+"\n"+
+		"bad\u00a0key:ssh-ed25519 AAAA\n")}
+	a := EffectiveAccess(vm, accessNow)
+	require.Equal(t, map[string]AccessState{
+		"project/ssh-keys:nb\u00a0sp":   AccessActive,
+		"project/ssh-keys:ideo\u3000sp": AccessExpired,
+		"project/ssh-keys:tab\tsp":      AccessInvalid, // ASCII: every agent refuses it
+		"project/ssh-keys:-\u00a0x":     AccessInvalid, // a leading '-': useradd would take it for an option
+		"project/ssh-keys:bad\u00a0key": AccessInvalid, // the key itself is no key
+	}, keyStates(a))
+	require.Equal(t, map[Grant]bool{{User: "nb\u00a0sp", Key: accessKeyA}: true}, a.ActiveGrants())
+}

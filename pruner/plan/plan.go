@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -250,35 +251,25 @@ func identity(l keyparse.Line) string {
 }
 
 // joinLines rebuilds an item value from the lines that stay, each with its
-// own bytes, then the lines moved in. Lines are separated by their own line
-// ending, or by the original's style for lines that had none (the last line,
-// lines moved in). The value ends with a line ending only if the original did.
+// own bytes, then the lines moved in. Every line keeps its own line
+// ending; one that had none (the last line of its item) gets "\n", never
+// "\r\n": the agents split a value at "\n" only, so a "\r" before it is
+// part of the line, and the guest agent of 2023 reads "google-ssh\r" as
+// a comment that never expires (keyparse.OlderAgentNeverExpires). A "\r"
+// the line did not have could open a VM to it. The value ends with a line
+// ending only if the original did.
 func joinLines(original string, kept, appended []keyparse.Line) string {
-	eol := "\n"
-	if strings.Contains(original, "\r\n") {
-		eol = "\r\n"
-	}
 	lines := make([]keyparse.Line, 0, len(kept)+len(appended))
 	lines = append(lines, kept...)
-	for _, l := range appended {
-		l.EOL = "" // the target's style, not the source item's
-		lines = append(lines, l)
-	}
+	lines = append(lines, appended...)
 	var b strings.Builder
 	for i, l := range lines {
 		b.WriteString(l.Text)
 		if i < len(lines)-1 || strings.HasSuffix(original, "\n") {
-			b.WriteString(lineEnd(l.EOL, eol))
+			b.WriteString(cmp.Or(l.EOL, "\n"))
 		}
 	}
 	return b.String()
-}
-
-func lineEnd(own, fallback string) string {
-	if own == "" {
-		return fallback
-	}
-	return own
 }
 
 func sameItems(a, b []Item) bool {

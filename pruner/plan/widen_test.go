@@ -150,6 +150,15 @@ func TestNeverWidenCases(t *testing.T) {
 			Project:  plan.ItemsOf("ssh-keys", "alice:"+plan.KeyA),
 			Instance: plan.ItemsOf("block-project-ssh-keys", "yes", "sshKeys", "bob:"+plan.KeyB+` google-ssh {"expireOn":"2020-01-01T00:00:00Z"}`),
 		},
+		// The 2023 agent reads "google-ssh\r" as a comment that never
+		// expires: a Google key moved into a CRLF sshKeys must not get a
+		// "\r" it did not have, nor a last line without its ending.
+		"a Google key moved into a CRLF sshKeys": {
+			Project: plan.ItemsOf("sshKeys", "root:"+plan.KeyB+"\r\n", "ssh-keys", "gke-5e0b2a9c4d7f1836ab20:"+plan.KeyA+" google-ssh\n"),
+		},
+		"a kept last line of a CRLF sshKeys, a Google key moved in after it": {
+			Project: plan.ItemsOf("sshKeys", "gke-1:"+plan.KeyB+"\r\ngke-2:"+plan.KeyA+" google-ssh", "ssh-keys", "gke-3:"+plan.KeyC),
+		},
 		"instance sshKeys of blank lines only": {
 			Project:  plan.ItemsOf("ssh-keys", "alice:"+plan.KeyA),
 			Instance: plan.ItemsOf("sshKeys", "\n\n"),

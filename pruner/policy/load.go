@@ -2,16 +2,18 @@ package policy
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/inputfile"
 )
 
 // MaxFileSize bounds a policy file: the example with every setting is
@@ -22,18 +24,22 @@ const MaxFileSize = 1 << 20
 // line that names the file and, where it can, the line and the field:
 //
 //	policy.yaml:12: protected[1].username: error parsing regexp: ...
-func Load(path string) (Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Config{}, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return Config{}, fmt.Errorf("%s: more than %d bytes: not a policy file", path, MaxFileSize)
+//
+// The read gives way to ctx: a FIFO that no one writes to, or a terminal,
+// must not hold the command past SIGINT.
+func Load(ctx context.Context, path string) (Config, error) {
+	data, err := inputfile.ReadAll(ctx, path, MaxFileSize)
+	var (
+		tl *inputfile.TooLargeError
+		pe *fs.PathError
+	)
+	switch {
+	case errors.As(err, &tl):
+		return Config{}, fmt.Errorf("%s: more than %d bytes: not a policy file", keyparse.Printable(path), MaxFileSize)
+	case errors.As(err, &pe):
+		return Config{}, err // names the file already
+	case err != nil:
+		return Config{}, fmt.Errorf("%s: %w", keyparse.Printable(path), err)
 	}
 	return Parse(path, data)
 }

@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,11 +89,32 @@ func TestLoadBoundsWhatItReads(t *testing.T) {
 	dir := t.TempDir()
 	big := filepath.Join(dir, "big.yaml")
 	require.NoError(t, os.WriteFile(big, []byte("# "+strings.Repeat("x", MaxFileSize)+"\n"), 0o644))
-	_, err := Load(big)
+	_, err := Load(context.Background(), big)
 	require.ErrorContains(t, err, "more than")
 
-	_, err = Load(filepath.Join(dir, "missing.yaml"))
+	_, err = Load(context.Background(), filepath.Join(dir, "missing.yaml"))
 	require.Error(t, err)
+}
+
+// TestLoadGivesWay: /dev/zero (read, never written) is refused at the
+// bound, within a second; a FIFO that no one writes to gives way to the
+// context at once, where open(2) alone would block for ever.
+func TestLoadGivesWay(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		start := time.Now()
+		_, err := Load(context.Background(), "/dev/zero")
+		require.EqualError(t, err, "/dev/zero: more than 1048576 bytes: not a policy file")
+		require.Less(t, time.Since(start), time.Second)
+	}
+
+	fifo := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Load(ctx, fifo)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), time.Second)
 }
 
 func TestCompile(t *testing.T) {

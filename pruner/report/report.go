@@ -172,10 +172,15 @@ type Report struct {
 	// ScopeError says why the listing of the scope stopped partway: the
 	// projects listed before were handled, the rest of the scope was not
 	// seen.
-	ScopeError string          `json:"scopeError,omitempty"`
-	Projects   []ProjectReport `json:"projects"`
-	Folders    []FolderReport  `json:"folders"`
-	Totals     Totals          `json:"totals"`
+	ScopeError string `json:"scopeError,omitempty"`
+	// Error says why the run ended before it had anything to report: the
+	// scope could not be listed at all, the state could not be opened,
+	// no credentials. Projects and Folders are then empty. A --report
+	// file says so, rather than keep an earlier run's report.
+	Error    string          `json:"error,omitempty"`
+	Projects []ProjectReport `json:"projects"`
+	Folders  []FolderReport  `json:"folders"`
+	Totals   Totals          `json:"totals"`
 	// Labels says what each label of the opt-outs and opt-ins matched.
 	Labels []LabelMatch `json:"labels,omitempty"`
 	// State says what became of the run's memory of first-seen times;
@@ -218,8 +223,14 @@ type StateReport struct {
 // OK tells whether every target was handled and every VM seen: no
 // failure, no interruption, no zone left unlisted.
 func (r Report) OK() bool {
-	t := r.Totals
-	return !r.Interrupted && r.ScopeError == "" && (r.State == nil || (r.State.Error == "" && r.State.Hold == "")) && t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Stale == 0 && t.Instances.Stale == 0 && t.Interrupted == 0 &&
+	stateOK := r.State == nil || (r.State.Error == "" && r.State.Hold == "")
+	return !r.Interrupted && r.ScopeError == "" && r.Error == "" && stateOK && r.Totals.allHandled()
+}
+
+// allHandled tells whether the totals count no target failed, held,
+// stale or interrupted, and nothing left unlisted.
+func (t Totals) allHandled() bool {
+	return t.Failed == 0 && t.Held == 0 && t.Instances.Held == 0 && t.Stale == 0 && t.Instances.Stale == 0 && t.Interrupted == 0 &&
 		t.Instances.Failed == 0 && t.Instances.Interrupted == 0 &&
 		t.ZonesUnreachable == 0 && t.InstanceListingsFailed == 0
 }

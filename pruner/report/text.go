@@ -39,6 +39,9 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.ScopeError != "" {
 		out = append(out, textfmt.Line{Text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
 	}
+	if r.Error != "" {
+		out = append(out, textfmt.Line{Text: "run failed: " + keyparse.Printable(r.Error)})
+	}
 
 	ew := &textfmt.ErrWriter{W: w}
 	mode := "apply"
@@ -202,6 +205,8 @@ func (r Report) Summary() string {
 		fmt.Fprintf(&b, "; API calls retried: %d (%d throttled)", t.APIRetries, t.APIThrottled)
 	}
 	switch {
+	case r.Error != "":
+		b.WriteString(" (failed)")
 	case r.Interrupted:
 		b.WriteString(" (interrupted)")
 	case r.ScopeError != "":
