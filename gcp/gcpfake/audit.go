@@ -14,9 +14,10 @@ import (
 // that decide who an entry names and who may read it where
 // (logging.go serves them).
 
-// keptAuditEntries bounds the audit log, oldest entries first out, so
-// that a long run with many writes does not grow without bound; Google
-// keeps Admin Activity entries 400 days.
+// keptAuditEntries bounds the audit log, oldest entries first out (up
+// to a quarter more are held between trims), so that a long run with
+// many writes does not grow without bound; Google keeps Admin Activity
+// entries 400 days.
 const keptAuditEntries = 100000
 
 // auditState is the audit half of the backend. Its log has a lock of its
@@ -97,8 +98,10 @@ func (a *auditState) append(project string, at time.Time, e *logEntry) {
 	}
 	var doc map[string]any
 	_ = json.Unmarshal(raw, &doc)
-	if len(a.entries) >= keptAuditEntries {
-		a.entries = append(a.entries[:0:0], a.entries[len(a.entries)-keptAuditEntries+1:]...)
+	// Trimmed a quarter at a time, so that a log at its bound does not
+	// copy itself on every write.
+	if len(a.entries) >= keptAuditEntries+keptAuditEntries/4 {
+		a.entries = append([]*storedEntry(nil), a.entries[len(a.entries)-keptAuditEntries:]...)
 	}
 	a.entries = append(a.entries, &storedEntry{project: project, at: at, insertID: e.InsertID, raw: raw, doc: doc})
 }
