@@ -20,7 +20,8 @@ import (
 const usageText = `Usage: gcp-fake [flags]
 
 Serves fake Google Cloud APIs (Resource Manager v3, Service Usage v1,
-Compute Engine v1 metadata and instances) for an organization, on one
+Compute Engine v1 metadata and instances, and Logging v2 entries.list
+over the audit log of metadata writes) for an organization, on one
 base URL.
 
 Flags:
@@ -152,12 +153,16 @@ gcloud, in a configuration of its own:
   gcloud config set api_endpoint_overrides/compute %[1]s/compute/v1/
   gcloud config set api_endpoint_overrides/cloudresourcemanager %[1]s/
   gcloud config set api_endpoint_overrides/serviceusage %[1]s/
+  gcloud config set api_endpoint_overrides/logging %[1]s/
   gcloud config set auth/disable_credentials true
   gcloud compute project-info describe --project %[6]s
+  (to act as one of the seed's principals, whom the audit log then names,
+  set auth/access_token_file to a file with its token instead of
+  auth/disable_credentials)
 
-Google client libraries: option.WithEndpoint(%[1]s/) for Resource Manager and
-Service Usage, option.WithEndpoint(%[1]s/compute/v1/) for Compute, with
-option.WithoutAuthentication().
+Google client libraries: option.WithEndpoint(%[1]s/) for Resource Manager,
+Service Usage and Logging, option.WithEndpoint(%[1]s/compute/v1/) for Compute,
+with option.WithoutAuthentication() or a token of the seed's principals.
 `, base, name, seed.Organization.ID, len(seed.Folders), len(seed.Projects), exampleProject(seed))
 }
 

@@ -33,6 +33,7 @@ type backend struct {
 	zones         map[string]bool // of the instances
 	unreachable   map[string]bool // zones in an outage
 	ops           operations
+	audit         *auditState // its own lock; see audit.go
 
 	clock atomic.Pointer[func() time.Time]
 }
@@ -69,6 +70,7 @@ func newBackend(seed *Seed) *backend {
 		zones:         map[string]bool{},
 		unreachable:   map[string]bool{},
 		ops:           newOperations(),
+		audit:         newAuditState(seed),
 	}
 	if !seed.Clock.IsZero() {
 		at := seed.Clock

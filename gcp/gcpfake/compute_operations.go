@@ -5,9 +5,6 @@ import (
 	"time"
 )
 
-// caller is the account the fake says started its operations.
-const caller = "ssh-pruner@example.iam.gserviceaccount.com"
-
 // computeOperation is the compute#operation resource.
 type computeOperation struct {
 	Kind                string         `json:"kind"`
@@ -43,7 +40,7 @@ type operationErr struct {
 func renderOperation(base string, op opView) computeOperation {
 	out := computeOperation{
 		Kind: "compute#operation", ID: op.id, Name: op.name, OperationType: op.opType,
-		TargetLink: base + op.target, TargetID: op.targetID, Status: op.status, User: caller,
+		TargetLink: base + op.target, TargetID: op.targetID, Status: op.status, User: op.user,
 		InsertTime: computeTime(op.insert),
 	}
 	scope := "projects/" + op.project + "/global"

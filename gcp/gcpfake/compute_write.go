@@ -69,20 +69,27 @@ func (s *server) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *
 //
 //	step                      answer
 //	body unreadable/invalid   400
-//	project refused           its error (404, 403, ...)
+//	project refused           its error (404, 403, ...); a 403 of
+//	                          Compute's IAM check is logged (audit_write.go)
 //	an armed hook             runs, as another client would, after the
 //	                          instance is found (400, 503, 404 if not)
 //	the backend's write       its outcome (see backend.setMetadataIf):
 //	                          the operation, or 412 conditionNotMet
-//	                          (deferred by ConflictInOperation), ...
+//	                          (deferred by ConflictInOperation), ...;
+//	                          the operation's start and end, and a 412,
+//	                          are logged
 func (s *server) serveMetadataWrite(w http.ResponseWriter, r *http.Request, c *call, ref metadataRef) {
 	m, e := readMetadataWrite(r.Body)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
+	call := s.auditCallOf(r, c.method)
 	p, e := s.computeProject(r.PathValue("project"), c.method)
 	if e != nil {
+		if refusedByIAM(p) {
+			s.logRefused(call, p.ID, ref, e)
+		}
 		writeError(w, e)
 		return
 	}
@@ -100,9 +107,14 @@ func (s *server) serveMetadataWrite(w http.ResponseWriter, r *http.Request, c *c
 		fingerprint: m.Fingerprint, items: m.Items, requestID: r.URL.Query().Get("requestId"),
 		deferCheck: c.fault.ConflictInOperation, admitted: ran,
 		shape: opShape{polls: c.fault.OperationPolls, duration: c.fault.OperationDuration, fail: c.fault.FailOperations},
+		audit: call,
 	})
 	if err != nil {
-		writeError(w, zonalError(err, p.ID, ref.zone, resource))
+		e := zonalError(err, p.ID, ref.zone, resource)
+		if errors.Is(err, errStaleFingerprint) {
+			s.logRefused(call, p.ID, ref, e)
+		}
+		writeError(w, e)
 		return
 	}
 	writeJSON(w, http.StatusOK, renderOperation(computeBase(r), op))

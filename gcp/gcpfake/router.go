@@ -20,6 +20,8 @@ type server struct {
 	faults *faults
 	quotas *quotas
 	hooks  *readHooks
+	// logQuota is Logging's entries.list quota, on by default (logging_quota.go).
+	logQuota *readQuota
 
 	mux    *http.ServeMux
 	counts map[string]*atomic.Int64 // by discovery id; made by routes, then read-only
@@ -45,7 +47,7 @@ type handler func(w http.ResponseWriter, r *http.Request, c *call)
 const defaultWaitDeadline = 2 * time.Second
 
 func newServer(store *backend) *server {
-	s := &server{store: store, faults: newFaults(), quotas: newQuotas(), hooks: newReadHooks()}
+	s := &server{store: store, faults: newFaults(), quotas: newQuotas(), hooks: newReadHooks(), logQuota: newReadQuota()}
 	s.waitDeadline.Store(int64(defaultWaitDeadline))
 	s.routes()
 	return s
@@ -90,6 +92,8 @@ func (s *server) routes() {
 	route("GET "+c+"/zones/{zone}/operations/{operation}", "compute.zoneOperations.get", reflect.TypeFor[computeOperation](), s.operationGet)
 	route("POST "+c+"/zones/{zone}/operations/{operation}/wait", "compute.zoneOperations.wait", reflect.TypeFor[computeOperation](), s.operationWait)
 	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", reflect.TypeFor[instanceAggregatedList](), s.instancesAggregatedList)
+	// Cloud Logging v2: the audit log of the metadata writes above.
+	route("POST /v2/entries:list", "logging.entries.list", reflect.TypeFor[listEntriesResponse](), s.loggingEntriesList)
 
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, simpleError(http.StatusNotFound, "global", "notFound", "Not Found: "+r.Method+" "+r.URL.Path))

@@ -31,7 +31,13 @@ const maxSeedSize = 64 << 20
 //	                   "serviceAccount": "web@web-prod-eu.iam.gserviceaccount.com",    // optional
 //	                   "metadata": [{"key": "block-project-ssh-keys", "value": "TRUE"}]}]
 //	  }],
-//	  "forbidden": ["folders/529384716620", "projects/hr-payroll"]  // what the caller may not read
+//	  "forbidden": ["folders/529384716620", "projects/hr-payroll"], // what the caller may not read
+//	  "principals": {"alice-token": "alice@example.com",             // optional: who calls with a token
+//	                 "pruner-token": {"email": "alice@example.com",
+//	                                  "impersonates": "pruner@sec-audit-logs-2a7c.iam.gserviceaccount.com"}},
+//	  "defaultPrincipal": "ssh-pruner@example.iam.gserviceaccount.com", // optional: who calls without one
+//	  "logSinks": [{"parent": "organizations/123456789012", "includeChildren": true,   // optional
+//	                "bucket": "projects/sec-audit-logs-2a7c/locations/global/buckets/org-audit"}]
 //	}
 type Seed struct {
 	Clock        time.Time    `json:"clock,omitzero"`
@@ -39,6 +45,16 @@ type Seed struct {
 	Folders      []Folder     `json:"folders,omitempty"`
 	Projects     []Project    `json:"projects,omitempty"`
 	Forbidden    []string     `json:"forbidden,omitempty"`
+
+	// Principals maps a bearer token to the account that calls with it,
+	// as audit log entries name it (see seed_audit.go).
+	Principals map[string]Principal `json:"principals,omitempty"`
+	// DefaultPrincipal is the account of a call without a token, or with
+	// a token Principals does not name; DefaultPrincipalEmail if empty.
+	DefaultPrincipal string `json:"defaultPrincipal,omitempty"`
+	// LogSinks are the aggregated sinks that route the audit log entries
+	// of an organization's or a folder's projects to a log bucket.
+	LogSinks []LogSink `json:"logSinks,omitempty"`
 }
 
 // Organization is the root of the resource hierarchy.

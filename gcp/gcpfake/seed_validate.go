@@ -58,6 +58,7 @@ func (s *Seed) validate() error {
 			bad("forbidden[%d] %q: want folders/N or projects/ID of the seed", i, name)
 		}
 	}
+	s.validateAudit(parents, ids, bad)
 	return errors.Join(errs...)
 }
 

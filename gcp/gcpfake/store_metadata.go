@@ -137,6 +137,9 @@ type conditionalWrite struct {
 	// outage the hook starts does not turn it away.
 	admitted bool
 	shape    opShape
+	// audit is the call's audit record, which the write completes with
+	// what it changes; nil logs nothing.
+	audit *auditCall
 }
 
 // setMetadataIf starts the operation of a metadata write, in this order:
@@ -165,6 +168,9 @@ func (b *backend) setMetadataIf(ref metadataRef, w conditionalWrite) (opView, er
 		return opView{}, fmt.Errorf("%s: %w", spec.target, errStaleFingerprint)
 	}
 	items, want := w.items, w.fingerprint
+	if w.audit != nil {
+		spec.audit = w.audit.about(spec, md.items, items)
+	}
 	spec.apply = func() *opFailure {
 		if !sameFingerprint(want, md.fp) {
 			return failConditionNotMet()

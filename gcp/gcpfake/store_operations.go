@@ -33,6 +33,7 @@ type operationSpec struct {
 	target   string // relative link, e.g. projects/p or projects/p/zones/z/instances/i
 	targetID string
 	apply    func() *opFailure // makes the change, at completion; nil after
+	audit    *auditCall        // logs the operation's first and last entries; nil for none
 }
 
 // opView is what the API shows of a Compute Engine operation; the
@@ -41,6 +42,7 @@ type opView struct {
 	project, zone            string
 	name, id                 string
 	opType, target, targetID string
+	user                     string // the principal of the call that started it
 	status                   string
 	insert, start, end       time.Time
 	failure                  *opFailure
@@ -58,6 +60,7 @@ type operation struct {
 	reqKey    string // in operations.requestIDs, "" for none
 	failAtEnd bool
 	apply     func() *opFailure // nil once done, to let the written items go
+	audit     *auditCall        // nil once the last entry is written
 }
 
 // opHandle is an operation a caller found and may poll later without
@@ -127,6 +130,11 @@ func (b *backend) startOperationLocked(shape opShape, spec operationSpec, reqKey
 		reqKey:    reqKey,
 		failAtEnd: shape.fail,
 		apply:     spec.apply,
+		audit:     spec.audit,
+	}
+	op.user = DefaultPrincipalEmail
+	if spec.audit != nil {
+		op.user = spec.audit.principal
 	}
 	op.id = derivedID(op.name)
 	op.key = opKey(spec.project, spec.zone, op.name)
@@ -138,6 +146,9 @@ func (b *backend) startOperationLocked(shape opShape, spec operationSpec, reqKey
 	b.ops.order = append(b.ops.order, op)
 	if reqKey != "" {
 		b.ops.requestIDs[reqKey] = op
+	}
+	if op.audit != nil {
+		b.recordAudit(op.project, op.insert, op.audit.firstEntry(op.opView))
 	}
 	if op.polls == 0 && op.doneAt.IsZero() {
 		b.completeLocked(op)
@@ -207,6 +218,10 @@ func (b *backend) completeLocked(op *operation) {
 		op.failure = op.apply()
 	}
 	op.apply = nil
+	if op.audit != nil {
+		b.recordAudit(op.project, op.end, op.audit.lastEntry(op.opView))
+		op.audit = nil
+	}
 }
 
 // opRef names an operation: global when zone is "", by project id.
