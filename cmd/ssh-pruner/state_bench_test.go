@@ -50,8 +50,9 @@ import (
 // written (the report's state.projectsWritten); and state-MB (the sum of
 // the state's file sizes after both runs), state-objects, keys (the
 // report's state.keys of the second run), bytes/key (state-MB over
-// keys), run2/run1-written, and bench-RSS-MB (the benchmark process's
-// own peak, fake and seed included).
+// keys), and bench-RSS-MB (the benchmark process's own peak so far, fake
+// and seed included: a high-water mark, which the cases after the
+// largest keep).
 func BenchmarkStateScale(b *testing.B) {
 	bin := scaleBuild(b)
 	for _, c := range []struct{ projects, instances int }{
