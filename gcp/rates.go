@@ -57,13 +57,18 @@ type limits struct {
 
 	mu      sync.Mutex
 	compute map[string]*adaptive
+	sweepAt int // the size of compute at which idle limiters are let go
 
 	retries, throttled atomic.Int64
 }
 
+// minSweep is the least size of the map of Compute's limiters at which
+// the idle ones are let go.
+const minSweep = 1024
+
 func newLimits(qps float64, r Rates) *limits {
 	r = r.withDefaults()
-	l := &limits{rates: r, crm: newAdaptive(r.ResourceManager), compute: map[string]*adaptive{}}
+	l := &limits{rates: r, crm: newAdaptive(r.ResourceManager), compute: map[string]*adaptive{}, sweepAt: minSweep}
 	if qps > 0 {
 		l.overall = rate.NewLimiter(rate.Limit(qps), max(1, int(qps)))
 	}
@@ -71,7 +76,7 @@ func newLimits(qps float64, r Rates) *limits {
 }
 
 // of is the limiter of a method, named by its id ("compute.projects.get"),
-// for a project.
+// for a project, held by the call until it gives it back (release).
 func (l *limits) of(method, project string) *adaptive {
 	if strings.HasPrefix(method, "cloudresourcemanager.") {
 		return l.crm
@@ -80,10 +85,39 @@ func (l *limits) of(method, project string) *adaptive {
 	defer l.mu.Unlock()
 	a := l.compute[project]
 	if a == nil {
+		if len(l.compute) >= l.sweepAt {
+			l.sweepLocked(time.Now())
+		}
 		a = newAdaptive(l.rates.ComputePerProject)
 		l.compute[project] = a
 	}
+	a.users++
 	return a
+}
+
+// release says a call is done with the limiter of gave it.
+func (l *limits) release(a *adaptive) {
+	if a == l.crm {
+		return
+	}
+	l.mu.Lock()
+	a.users--
+	l.mu.Unlock()
+}
+
+// sweepLocked lets go of the Compute limiters that no call holds and that
+// are as a new one would be: at their base rate, their burst whole again.
+// A run over 100,000 projects then keeps the limiters of the projects
+// under way, and of those told to slow down, not one for every project it
+// met. It runs when the map has doubled since the last sweep, so that its
+// cost is spread over the limiters made. l.mu is held.
+func (l *limits) sweepLocked(now time.Time) {
+	for p, a := range l.compute {
+		if a.users == 0 && a.idle(now) {
+			delete(l.compute, p)
+		}
+	}
+	l.sweepAt = max(minSweep, 2*len(l.compute))
 }
 
 func (l *limits) wait(ctx context.Context, a *adaptive) error {
@@ -102,8 +136,9 @@ func (l *limits) wait(ctx context.Context, a *adaptive) error {
 // climbs back by a tenth of the base for every second without pushback,
 // and has its minute's burst again once back at the base.
 type adaptive struct {
-	base float64
-	lim  *rate.Limiter
+	base  float64
+	lim   *rate.Limiter
+	users int // calls holding it (limits.of); guarded by limits.mu
 
 	mu   sync.Mutex
 	last time.Time // the last pushback, or the last climb
@@ -139,6 +174,14 @@ func (a *adaptive) recover(now time.Time) {
 		a.lim.SetBurstAt(now, max(1, int(r)))
 	}
 	a.last = now
+}
+
+// idle tells whether the limiter is as a new one: at its base rate, with
+// its whole burst.
+func (a *adaptive) idle(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return float64(a.lim.Limit()) >= a.base && a.lim.TokensAt(now) >= float64(a.lim.Burst())
 }
 
 // rate is the limiter's current rate, for tests.

@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -41,4 +42,36 @@ func TestLimitsPerAPIAndProject(t *testing.T) {
 	require.NotSame(t, l.of("compute.projects.get", "a"), l.of("compute.projects.get", "b"), "Compute's quotas are per project")
 	require.Equal(t, DefaultRates().ComputePerProject, l.of("compute.projects.get", "a").rate())
 	require.Nil(t, l.overall, "no overall cap unless asked")
+}
+
+// TestLimitsLetIdleProjectsGo: a run over many projects keeps the
+// limiters of the projects under way, not one for every project it met;
+// a limiter a call holds, one told to slow down, and one whose burst is
+// not whole again are kept, since a new one would let more through.
+func TestLimitsLetIdleProjectsGo(t *testing.T) {
+	l := newLimits(0, Rates{})
+	held := l.of("compute.projects.get", "held")
+	slowed := l.of("compute.projects.get", "slowed")
+	slowed.slowDown(time.Now())
+	l.release(slowed)
+	busy := l.of("compute.projects.get", "busy")
+	for range 100 {
+		require.True(t, busy.lim.Allow())
+	}
+	l.release(busy)
+	// Projects whose calls are done, their tokens back (as 20 a second
+	// brings a project's few calls back within a fraction of a second).
+	for i := range 10 * minSweep {
+		l.release(l.of("compute.projects.get", fmt.Sprint("p-", i)))
+	}
+	l.mu.Lock()
+	n := len(l.compute)
+	l.mu.Unlock()
+	require.Less(t, n, 2*minSweep, "idle limiters are let go")
+	require.Same(t, held, l.of("compute.projects.get", "held"), "held by a call")
+	require.Same(t, slowed, l.of("compute.projects.get", "slowed"), "told to slow down")
+	require.Same(t, busy, l.of("compute.projects.get", "busy"), "its burst not whole again")
+	crm := l.of("cloudresourcemanager.projects.list", "")
+	l.release(crm)
+	require.Same(t, crm, l.of("cloudresourcemanager.projects.list", ""))
 }

@@ -70,6 +70,7 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 func (c *Client) call(ctx context.Context, m method, project string, do func(ctx context.Context) error) error {
 	method := m.String()
 	lim := c.limits.of(method, project)
+	defer c.limits.release(lim)
 	for attempt := 1; ; attempt++ {
 		if err := c.limits.wait(ctx, lim); err != nil {
 			return fmt.Errorf("%s: %w", method, err)

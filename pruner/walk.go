@@ -88,6 +88,10 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 				default:
 					mu.Lock()
 					p, pr := todo[i], results[i]
+					// The listing runs far ahead of the workers; what it
+					// found of a project is not kept once the project is
+					// taken.
+					todo[i] = Project{}
 					mu.Unlock()
 					handle(ctx, p, named[p.ID], pr, q)
 					q.projectDone()
@@ -96,7 +100,7 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 		})
 	}
 
-	inv, err := listScope(ctx, lister, scope, accept)
+	gaps, err := listScope(ctx, lister, scope, accept)
 	mu.Lock()
 	listed := len(todo) + len(skipped)
 	mu.Unlock()
@@ -115,14 +119,18 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 	q.closeProjects()
 	wg.Wait()
 
-	out.Folders, out.Projects = r.unlisted(ctx, inv.Skipped)
+	out.Folders, out.Projects = r.unlisted(ctx, gaps)
 	out.Projects = append(out.Projects, skipped...)
 	for i := q.started(); i < len(todo); i++ {
 		results[i].TargetReport = report.TargetReport{Target: plan.Target{Project: todo[i].ID}, Outcome: report.OutcomeNotStarted}
 		r.finished(ctx, results[i].TargetReport)
 	}
-	for _, pr := range results {
+	// One allocation for the report's projects, each let go as it is
+	// copied: no slice grown by halves beside the projects' reports.
+	out.Projects = slices.Grow(out.Projects, len(results))
+	for i, pr := range results {
 		out.Projects = append(out.Projects, *pr)
+		results[i] = nil
 	}
 	out.Interrupted = ctx.Err() != nil
 	return out, nil
@@ -130,16 +138,18 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 
 // listScope lists the scope, handing each level of the hierarchy to
 // accept as it is listed when the lister streams: its projects are
-// pruned while deeper folders are listed.
-func listScope(ctx context.Context, lister ProjectLister, scope Scope, accept func([]Project)) (Inventory, error) {
+// pruned while deeper folders are listed. It gives what could not be
+// listed; the projects are accept's to keep, not the walk's twice.
+func listScope(ctx context.Context, lister ProjectLister, scope Scope, accept func([]Project)) ([]SkippedResource, error) {
 	if s, ok := lister.(ProjectStreamer); ok {
-		return s.StreamProjects(ctx, scope, accept)
+		inv, err := s.StreamProjects(ctx, scope, accept)
+		return inv.Skipped, err
 	}
 	inv, err := lister.ListProjects(ctx, scope)
 	if err == nil {
 		accept(inv.Projects)
 	}
-	return inv, err
+	return inv.Skipped, err
 }
 
 // leftAlone says why a listed project is not handled, or "".

@@ -69,13 +69,29 @@ type Plan struct {
 // Listed appends to dst the decisions a report lists: what is
 // removed or moved, and what only a protection, a report-only rule or the
 // grace keeps, which a reviewer must see.
+//
+// A report keeps its decisions to the end of the run, so each is
+// detached from the metadata it was planned from: the strings a line was
+// parsed into (username, key type, google-ssh userName) are parts of the
+// whole metadata value, and kept as they are they would keep every value
+// with a listed key in memory, a few KB a project (up to 256 KiB), for
+// the whole run.
 func Listed(dst, ds []Decision) []Decision {
 	for _, d := range ds {
 		if d.Action != ActionKeep || d.Otherwise != "" {
-			dst = append(dst, d)
+			dst = append(dst, d.detached())
 		}
 	}
 	return dst
+}
+
+// detached is d with its own copy of the strings parsed out of the
+// metadata value.
+func (d Decision) detached() Decision {
+	d.Username = strings.Clone(d.Username)
+	d.KeyType = strings.Clone(d.KeyType)
+	d.GoogleUserName = strings.Clone(d.GoogleUserName)
+	return d
 }
 
 // Count returns how many decisions took action a.
