@@ -1,7 +1,6 @@
 package gcpfake
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -82,14 +81,4 @@ func (lp listParams) instanceQuery(base, project string) instanceQuery {
 		}
 	}
 	return q
-}
-
-// byName orders resources by name, or newest first.
-func byName[T any](items []T, newestFirst bool, name, created func(T) string) {
-	slices.SortStableFunc(items, func(a, b T) int {
-		if newestFirst {
-			return cmp.Compare(created(b), created(a))
-		}
-		return cmp.Compare(name(a), name(b))
-	})
 }

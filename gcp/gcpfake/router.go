@@ -90,6 +90,8 @@ func (s *server) routes() {
 	route("GET "+c+"/zones/{zone}/operations/{operation}", "compute.zoneOperations.get", reflect.TypeFor[computeOperation](), s.operationGet)
 	route("POST "+c+"/zones/{zone}/operations/{operation}/wait", "compute.zoneOperations.wait", reflect.TypeFor[computeOperation](), s.operationWait)
 	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", reflect.TypeFor[instanceAggregatedList](), s.instancesAggregatedList)
+	route("GET "+c+"/zones", "compute.zones.list", reflect.TypeFor[zoneList](), s.zonesList)
+	route("GET "+c+"/zones/{zone}", "compute.zones.get", reflect.TypeFor[computeZone](), s.zonesGet)
 
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, simpleError(http.StatusNotFound, "global", "notFound", "Not Found: "+r.Method+" "+r.URL.Path))
