@@ -44,16 +44,19 @@ func walk(t *testing.T, e *env, root string, showDeleted bool) (projects, folder
 func TestListNestedFoldersPageSizeOne(t *testing.T) {
 	e := newEnv(t, demoSeed(t))
 	projects, folders := walk(t, e, "organizations/123456789012", false)
+	// Each list by display name, as folders.list and projects.list say.
 	require.Equal(t, []string{
-		"folders/406392811574", "folders/638201947752", "folders/804466152093", "folders/529384716620",
-		"folders/172058339406", "folders/257719084630", "folders/391027648815", "folders/915530277318",
+		"folders/406392811574", "folders/529384716620", "folders/804466152093", "folders/638201947752", // prod, restricted, sandbox, staging
+		"folders/172058339406", "folders/391027648815", "folders/257719084630", // web (in prod), teams (in sandbox), data (in staging)
+		"folders/915530277318", // eu (in web)
 	}, folders)
 	require.Equal(t, []string{
 		"hr-payroll",
-		"api-prod-7f3a", "billing-prod-2291", "shared-vpc-host-01",
+		"api-prod-7f3a", "billing-prod-2291", "shared-vpc-host-01", // API prod, Billing prod, Shared VPC host
 		"ml-staging-58b1",
-		"web-prod-us", "data-staging-41c2", "analytics-staging",
-		"sandbox-alice-3e9d", "ci-runners-9d02",
+		"web-prod-us",
+		"sandbox-alice-3e9d", "ci-runners-9d02", // Alice sandbox, CI runners
+		"analytics-staging", "data-staging-41c2", // Analytics staging, Data staging
 		"web-prod-eu",
 	}, projects)
 
