@@ -74,6 +74,10 @@ func (s *server) routes() {
 	route("GET /v3/projects", "cloudresourcemanager.projects.list", reflect.TypeFor[crmProjectPage](), s.crmProjectsList)
 	route("GET /v3/projects:search", "cloudresourcemanager.projects.search", reflect.TypeFor[crmProjectPage](), s.crmProjectsSearch)
 	route("GET /v3/projects/{project}", "cloudresourcemanager.projects.get", reflect.TypeFor[crmProject](), s.crmProjectGet)
+	// Cloud Resource Manager v1 and v2, which gcloud calls (crm_v1.go).
+	route("GET /v1/projects", "cloudresourcemanager.projects.list", reflect.TypeFor[crmV1ProjectPage](), s.crmV1ProjectsList)
+	route("GET /v1/projects/{project}", "cloudresourcemanager.projects.get", reflect.TypeFor[crmV1Project](), s.crmV1ProjectGet)
+	route("GET /v2/folders", "cloudresourcemanager.folders.list", reflect.TypeFor[crmV2FolderPage](), s.crmV2FoldersList)
 	// Service Usage v1.
 	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", reflect.TypeFor[suService](), s.suServiceGet)
 	route("GET /v1/projects/{project}/services", "serviceusage.services.list", reflect.TypeFor[suServicePage](), s.suServicesList)
