@@ -33,6 +33,7 @@ type backend struct {
 	zones         map[string]bool // of the instances
 	unreachable   map[string]bool // zones in an outage
 	ops           operations
+	osLogin       map[string]*osLoginUser // by email; made on the first key (store_oslogin.go)
 
 	clock atomic.Pointer[func() time.Time]
 }

@@ -82,6 +82,9 @@ func (s *server) routes() {
 	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", reflect.TypeFor[suService](), s.suServiceGet)
 	route("GET /v1/projects/{project}/services", "serviceusage.services.list", reflect.TypeFor[suServicePage](), s.suServicesList)
 	route("GET /v1/projects/{project}/services:batchGet", "serviceusage.services.batchGet", reflect.TypeFor[suBatchGet](), s.suServicesBatchGet)
+	// Cloud OS Login v1 (oslogin.go).
+	route("GET /v1/users/{user}/loginProfile", "oslogin.users.getLoginProfile", reflect.TypeFor[loginProfile](), s.osLoginGetLoginProfile)
+	route("POST /v1/users/{userAction}", "oslogin.users.importSshPublicKey", reflect.TypeFor[importSSHPublicKeyResponse](), s.osLoginUserAction)
 	// Compute Engine v1.
 	const c = "/compute/v1/projects/{project}"
 	route("GET "+c, "compute.projects.get", reflect.TypeFor[computeProject](), s.computeProjectGet)
