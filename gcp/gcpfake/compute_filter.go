@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // The filter parameter of Compute Engine's list methods. Its reference
@@ -94,7 +95,11 @@ func parseComputeFilter(filter string, t reflect.Type) (filterNode, *apiError) {
 		return nil, nil
 	}
 	p := &filterParser{s: filter, t: t}
-	n, err := p.sequence(0)
+	var n filterNode
+	err := fmt.Errorf("not UTF-8") // and so no pattern
+	if utf8.ValidString(filter) {
+		n, err = p.sequence(0)
+	}
 	if err == nil && p.i < len(p.s) {
 		err = fmt.Errorf("unexpected %q at %d", p.s[p.i], p.i)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // The query of projects:search (v3) and the filter of projects.list (v1),
@@ -98,6 +99,9 @@ func (t crmTerm) match(p *Project) bool {
 
 // parseSearchQuery parses a query or filter; nil matches every project.
 func parseSearchQuery(q string) (crmQuery, error) {
+	if !utf8.ValidString(q) { // and so no pattern
+		return nil, fmt.Errorf("Invalid query %q: not UTF-8.", q)
+	}
 	p := &crmParser{s: q}
 	p.space()
 	if p.i == len(p.s) {
