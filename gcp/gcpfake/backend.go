@@ -33,7 +33,8 @@ type backend struct {
 	zones         map[string]bool // of the instances
 	unreachable   map[string]bool // zones in an outage
 	ops           operations
-	audit         *auditState // its own lock; see audit.go
+	audit         *auditState             // its own lock; see audit.go
+	osLogin       map[string]*osLoginUser // by email; made on the first key (store_oslogin.go)
 
 	clock atomic.Pointer[func() time.Time]
 }

@@ -3,6 +3,7 @@ package gcpfake
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 )
 
@@ -28,17 +29,23 @@ func (s *server) readInstance(base, project string, in *instanceState) computeIn
 	return renderInstance(base, project, in)
 }
 
-// instancesList serves instances.list. Filters and orderBy are not
-// supported: all instances of the zone are listed, by name.
+// instancesList serves instances.list: the instances of the zone that
+// the filter keeps, by name or newest first (compute_list.go).
 func (s *server) instancesList(w http.ResponseWriter, r *http.Request, c *call) {
 	p, e := s.computeProject(r.PathValue("project"), c.method)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	zone := r.PathValue("zone")
+	lp, e := readListParams(r, reflect.TypeFor[computeInstance]())
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	zone, base := r.PathValue("zone"), computeBase(r)
 	var pg paged
-	list, err := s.store.zoneInstances(p.ID, zone, computePager.window(r, "instances|"+p.ID+"|"+zone, &pg))
+	list, err := s.store.zoneInstances(p.ID, zone, lp.instanceQuery(base, p.ID),
+		computePager.window(r, "instances|"+p.ID+"|"+zone+lp.scope, &pg))
 	if err != nil {
 		writeError(w, zonalError(err, p.ID, zone, "projects/"+p.ID+"/zones/"+zone))
 		return
@@ -47,7 +54,6 @@ func (s *server) instancesList(w http.ResponseWriter, r *http.Request, c *call) 
 		writeError(w, pg.err)
 		return
 	}
-	base := computeBase(r)
 	out := instanceList{
 		Kind: "compute#instanceList", ID: "projects/" + p.ID + "/zones/" + zone + "/instances",
 		NextPageToken: pg.next, SelfLink: base + "projects/" + p.ID + "/zones/" + zone + "/instances",
@@ -109,8 +115,15 @@ func (s *server) instancesAggregatedList(w http.ResponseWriter, r *http.Request,
 			return
 		}
 	}
+	lp, e := readListParams(r, reflect.TypeFor[computeInstance]())
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	base := computeBase(r)
 	var pg paged
-	page, err := s.store.aggregatedInstances(p.ID, computePager.window(r, "aggregated|"+p.ID, &pg))
+	page, err := s.store.aggregatedInstances(p.ID, lp.instanceQuery(base, p.ID),
+		computePager.window(r, "aggregated|"+p.ID+lp.scope, &pg))
 	if err != nil {
 		writeError(w, zonalError(err, p.ID, "", "projects/"+p.ID))
 		return
@@ -127,7 +140,6 @@ func (s *server) instancesAggregatedList(w http.ResponseWriter, r *http.Request,
 		writeError(w, pg.err)
 		return
 	}
-	base := computeBase(r)
 	writeJSON(w, http.StatusOK, instanceAggregatedList{
 		Kind: "compute#instanceAggregatedList", ID: "projects/" + p.ID + "/aggregated/instances",
 		Items: s.scopes(base, p.ID, page, pg.next == ""), NextPageToken: pg.next,

@@ -69,6 +69,7 @@ func (s *server) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *
 //
 //	step                      answer
 //	body unreadable/invalid   400
+//	requestId not a UUID      400 (compute_requestid.go)
 //	project refused           its error (404, 403, ...); a 403 of
 //	                          Compute's IAM check is logged (audit_write.go)
 //	an armed hook             runs, as another client would, after the
@@ -81,6 +82,10 @@ func (s *server) instanceSetMetadata(w http.ResponseWriter, r *http.Request, c *
 func (s *server) serveMetadataWrite(w http.ResponseWriter, r *http.Request, c *call, ref metadataRef) {
 	m, e := readMetadataWrite(r.Body)
 	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if e := requestIDError(r.URL.Query().Get("requestId")); e != nil {
 		writeError(w, e)
 		return
 	}

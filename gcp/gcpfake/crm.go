@@ -189,22 +189,18 @@ func (s *server) crmProjectGet(w http.ResponseWriter, r *http.Request, _ *call) 
 	writeJSON(w, http.StatusOK, crmProjectOf(p, s.store.now()))
 }
 
-// crmProjectsSearch serves projects:search. The query is a list of terms
-// field:value, case-insensitive, a trailing * matching a prefix; a project
-// matches if it matches any term, as documented:
-//
-//	parent:folders/123   parent.type:folder   parent.id:123
-//	id:web-*   projectId:web-prod-eu   name:Web*   displayName:"Web prod EU"
-//	state:ACTIVE   lifecycleState:ACTIVE   labels.env:prod   labels.env:*
+// crmProjectsSearch serves projects:search: the projects its query
+// matches (crm_search.go), in the order they were added, as the service
+// promises none.
 func (s *server) crmProjectsSearch(w http.ResponseWriter, r *http.Request, _ *call) {
 	query := r.URL.Query().Get("query")
-	terms, err := parseSearchQuery(query)
+	q, err := parseSearchQuery(query)
 	if err != nil {
 		writeError(w, errBadArgument(err.Error()))
 		return
 	}
 	var pg paged
-	match := func(p *Project) bool { return len(terms) == 0 || matchesAny(p, terms) }
+	match := func(p *Project) bool { return q == nil || q.match(p) }
 	projects := s.store.searchProjects(match, crmPager.window(r, "search|"+query, &pg))
 	s.writeProjectPage(w, projects, pg)
 }

@@ -44,16 +44,19 @@ func walk(t *testing.T, e *env, root string, showDeleted bool) (projects, folder
 func TestListNestedFoldersPageSizeOne(t *testing.T) {
 	e := newEnv(t, demoSeed(t))
 	projects, folders := walk(t, e, "organizations/123456789012", false)
+	// Each list by display name, as folders.list and projects.list say.
 	require.Equal(t, []string{
-		"folders/406392811574", "folders/638201947752", "folders/804466152093", "folders/529384716620",
-		"folders/172058339406", "folders/257719084630", "folders/391027648815", "folders/915530277318",
+		"folders/406392811574", "folders/529384716620", "folders/804466152093", "folders/638201947752", // prod, restricted, sandbox, staging
+		"folders/172058339406", "folders/391027648815", "folders/257719084630", // web (in prod), teams (in sandbox), data (in staging)
+		"folders/915530277318", // eu (in web)
 	}, folders)
 	require.Equal(t, []string{
 		"hr-payroll",
-		"api-prod-7f3a", "billing-prod-2291", "shared-vpc-host-01",
+		"api-prod-7f3a", "billing-prod-2291", "shared-vpc-host-01", // API prod, Billing prod, Shared VPC host
 		"ml-staging-58b1",
-		"web-prod-us", "data-staging-41c2", "analytics-staging",
-		"sandbox-alice-3e9d", "ci-runners-9d02",
+		"web-prod-us",
+		"sandbox-alice-3e9d", "ci-runners-9d02", // Alice sandbox, CI runners
+		"analytics-staging", "data-staging-41c2", // Analytics staging, Data staging
 		"web-prod-eu",
 	}, projects)
 
@@ -132,6 +135,18 @@ func TestSearchProjects(t *testing.T) {
 		{"label", "labels.owner:alice", []string{"sandbox-alice-3e9d"}},
 		{"state", "state:delete_requested", []string{"legacy-crm-0417"}},
 		{"no match", "parent:folders/1", nil},
+		{"quoted display name", `displayName:"Web prod EU"`, []string{"web-prod-eu"}},
+		{"quoted, case-insensitive, escaped quote", `name:"web PROD \"eu\""`, nil},
+		{"quoted wildcard", `name:"web prod*"`, []string{"web-prod-eu", "web-prod-us"}},
+		{"label value", "labels.team:web", []string{"web-prod-eu", "web-prod-us"}},
+		{"label key or value", "labels:owner", []string{"sandbox-alice-3e9d"}},
+		{"labels by value", "labels:ml", []string{"ml-staging-58b1"}},
+		{"any organization", "parent:organizations/*", []string{"hr-payroll"}},
+		{"AND", "labels.team:web AND name:*EU", []string{"web-prod-eu"}},
+		{"OR", "labels.team:web OR labels.team:hr", []string{"web-prod-eu", "web-prod-us", "hr-payroll"}},
+		{"NOT", "labels.env:prod AND NOT labels.team:web AND -labels.team:api", []string{"billing-prod-2291", "shared-vpc-host-01", "hr-payroll", "sec-audit-logs-2a7c"}},
+		{"as gcloud sends it", "lifecycleState:ACTIVE AND (( labels.env=staging OR labels.env=sandbox ))",
+			[]string{"data-staging-41c2", "analytics-staging", "ml-staging-58b1", "sandbox-alice-3e9d", "ci-runners-9d02"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +164,12 @@ func TestSearchProjects(t *testing.T) {
 	all, err := e.crm.Projects.Search().Context(context.Background()).Do()
 	require.NoError(t, err)
 	require.Len(t, all.Projects, 13)
+
+	for _, query := range []string{"colour:red", `name:"web`, "labels.env", "(id:web-*", "id:web-* AND", "labels.:x", "id:"} {
+		_, err := e.crm.Projects.Search().Query(query).Context(context.Background()).Do()
+		ge := apiErr(t, err, http.StatusBadRequest)
+		require.Contains(t, ge.Message, "Invalid query", "query %q", query)
+	}
 }
 
 func TestPageTokenIsTiedToItsQuery(t *testing.T) {

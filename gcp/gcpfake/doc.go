@@ -6,10 +6,11 @@
 // JSON shapes and errors under one base URL, so that Google's own
 // clients (and gcloud) can be pointed at it:
 //
-//	Resource Manager   BASE/v3/...
+//	Resource Manager   BASE/v3/...  (and v1 projects, v2 folders, which gcloud calls)
 //	Service Usage      BASE/v1/...
 //	Compute Engine     BASE/compute/v1/...
 //	Cloud Logging      BASE/v2/entries:list
+//	OS Login           BASE/v1/users/...  (what gcloud compute ssh calls)
 //
 // A Fake is seeded from a Seed, is safe for concurrent use, counts calls
 // per discovery method id (compute.projects.get, ...) and injects faults

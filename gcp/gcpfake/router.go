@@ -76,10 +76,17 @@ func (s *server) routes() {
 	route("GET /v3/projects", "cloudresourcemanager.projects.list", reflect.TypeFor[crmProjectPage](), s.crmProjectsList)
 	route("GET /v3/projects:search", "cloudresourcemanager.projects.search", reflect.TypeFor[crmProjectPage](), s.crmProjectsSearch)
 	route("GET /v3/projects/{project}", "cloudresourcemanager.projects.get", reflect.TypeFor[crmProject](), s.crmProjectGet)
+	// Cloud Resource Manager v1 and v2, which gcloud calls (crm_v1.go).
+	route("GET /v1/projects", "cloudresourcemanager.projects.list", reflect.TypeFor[crmV1ProjectPage](), s.crmV1ProjectsList)
+	route("GET /v1/projects/{project}", "cloudresourcemanager.projects.get", reflect.TypeFor[crmV1Project](), s.crmV1ProjectGet)
+	route("GET /v2/folders", "cloudresourcemanager.folders.list", reflect.TypeFor[crmV2FolderPage](), s.crmV2FoldersList)
 	// Service Usage v1.
 	route("GET /v1/projects/{project}/services/{service}", "serviceusage.services.get", reflect.TypeFor[suService](), s.suServiceGet)
 	route("GET /v1/projects/{project}/services", "serviceusage.services.list", reflect.TypeFor[suServicePage](), s.suServicesList)
 	route("GET /v1/projects/{project}/services:batchGet", "serviceusage.services.batchGet", reflect.TypeFor[suBatchGet](), s.suServicesBatchGet)
+	// Cloud OS Login v1 (oslogin.go).
+	route("GET /v1/users/{user}/loginProfile", "oslogin.users.getLoginProfile", reflect.TypeFor[loginProfile](), s.osLoginGetLoginProfile)
+	route("POST /v1/users/{userAction}", "oslogin.users.importSshPublicKey", reflect.TypeFor[importSSHPublicKeyResponse](), s.osLoginUserAction)
 	// Compute Engine v1.
 	const c = "/compute/v1/projects/{project}"
 	route("GET "+c, "compute.projects.get", reflect.TypeFor[computeProject](), s.computeProjectGet)
@@ -94,6 +101,8 @@ func (s *server) routes() {
 	route("GET "+c+"/aggregated/instances", "compute.instances.aggregatedList", reflect.TypeFor[instanceAggregatedList](), s.instancesAggregatedList)
 	// Cloud Logging v2: the audit log of the metadata writes above.
 	route("POST /v2/entries:list", "logging.entries.list", reflect.TypeFor[listEntriesResponse](), s.loggingEntriesList)
+	route("GET "+c+"/zones", "compute.zones.list", reflect.TypeFor[zoneList](), s.zonesList)
+	route("GET "+c+"/zones/{zone}", "compute.zones.get", reflect.TypeFor[computeZone](), s.zonesGet)
 
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, simpleError(http.StatusNotFound, "global", "notFound", "Not Found: "+r.Method+" "+r.URL.Path))

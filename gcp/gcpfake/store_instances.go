@@ -101,9 +101,9 @@ func sortedInstances(p *projectState) []*instanceState {
 	})
 }
 
-// zoneInstances returns a page of a project's instances in a zone, by
-// name. The zone must be known and reachable.
-func (b *backend) zoneInstances(projectID, zone string, page window) ([]instanceState, error) {
+// zoneInstances returns a page of a project's instances in a zone that
+// q keeps, in its order. The zone must be known and reachable.
+func (b *backend) zoneInstances(projectID, zone string, q instanceQuery, page window) ([]instanceState, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	p := b.projects[projectID]
@@ -115,11 +115,11 @@ func (b *backend) zoneInstances(projectID, zone string, page window) ([]instance
 	}
 	var all []*instanceState
 	for _, in := range sortedInstances(p) {
-		if in.Zone == zone {
+		if in.Zone == zone && q.keeps(in) {
 			all = append(all, in)
 		}
 	}
-	return copyPage(all, page), nil
+	return copyPage(q.order(all), page), nil
 }
 
 func copyPage(all []*instanceState, page window) []instanceState {
@@ -140,8 +140,8 @@ type instancePage struct {
 }
 
 // aggregatedInstances returns a page of a project's instances in every
-// reachable zone.
-func (b *backend) aggregatedInstances(projectID string, page window) (instancePage, error) {
+// reachable zone that q keeps, in its order.
+func (b *backend) aggregatedInstances(projectID string, q instanceQuery, page window) (instancePage, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	p := b.projects[projectID]
@@ -152,11 +152,11 @@ func (b *backend) aggregatedInstances(projectID string, page window) (instancePa
 	out.unreachable = slices.Sorted(maps.Keys(b.unreachable))
 	var all []*instanceState
 	for _, in := range sortedInstances(p) {
-		if !b.unreachable[in.Zone] {
+		if !b.unreachable[in.Zone] && q.keeps(in) {
 			all = append(all, in)
 		}
 	}
-	out.instances = copyPage(all, page)
+	out.instances = copyPage(q.order(all), page)
 	for zone := range b.zones {
 		if !b.unreachable[zone] {
 			out.reachable = append(out.reachable, zone)

@@ -1,9 +1,11 @@
 package gcpfake
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -153,8 +155,9 @@ func (b *backend) folder(name string) (fo Folder, forbidden, ok bool) {
 }
 
 // childFolders returns a page of the folders directly under parent,
-// active ones only unless showDeleted; readable is false, and the page
-// empty, when the caller may not list parent.
+// active ones only unless showDeleted, by display name, as folders.list
+// says it returns them; readable is false, and the page empty, when the
+// caller may not list parent.
 func (b *backend) childFolders(parent string, showDeleted bool, page window) (folders []Folder, readable bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -167,6 +170,9 @@ func (b *backend) childFolders(parent string, showDeleted bool, page window) (fo
 			all = append(all, fo)
 		}
 	}
+	slices.SortStableFunc(all, func(a, b *folderState) int {
+		return cmp.Or(cmp.Compare(a.DisplayName, b.DisplayName), cmp.Compare(a.ID, b.ID))
+	})
 	start, end := page(len(all))
 	for _, fo := range all[start:end] {
 		folders = append(folders, fo.Folder)
@@ -175,7 +181,8 @@ func (b *backend) childFolders(parent string, showDeleted bool, page window) (fo
 }
 
 // childProjects returns a page of the projects directly under parent,
-// as childFolders does for folders.
+// as childFolders does for folders: projects.list too says it returns
+// them by display name.
 func (b *backend) childProjects(parent string, showDeleted bool, page window) (projects []projectView, readable bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -188,6 +195,9 @@ func (b *backend) childProjects(parent string, showDeleted bool, page window) (p
 			all = append(all, p)
 		}
 	}
+	slices.SortStableFunc(all, func(a, b *projectState) int {
+		return cmp.Or(cmp.Compare(a.DisplayName, b.DisplayName), cmp.Compare(a.ID, b.ID))
+	})
 	return b.pageLocked(all, page), true
 }
 

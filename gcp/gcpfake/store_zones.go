@@ -1,6 +1,10 @@
 package gcpfake
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
 // builtinZones are the zones of Compute Engine's public regions. The fake
 // knows them, and the zones of its seed's instances, so that a zonal call
@@ -65,4 +69,19 @@ func (b *backend) zoneErrLocked(zone string) error {
 		return fmt.Errorf("zone %s: %w", zone, errZoneUnreachable)
 	}
 	return nil
+}
+
+// knownZones are the zones the fake knows, Compute Engine's and the
+// seed's, by name; zones.list and zones.get serve them.
+func (b *backend) knownZones() []string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	zones := slices.Collect(maps.Keys(builtinZones))
+	for zone := range b.zones {
+		if !builtinZones[zone] {
+			zones = append(zones, zone)
+		}
+	}
+	slices.Sort(zones)
+	return zones
 }
