@@ -103,8 +103,10 @@ func (c *Client) listInstances(ctx context.Context, projectID string, fields []g
 
 func fromInstance(projectID string, in *compute.Instance) pruner.Instance {
 	return pruner.Instance{
-		Project:   projectID,
-		Zone:      path.Base(in.Zone),
+		Project: projectID,
+		// A copy of the zone's name: path.Base would keep the whole zone
+		// URL alive in every report of the run's VMs.
+		Zone:      strings.Clone(path.Base(in.Zone)),
 		Name:      in.Name,
 		ID:        fmt.Sprint(in.Id),
 		Status:    in.Status,
