@@ -124,6 +124,11 @@ func (s *StatePrefix) Save(ctx context.Context, name string, data []byte, versio
 	// objectsInsert of the table of calls: the only write of the state.
 	w := s.bucket.Object(s.prefix + name).If(cond).NewWriter(ctx)
 	w.ContentType = "application/json"
+	// The client's default chunk is a 16 MiB buffer per write: 64 saves
+	// in flight held 550 MB (BenchmarkStateGCS). A project's object is a
+	// few KB; the smallest chunk still sends it in one request that the
+	// client can retry from its buffer (a chunk of 0 could not be retried).
+	w.ChunkSize = googleapi.MinUploadChunkSize
 	_, err := w.Write(data)
 	if err == nil {
 		err = w.Close()
