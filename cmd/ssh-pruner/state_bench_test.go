@@ -52,7 +52,9 @@ import (
 // report's state.keys of the second run), bytes/key (state-MB over
 // keys), and bench-RSS-MB (the benchmark process's own peak so far, fake
 // and seed included: a high-water mark, which the cases after the
-// largest keep).
+// largest keep). As a control, not timed, the second run is run again
+// without --grace and --state: nostate-wall-s and nostate-peak-RSS-MB,
+// the part of the peak that is not the state's.
 func BenchmarkStateScale(b *testing.B) {
 	bin := scaleBuild(b)
 	for _, c := range []struct{ projects, instances int }{
@@ -81,7 +83,15 @@ func stateScaleRun(b *testing.B, bin string, seed *gcpfake.Seed) {
 	if objects != len(seed.Projects)+1 {
 		b.Fatalf("state: %d objects, want %d (a project's each, and run.json)", objects, len(seed.Projects)+1)
 	}
+	// The control, not timed: the second run again without --grace and
+	// --state, on the fake as the first run left it.
+	control := stateCheck(b, "control (dry, no state)", seed, 3, false, scaleLaunch(b, bin, "run",
+		"--organization", seed.Organization.ID, "--api-endpoint", url, "--qps", "0", "--output", "json",
+		"--log-level", "warn", "--max-removals-per-run", "0", "--exit-code-on-changes",
+		"--now", mustParseTime(b, demoNow).Add(time.Hour).Format(time.RFC3339)))
 	stateReport(b, r1, r2, size, objects)
+	b.ReportMetric(control.c.wall.Seconds(), "nostate-wall-s")
+	b.ReportMetric(control.c.peakRSSMB(), "nostate-peak-RSS-MB")
 }
 
 // BenchmarkStateGCS runs the two runs of BenchmarkStateScale on 10,000
@@ -228,14 +238,21 @@ func stateRuns(b *testing.B, bin string, seed *gcpfake.Seed, url string, stateFl
 	return r1, r2
 }
 
-// stateLaunch runs one command and checks its report: every project and
-// VM handled, none failed, the state saved. okCode is a further exit
-// status taken for success (3, changes in a dry run), or 0.
+// stateLaunch runs one command, timed, and checks its report: every
+// project and VM handled, none failed, the state saved. okCode is a
+// further exit status taken for success (3, changes in a dry run), or 0.
 func stateLaunch(b *testing.B, what string, seed *gcpfake.Seed, okCode int, args ...string) stateRun {
 	b.Helper()
 	b.StartTimer()
 	c := scaleLaunch(b, args...)
 	b.StopTimer()
+	return stateCheck(b, what, seed, okCode, true, c)
+}
+
+// stateCheck checks what a run did, as stateLaunch says; withState false
+// wants a report without a state.
+func stateCheck(b *testing.B, what string, seed *gcpfake.Seed, okCode int, withState bool, c scaleChild) stateRun {
+	b.Helper()
 	if c.err != nil {
 		if code := exitCodeOf(c.err); okCode == 0 || code != okCode {
 			b.Fatalf("%s: %v\n%s", what, c.err, c.stderr)
@@ -255,7 +272,9 @@ func stateLaunch(b *testing.B, what string, seed *gcpfake.Seed, okCode int, args
 		b.Fatalf("%s: %d projects and %d VMs, want %d and %d", what, t.Projects, t.Instances.Total, len(seed.Projects), vms)
 	case t.Failed+t.Instances.Failed+t.InstanceListingsFailed+t.ZonesUnreachable+t.NotStarted+t.Interrupted != 0:
 		b.Fatalf("%s: %+v", what, t)
-	case rep.State == nil || !rep.State.Saved || rep.State.Error != "" || len(rep.State.NotSaved) != 0:
+	case !withState && rep.State != nil:
+		b.Fatalf("%s: state %+v, want none", what, rep.State)
+	case withState && (rep.State == nil || !rep.State.Saved || rep.State.Error != "" || len(rep.State.NotSaved) != 0):
 		b.Fatalf("%s: state %+v", what, rep.State)
 	}
 	return stateRun{c: c, rep: rep}
