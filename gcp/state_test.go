@@ -2,6 +2,7 @@ package gcp_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -169,4 +170,25 @@ func TestParseGSPrefix(t *testing.T) {
 			require.Equal(t, tc.prefix, p)
 		})
 	}
+}
+
+// TestStatePrefixSaveBuffersTheObject: a write of a small object holds a
+// buffer about its size, not the client's default chunk of 16 MiB, which
+// each of a run's concurrent writes would allocate.
+func TestStatePrefixSaveBuffersTheObject(t *testing.T) {
+	ctx := context.Background()
+	srv := gcsServer(t, "pruner-state")
+	s := statePrefix(t, srv, "gs://pruner-state/org/")
+	data := []byte(strings.Repeat("x", 4000))
+	_, err := s.Save(ctx, "projects/warm.json", data, "") // the client's own first-use allocations
+	require.NoError(t, err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = s.Save(ctx, "projects/p.json", data, "")
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "bytes allocated by one save of 4 KB")
+	got, _, err := s.Load(ctx, "projects/p.json")
+	require.NoError(t, err)
+	require.Equal(t, data, got)
 }

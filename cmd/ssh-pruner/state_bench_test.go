@@ -24,19 +24,22 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
-// BenchmarkStateScale shows that the memory of a run with a state does
-// not grow with the organization:
+// BenchmarkStateScale measures the memory of runs with a state as the
+// organization grows, and what they write of the state:
 //
 //	go test -run '^$' -bench 'StateScale$' -benchtime 1x -timeout 90m ./cmd/ssh-pruner
 //
-// (-bench 'StateScale$/projects=100000/' runs one case.) On the
+// (-bench 'StateScale$/^projects=100000$/' runs one case.) On the
 // organization of BenchmarkScale (scaleSeed) with 10,000, 50,000 and
 // 100,000 projects without VMs, and 10,000 projects of 10 VMs, every call
-// to the fake taking 1 ms, it runs as separate processes through the
-// launcher, each on the same fake and state directory:
+// to the fake taking 1 ms, it runs the binary built with -tags
+// ssh_pruner_testflags as separate processes through the launcher, on
+// one fake and one state directory:
 //
-//	run --grace 24h --state DIR/ --qps 0 --output json --max-removals-per-run 0 --apply          (--now T)
-//	run --grace 24h --state DIR/ --qps 0 --output json --max-removals-per-run 0 --exit-code-on-changes (--now T+1h)
+//	ssh-pruner run --organization 900000000001 --api-endpoint URL --grace 24h --qps 0 --output json \
+//	    --log-level warn --max-removals-per-run 0 --now 2026-11-23T12:00:00Z --state DIR/ --apply
+//	ssh-pruner run --organization 900000000001 --api-endpoint URL --grace 24h --qps 0 --output json \
+//	    --log-level warn --max-removals-per-run 0 --now 2026-11-23T13:00:00Z --state DIR/ --exit-code-on-changes
 //
 // The first applies, as an hourly job does, so that the state it leaves
 // is the keys as the run left them (what it wrote, not what it read); the
@@ -52,7 +55,9 @@ import (
 // report's state.keys of the second run), bytes/key (state-MB over
 // keys), and bench-RSS-MB (the benchmark process's own peak so far, fake
 // and seed included: a high-water mark, which the cases after the
-// largest keep).
+// largest keep). As a control, not timed, the second run is run again
+// without --grace and --state: nostate-wall-s and nostate-peak-RSS-MB,
+// the part of the peak that is not the state's.
 func BenchmarkStateScale(b *testing.B) {
 	bin := scaleBuild(b)
 	for _, c := range []struct{ projects, instances int }{
@@ -81,17 +86,28 @@ func stateScaleRun(b *testing.B, bin string, seed *gcpfake.Seed) {
 	if objects != len(seed.Projects)+1 {
 		b.Fatalf("state: %d objects, want %d (a project's each, and run.json)", objects, len(seed.Projects)+1)
 	}
+	// The control, not timed: the second run again without --grace and
+	// --state, on the fake as the first run left it.
+	control := stateCheck(b, "control (dry, no state)", seed, 3, false, scaleLaunch(b, bin, "run",
+		"--organization", seed.Organization.ID, "--api-endpoint", url, "--qps", "0", "--output", "json",
+		"--log-level", "warn", "--max-removals-per-run", "0", "--exit-code-on-changes",
+		"--now", mustParseTime(b, demoNow).Add(time.Hour).Format(time.RFC3339)))
 	stateReport(b, r1, r2, size, objects)
+	b.ReportMetric(control.c.wall.Seconds(), "nostate-wall-s")
+	b.ReportMetric(control.c.peakRSSMB(), "nostate-peak-RSS-MB")
 }
 
 // BenchmarkStateGCS runs the two runs of BenchmarkStateScale on 10,000
-// projects without VMs with the state in Cloud Storage (fake-gcs-server,
-// in the benchmark's process, behind a proxy that counts its requests):
+// projects without VMs with the state in Cloud Storage:
 //
 //	go test -run '^$' -bench 'StateGCS$' -benchtime 1x -timeout 60m ./cmd/ssh-pruner
 //
-//	run ... --state gs://pruner-state/state/ --state-endpoint URL --apply  (--now T)
-//	run ... --state gs://pruner-state/state/ --state-endpoint URL --exit-code-on-changes  (--now T+1h)
+// that is, with --state gs://pruner-state/state/ --state-endpoint URL in
+// place of --state DIR/, URL a proxy that counts requests in front of
+// fake-gcs-server (in the benchmark's process, its memory backend):
+//
+//	ssh-pruner run ... --now 2026-11-23T12:00:00Z --state gs://pruner-state/state/ --state-endpoint URL --apply
+//	ssh-pruner run ... --now 2026-11-23T13:00:00Z --state gs://pruner-state/state/ --state-endpoint URL --exit-code-on-changes
 //
 // Between the two runs a new key without expiry is added to the ssh-keys
 // of 100 projects (one in 100) through gcpfake.SetProjectMetadata, as
@@ -102,7 +118,11 @@ func stateScaleRun(b *testing.B, bin string, seed *gcpfake.Seed) {
 //
 // Reported as by BenchmarkStateScale, with state-MB the bucket's objects'
 // sizes, and for each run its uploads and reads (object GETs through the
-// proxy).
+// proxy). The first run's wall time is mostly fake-gcs-server's: its
+// memory backend finds an object by formatting the name of every object
+// of the bucket (fmt.Sprintf in findObject), so each of the 20,000 calls
+// costs in proportion to the objects already written (two thirds of the
+// benchmark's CPU in a profile).
 func BenchmarkStateGCS(b *testing.B) {
 	bin := scaleBuild(b)
 	const projects, changed = 10000, 100
@@ -228,14 +248,21 @@ func stateRuns(b *testing.B, bin string, seed *gcpfake.Seed, url string, stateFl
 	return r1, r2
 }
 
-// stateLaunch runs one command and checks its report: every project and
-// VM handled, none failed, the state saved. okCode is a further exit
-// status taken for success (3, changes in a dry run), or 0.
+// stateLaunch runs one command, timed, and checks its report: every
+// project and VM handled, none failed, the state saved. okCode is a
+// further exit status taken for success (3, changes in a dry run), or 0.
 func stateLaunch(b *testing.B, what string, seed *gcpfake.Seed, okCode int, args ...string) stateRun {
 	b.Helper()
 	b.StartTimer()
 	c := scaleLaunch(b, args...)
 	b.StopTimer()
+	return stateCheck(b, what, seed, okCode, true, c)
+}
+
+// stateCheck checks what a run did, as stateLaunch says; withState false
+// wants a report without a state.
+func stateCheck(b *testing.B, what string, seed *gcpfake.Seed, okCode int, withState bool, c scaleChild) stateRun {
+	b.Helper()
 	if c.err != nil {
 		if code := exitCodeOf(c.err); okCode == 0 || code != okCode {
 			b.Fatalf("%s: %v\n%s", what, c.err, c.stderr)
@@ -255,7 +282,9 @@ func stateLaunch(b *testing.B, what string, seed *gcpfake.Seed, okCode int, args
 		b.Fatalf("%s: %d projects and %d VMs, want %d and %d", what, t.Projects, t.Instances.Total, len(seed.Projects), vms)
 	case t.Failed+t.Instances.Failed+t.InstanceListingsFailed+t.ZonesUnreachable+t.NotStarted+t.Interrupted != 0:
 		b.Fatalf("%s: %+v", what, t)
-	case rep.State == nil || !rep.State.Saved || rep.State.Error != "" || len(rep.State.NotSaved) != 0:
+	case !withState && rep.State != nil:
+		b.Fatalf("%s: state %+v, want none", what, rep.State)
+	case withState && (rep.State == nil || !rep.State.Saved || rep.State.Error != "" || len(rep.State.NotSaved) != 0):
 		b.Fatalf("%s: state %+v", what, rep.State)
 	}
 	return stateRun{c: c, rep: rep}
