@@ -110,31 +110,12 @@ func (p *computeFilterParser) regexValue() (string, error) {
 // aipValue reads a value of the AIP-160 dialect: a string in double
 // quotes, with \" and \\ escaped, or a run up to a space or parenthesis.
 func (p *computeFilterParser) aipValue() (string, error) {
-	if p.i < len(p.s) && p.s[p.i] == '"' {
-		var b strings.Builder
-		for j := p.i + 1; j < len(p.s); j++ {
-			c := p.s[j]
-			switch {
-			case c == '\\' && j+1 < len(p.s):
-				j++
-				b.WriteByte(p.s[j])
-			case c == '"':
-				p.i = j + 1
-				return b.String(), nil
-			default:
-				b.WriteByte(c)
-			}
-		}
-		return "", fmt.Errorf("unclosed quote at %d", p.i)
+	v, next, err := scanValue(p.s, p.i)
+	if err != nil {
+		return "", fmt.Errorf("%w at %d", err, p.i)
 	}
-	start := p.i
-	for p.i < len(p.s) && !strings.ContainsRune(" \t\n()", rune(p.s[p.i])) {
-		p.i++
-	}
-	if p.i == start {
-		return "", fmt.Errorf("want a value at %d", start)
-	}
-	return p.s[start:p.i], nil
+	p.i = next
+	return v, nil
 }
 
 // wildcard compiles a value with * of = and != (whole field) and of :

@@ -1,6 +1,7 @@
 package gcpfake
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -212,30 +213,15 @@ func (p *crmParser) term() (crmQuery, error) {
 // value reads a value in double quotes, \" and \\ escaped inside, or one
 // up to a space or parenthesis.
 func (p *crmParser) value() (string, error) {
-	if p.i < len(p.s) && p.s[p.i] == '"' {
-		var b strings.Builder
-		for j := p.i + 1; j < len(p.s); j++ {
-			switch c := p.s[j]; {
-			case c == '\\' && j+1 < len(p.s):
-				j++
-				b.WriteByte(p.s[j])
-			case c == '"':
-				p.i = j + 1
-				return b.String(), nil
-			default:
-				b.WriteByte(c)
-			}
-		}
+	v, next, err := scanValue(p.s, p.i)
+	switch {
+	case errors.Is(err, errUnclosedQuote):
 		return "", fmt.Errorf("Invalid query %q: unclosed quote.", p.s)
+	case err != nil:
+		return "", fmt.Errorf("Invalid query %q: want a value at %d.", p.s, p.i)
 	}
-	start := p.i
-	for p.i < len(p.s) && !strings.ContainsRune(" \t\n()", rune(p.s[p.i])) {
-		p.i++
-	}
-	if p.i == start {
-		return "", fmt.Errorf("Invalid query %q: want a value at %d.", p.s, start)
-	}
-	return p.s[start:p.i], nil
+	p.i = next
+	return v, nil
 }
 
 // crmPattern matches a whole value, case-insensitively, * matching any
