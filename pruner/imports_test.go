@@ -17,12 +17,13 @@ func TestImportsGoDown(t *testing.T) {
 	allowed := map[string][]string{
 		"keyparse":                {},
 		"pruner/inputfile":        {},
+		"pruner/atomicfile":       {},
 		"pruner/internal/textfmt": {},
 		"pruner/plan":             {"keyparse"},
 		"pruner/policy":           {"keyparse", "pruner/plan", "pruner/inputfile"},
 		"pruner/access":           {"keyparse", "pruner/plan", "pruner/internal/textfmt"},
 		"pruner/report":           {"keyparse", "pruner/plan", "pruner/access", "pruner/internal/textfmt"},
-		"pruner/state":            {"keyparse"},
+		"pruner/state":            {"keyparse", "pruner/atomicfile"},
 		"pruner":                  {"keyparse", "pruner/plan", "pruner/policy", "pruner/access", "pruner/report", "pruner/state", "pruner/internal/textfmt"},
 		"pruner/inmemory":         {"pruner", "pruner/plan"},
 		"gcp/cloudlog":            {},
@@ -31,7 +32,7 @@ func TestImportsGoDown(t *testing.T) {
 		"deploy":                  {},
 		"":                        {},
 		"cmd/gcp-fake":            {"", "gcp/gcpfake"},
-		"cmd/ssh-pruner":          {"", "keyparse", "pruner/inputfile", "gcp", "gcp/cloudlog", "gcp/gcpfake", "pruner", "pruner/plan", "pruner/policy", "pruner/access", "pruner/report", "pruner/state"},
+		"cmd/ssh-pruner":          {"", "keyparse", "pruner/inputfile", "pruner/atomicfile", "gcp", "gcp/cloudlog", "gcp/gcpfake", "pruner", "pruner/plan", "pruner/policy", "pruner/access", "pruner/report", "pruner/state"},
 	}
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "../...").CombinedOutput()
 	require.NoError(t, err, "%s", out)

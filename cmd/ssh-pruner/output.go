@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/atomicfile"
 )
 
 // How --report and --plan-out are written, by what the path names:
@@ -190,28 +192,5 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
 		perm = fi.Mode().Perm()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".ssh-pruner-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = write(f)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		// On disk before the rename: a crash must not leave an empty file
-		// where the report (or the plan) was.
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.Write(path, perm, write)
 }
