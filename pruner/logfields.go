@@ -35,6 +35,16 @@ const (
 	LogGraceEnds      = "graceEnds" // when a key kept by the grace is removed
 	LogState          = "state"     // where the state lives: a file, gs://BUCKET/OBJECT
 	LogKeys           = "keys"      // keys the saved state remembers
+	// Attribution of a key to the Google principal that wrote it, from
+	// Cloud Audit Logs (--audit-logs): on key, key-appeared, access and
+	// claim entries.
+	LogAddedBy     = "addedBy"     // the principal's email; "" unless attribution is window or only-writer
+	LogAddedAt     = "addedAt"     // when that principal's write was logged
+	LogAddedVia    = "addedVia"    // the client, from its user agent: client-supplied
+	LogAttribution = "attribution" // one of the Attribution* values of package attribution
+	LogCandidates  = "candidates"  // the principals an ambiguous key may come from
+	LogWhy         = "why"         // why a key's attribution is unknown
+	LogAuditLogs   = "auditLogs"   // the log resource attribution reads
 )
 
 // Attribute keys of the summary entry (EventSummary): the run's totals.
@@ -59,6 +69,11 @@ const (
 	LogKeysRemoved          = "keysRemoved"
 	LogKeysMoved            = "keysMoved"
 	LogKeysInGrace          = "keysInGrace"
+	LogKeysAppeared         = "keysAppeared"     // keys first seen in this run
+	LogKeysAttributed       = "keysAttributed"   // of those, attributed to one principal
+	LogKeysAmbiguous        = "keysAmbiguous"    // of those, with several candidates
+	LogKeysUnattributed     = "keysUnattributed" // of those, unknown
+	LogClaimMismatches      = "claimMismatches"  // keys whose name claims another identity than their writer
 	LogAPIRetries           = "apiRetries"
 	LogAPIThrottled         = "apiThrottled"
 	// LogOK is false when the run failed (report.OK): its exit status is 1.
@@ -96,4 +111,14 @@ const (
 	EventScope     = "scope"   // the listing of the scope stopped partway
 	EventSummary   = "summary" // the run's totals
 	EventState     = "state"   // the run's state: none yet, saved, or not saved
+	// EventKeyAppeared is logged once per key, in the run that first
+	// sees it on a target, with who added it (attribution).
+	EventKeyAppeared = "key-appeared"
+	// EventClaim is a key whose name (google-ssh userName or the username
+	// before the colon) names someone other than the principal that
+	// added it: message "key claims another identity", severity WARNING.
+	EventClaim = "claim-mismatch"
+	// EventAuditLogs is the reading of the audit logs: logged when it
+	// failed, with the error; attribution is then unknown.
+	EventAuditLogs = "audit-logs"
 )
