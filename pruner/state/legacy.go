@@ -12,12 +12,21 @@ import (
 	"unicode/utf8"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
-// Seen is when the pruner first and last saw a key on a target.
+// Seen is when the pruner first and last saw a key on a target, and who
+// added it.
 type Seen struct {
 	First time.Time `json:"firstSeen"`
 	Last  time.Time `json:"lastSeen"`
+	// After and Until are, for a key not attributed yet, its window by
+	// the wall clock: the read of its target before the key (zero for
+	// none) and the read that first found it. Kept only by runs that
+	// attribute (Sightings.TrackWindows), until the key is.
+	After, Until time.Time `json:"-"`
+	// Attr is who added the key, once settled; nil until then.
+	Attr *attribution.Result `json:"-"`
 }
 
 // State is the single-object state of version 1: for each target, by

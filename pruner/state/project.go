@@ -40,7 +40,13 @@ func (s *Session) Project(ctx context.Context, id string, now time.Time) (*Proje
 	for _, w := range warnings {
 		s.warn(s.store.String() + name + ": " + w)
 	}
-	return &Project{Sightings: NewSightings(sh), id: id, name: name, version: version, healed: len(warnings) > 0}, nil
+	p := &Project{Sightings: NewSightings(sh), id: id, name: name, version: version, healed: len(warnings) > 0}
+	s.mu.Lock()
+	if s.wall != nil {
+		p.TrackWindows(s.wall)
+	}
+	s.mu.Unlock()
+	return p, nil
 }
 
 // ReadProject reads what the state remembers of a project: an empty

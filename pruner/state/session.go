@@ -46,6 +46,16 @@ type Session struct {
 	notSaved []string // projects whose object another run wrote meanwhile
 	failed   []string // projects whose object could not be written
 	keys     int
+	wall     func() time.Time // set by TrackWindows
+}
+
+// TrackWindows makes the projects read from now on note the window of
+// each key new to a target (Sightings.TrackWindows): a run that
+// attributes keys needs it, and a run that does not keeps no windows.
+func (s *Session) TrackWindows(wall func() time.Time) {
+	s.mu.Lock()
+	s.wall = wall
+	s.mu.Unlock()
 }
 
 // Open reads the run object at the start of a run. With no state yet it

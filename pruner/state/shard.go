@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
 // Target is what the state remembers of one metadata target: when a run
@@ -43,7 +44,9 @@ func (s Shard) Keys() int {
 
 // The format of a project's object. Times are Unix seconds; a first
 // sighting is rounded up to its second, so that it can only make a key
-// younger, never older. A key costs about 80 bytes:
+// younger, never older. A key costs about 80 bytes, plus its attribution
+// (who added it, the client, when: about 60 more) or, until a run
+// settles it, its window (w and u, 30):
 //
 //	{"kind":"ssh-pruner-project-state","version":2,"project":"p","written":1764000000,
 //	 "targets":{"projects/p":{"read":1764000000,"keys":{"SHA256:…":{"f":1764000000,"l":1764000000}}}}}
@@ -77,6 +80,72 @@ type shardTargetFile struct {
 type shardKeyFile struct {
 	First int64 `json:"f"`
 	Last  int64 `json:"l"`
+	// After and Until are a key's window while it is not attributed: the
+	// Unix seconds of the read before it (0 for none), rounded down, and
+	// of the read that found it, rounded up.
+	After int64 `json:"w,omitempty"`
+	Until int64 `json:"u,omitempty"`
+	// Attr is who added the key, once settled.
+	Attr *shardAttrFile `json:"a,omitempty"`
+}
+
+// shardAttrFile is an attribution.Result. No key material: a principal's
+// email, a time, a client's name.
+type shardAttrFile struct {
+	Attribution string   `json:"r"`
+	By          string   `json:"by,omitempty"`
+	At          int64    `json:"at,omitempty"`
+	Via         string   `json:"via,omitempty"`
+	Candidates  []string `json:"c,omitempty"`
+	Why         string   `json:"why,omitempty"`
+}
+
+func encodeAttr(r *attribution.Result) *shardAttrFile {
+	if r == nil {
+		return nil
+	}
+	f := &shardAttrFile{Attribution: r.Attribution, By: r.AddedBy, Via: r.AddedVia, Candidates: r.Candidates, Why: r.Why}
+	if !r.AddedAt.IsZero() {
+		f.At = r.AddedAt.Unix()
+	}
+	return f
+}
+
+// decodeAttr checks an attribution as a run writes it: a settled value,
+// strings a run could have written, a bounded list.
+func decodeAttr(f *shardAttrFile) (*attribution.Result, error) {
+	if f == nil {
+		return nil, nil
+	}
+	switch f.Attribution {
+	case attribution.Window, attribution.OnlyWriter, attribution.Ambiguous, attribution.Unknown:
+	default:
+		return nil, fmt.Errorf(`attribution "%s": not one a run settles`, keyparse.Printable(f.Attribution))
+	}
+	if len(f.Candidates) > attribution.MaxCandidates {
+		return nil, fmt.Errorf("%d candidates, more than the %d a run lists", len(f.Candidates), attribution.MaxCandidates)
+	}
+	for field, v := range map[string]string{"by": f.By, "via": f.Via} {
+		if err := printable(field, v); err != nil {
+			return nil, err
+		}
+	}
+	if keyparse.Printable(f.Why) != f.Why || len(f.Why) > 1024 {
+		return nil, fmt.Errorf(`why "%s": not as ssh-pruner writes it`, keyparse.Printable(f.Why))
+	}
+	for _, c := range f.Candidates {
+		if err := printable("candidate", c); err != nil {
+			return nil, err
+		}
+	}
+	if (f.By != "") != (f.Attribution == attribution.Window || f.Attribution == attribution.OnlyWriter) || f.At < 0 {
+		return nil, errors.New("by and at go with window and only-writer, and only with them")
+	}
+	r := &attribution.Result{Attribution: f.Attribution, AddedBy: f.By, AddedVia: f.Via, Candidates: f.Candidates, Why: f.Why}
+	if f.At > 0 {
+		r.AddedAt = unixTime(f.At)
+	}
+	return r, nil
 }
 
 // EncodeShard gives the bytes of a project's object, written at written
@@ -87,7 +156,14 @@ func EncodeShard(s Shard, written time.Time) ([]byte, error) {
 	for name, t := range s.Targets {
 		tf := shardTargetFile{Read: ceilUnix(t.Read), Keys: make(map[string]shardKeyFile, len(t.Keys))}
 		for fp, seen := range t.Keys {
-			tf.Keys[fp] = shardKeyFile{First: ceilUnix(seen.First), Last: ceilUnix(seen.Last)}
+			kf := shardKeyFile{First: ceilUnix(seen.First), Last: ceilUnix(seen.Last), Attr: encodeAttr(seen.Attr)}
+			if seen.Attr == nil && !seen.Until.IsZero() {
+				kf.Until = ceilUnix(seen.Until)
+				if !seen.After.IsZero() {
+					kf.After = seen.After.Unix()
+				}
+			}
+			tf.Keys[fp] = kf
 		}
 		f.Targets[name] = tf
 	}
@@ -170,8 +246,19 @@ func decodeTarget(name, project string, tf shardTargetFile, now time.Time, ahead
 			return Target{}, fmt.Errorf("%s: f and l (first and last seen) are both needed", kw)
 		case k.Last < k.First:
 			return Target{}, fmt.Errorf("%s: last seen before first seen", kw)
+		case k.After < 0 || k.Until < 0 || k.After > 0 && k.Until == 0 || k.Until > 0 && k.After > k.Until:
+			return Target{}, fmt.Errorf("%s: w and u (the window) are a start no later than an end", kw)
+		case k.Until > 0 && k.Attr != nil:
+			return Target{}, fmt.Errorf("%s: a window and an attribution: a key has one until it has the other", kw)
 		}
-		t.Keys[fp] = Seen{First: ahead.clamp(unixTime(k.First), now), Last: ahead.clamp(unixTime(k.Last), now)}
+		attr, err := decodeAttr(k.Attr)
+		if err != nil {
+			return Target{}, fmt.Errorf("%s: %v", kw, err)
+		}
+		// A window is by the wall clock, and is not clamped: an end ahead
+		// only makes the window wider.
+		t.Keys[fp] = Seen{First: ahead.clamp(unixTime(k.First), now), Last: ahead.clamp(unixTime(k.Last), now),
+			After: unixTime(k.After), Until: unixTime(k.Until), Attr: attr}
 	}
 	return t, nil
 }

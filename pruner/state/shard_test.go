@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
 func TestShardRoundTrip(t *testing.T) {
@@ -68,6 +70,14 @@ func TestDecodeShardRefusesWhatIsNotWhole(t *testing.T) {
 		{"a target twice", head + `{"projects/p":{"read":1,"keys":{}},"projects/p":{"read":1,"keys":{}}}}`, `"projects/p" twice`},
 		{"written in the future", `{"kind":"ssh-pruner-project-state","version":2,"project":"p","written":4070908800,"targets":{}}`, "in the future"},
 		{"too large", head + `{}}` + strings.Repeat(" ", MaxShardSize), "more than"},
+		{"window end before start", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"w":5,"u":4}}}}}`, "the window"},
+		{"window start alone", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"w":5}}}}}`, "the window"},
+		{"window and attribution", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"u":5,"a":{"r":"unknown"}}}}}}`, "a window and an attribution"},
+		{"attribution pending", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"a":{"r":"pending"}}}}}}`, `attribution "pending"`},
+		{"attributed to nobody", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"a":{"r":"window"}}}}}}`, "by and at"},
+		{"ambiguous with a writer", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"a":{"r":"ambiguous","by":"a@x"}}}}}}`, "by and at"},
+		{"hostile principal", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"a":{"r":"window","by":"\u001b]0;pwned\u0007"}}}}}}`, `by "\x1b]0;pwned`},
+		{"too many candidates", head + `{"projects/p":{"read":1,"keys":{"` + fpA + `":{"f":1,"l":1,"a":{"r":"ambiguous","c":["a","b","c","d","e","f","g","h","i","j","k"]}}}}}}`, "11 candidates"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := DecodeShard([]byte(tc.data), "p", stateNow)
@@ -119,4 +129,36 @@ func FuzzDecodeShard(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, s, again)
 	})
+}
+
+// TestShardKeepsAttribution: a key's window while it is pending, and who
+// added it once settled, come back as written; the window's start is
+// rounded down and its end up, so that it can only widen.
+func TestShardKeepsAttribution(t *testing.T) {
+	after, until := stateNow.Add(-time.Hour+time.Second/2), stateNow.Add(time.Second/2)
+	in := Shard{Project: "p", Targets: map[string]Target{
+		"projects/p": {Read: stateNow, Keys: map[string]Seen{
+			fpA: {First: stateNow, Last: stateNow, After: after, Until: until},
+			fpB: {First: stateNow, Last: stateNow, Attr: &attribution.Result{Attribution: attribution.Window, AddedBy: "alice@example.com", AddedAt: stateNow.Add(-time.Minute), AddedVia: attribution.ViaGcloudSSH}},
+			fpC: {First: stateNow, Last: stateNow, Attr: &attribution.Result{Attribution: attribution.Ambiguous, Candidates: []string{"a@x", "b@x"}}},
+		}},
+		"projects/p/zones/z/instances/vm": {Read: stateNow, Keys: map[string]Seen{
+			fpA: {First: stateNow, Last: stateNow, Until: until}, // no earlier read
+		}},
+	}}
+	data, err := EncodeShard(in, stateNow)
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "AAAA", "no key material")
+	got, warnings, err := DecodeShard(data, "p", stateNow.Add(time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, warnings)
+	keys := got.Targets["projects/p"].Keys
+	require.Equal(t, stateNow.Add(-time.Hour), keys[fpA].After)
+	require.Equal(t, stateNow.Add(time.Second), keys[fpA].Until)
+	require.Nil(t, keys[fpA].Attr)
+	require.Equal(t, in.Targets["projects/p"].Keys[fpB].Attr, keys[fpB].Attr)
+	require.Equal(t, in.Targets["projects/p"].Keys[fpC].Attr, keys[fpC].Attr)
+	vm := got.Targets["projects/p/zones/z/instances/vm"].Keys[fpA]
+	require.True(t, vm.After.IsZero())
+	require.Equal(t, stateNow.Add(time.Second), vm.Until)
 }

@@ -2,8 +2,12 @@ package state
 
 import (
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
 // Retention is how long the state remembers a target that no run reads
@@ -27,6 +31,19 @@ type Sightings struct {
 	mu     sync.Mutex
 	before map[string]Target
 	seen   map[string]Target // targets read in this run
+	// wall, when set, is the clock of the keys' windows: a run that
+	// attributes keys notes, for each key new to a target, when the
+	// target was read before and now (TrackWindows).
+	wall func() time.Time
+}
+
+// TrackWindows makes Record note the window of each key new to a target
+// by the wall clock, which the audit logs' times are on: the run's clock
+// (now) may be fixed, the logs' is not.
+func (s *Sightings) TrackWindows(wall func() time.Time) {
+	s.mu.Lock()
+	s.wall = wall
+	s.mu.Unlock()
 }
 
 // NewSightings starts a project's memory from what the state had.
@@ -63,7 +80,14 @@ func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 	now = now.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	known := s.known(name).Keys
+	prior := s.known(name)
+	known := prior.Keys
+	var until time.Time
+	if s.wall != nil {
+		// Taken after the read, so the window holds it: a wider window
+		// can only add candidates, never lose the writer.
+		until = s.wall().UTC()
+	}
 	keys := make(map[string]Seen, len(fingerprints))
 	for _, fp := range fingerprints {
 		if fp == "" {
@@ -75,6 +99,13 @@ func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 		}
 		if !ok {
 			seen.First = now
+			if s.wall != nil {
+				// The window opens at the target's last read as the
+				// state has it, the start of that run: no later than the
+				// read itself. Opened early, it may add candidates;
+				// opened late, it could lose the writer.
+				seen.After, seen.Until = prior.Read, until
+			}
 		}
 		// Seen now, so first seen no later than now, whatever another
 		// machine's clock wrote; and the state stays one that decodes.
@@ -87,6 +118,53 @@ func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 		keys[fp] = seen
 	}
 	s.seen[name] = Target{Read: now, Keys: keys}
+}
+
+// Unsettled is a key of a target whose attribution is not settled, with
+// its window.
+type Unsettled struct {
+	Fingerprint  string
+	After, Until time.Time
+}
+
+// Unsettled lists the keys of a target, as the run last read it, that
+// have a window and no settled attribution, by fingerprint.
+func (s *Sightings) Unsettled(target string) []Unsettled {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Unsettled
+	for fp, seen := range s.seen[target].Keys {
+		if seen.Attr == nil && !seen.Until.IsZero() {
+			out = append(out, Unsettled{Fingerprint: fp, After: seen.After, Until: seen.Until})
+		}
+	}
+	slices.SortFunc(out, func(a, b Unsettled) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	return out
+}
+
+// Settle records who added a key of a target read in this run. A pending
+// result is not kept: the key keeps its window for a later run.
+func (s *Sightings) Settle(target, fingerprint string, r attribution.Result) {
+	if !r.Settled() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.seen[target]
+	seen, has := t.Keys[fingerprint]
+	if !ok || !has {
+		return
+	}
+	seen.Attr, seen.After, seen.Until = &r, time.Time{}, time.Time{}
+	t.Keys[fingerprint] = seen
+}
+
+// Attribution is who added a key of a target, as far as the run knows;
+// nil when no run settled it.
+func (s *Sightings) Attribution(target, fingerprint string) *attribution.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.known(target).Keys[fingerprint].Attr
 }
 
 // known is what the run knows of a target: as its last read of the
@@ -149,7 +227,7 @@ func sameKeys(a, b map[string]Seen) bool {
 	}
 	for fp, sa := range a {
 		sb, ok := b[fp]
-		if !ok || !sa.First.Equal(sb.First) {
+		if !ok || !sa.First.Equal(sb.First) || (sa.Attr == nil) != (sb.Attr == nil) || !sa.Until.Equal(sb.Until) {
 			return false
 		}
 	}

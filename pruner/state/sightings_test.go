@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
 func TestSightings(t *testing.T) {
@@ -88,4 +90,54 @@ func TestSightingsClockAhead(t *testing.T) {
 	s.Record(p, []string{fpA}, stateNow)
 	got, _ := s.Shard("p", stateNow)
 	require.Equal(t, Seen{First: stateNow, Last: ahead}, got.Targets[p].Keys[fpA], "first seen no later than seen now")
+}
+
+// TestSightingsWindows: with TrackWindows, a key new to a target gets the
+// window from the target's last read to the wall clock after this read;
+// settled, the window gives way to the attribution, which later reads
+// keep; a pending result keeps the window for a later run.
+func TestSightingsWindows(t *testing.T) {
+	p := "projects/p"
+	lastRun := stateNow.Add(-time.Hour)
+	s := NewSightings(Shard{Project: "p", Targets: map[string]Target{
+		p: {Read: lastRun, Keys: map[string]Seen{fpA: {First: lastRun, Last: lastRun}}},
+	}})
+	wall := stateNow.Add(5 * time.Minute)
+	s.TrackWindows(func() time.Time { return wall })
+	vm := "projects/p/zones/z/instances/new"
+	s.Record(p, []string{fpA, fpB}, stateNow)
+	s.Record(vm, []string{fpC}, stateNow)
+	require.Equal(t, []Unsettled{{Fingerprint: fpB, After: lastRun, Until: wall}}, s.Unsettled(p), "A was there before: no window")
+	require.Equal(t, []Unsettled{{Fingerprint: fpC, Until: wall}}, s.Unsettled(vm), "never read before: no start")
+
+	s.Settle(vm, fpC, attribution.Result{Attribution: attribution.Pending, Why: "later"})
+	require.Len(t, s.Unsettled(vm), 1, "pending keeps the window")
+	res := attribution.Result{Attribution: attribution.Window, AddedBy: "bob@example.com", AddedAt: lastRun.Add(time.Minute), AddedVia: attribution.ViaGcloudSSH}
+	s.Settle(p, fpB, res)
+	require.Empty(t, s.Unsettled(p))
+	require.Equal(t, &res, s.Attribution(p, fpB))
+
+	// Read again (a conflict): B keeps who added it.
+	wall = wall.Add(time.Minute)
+	s.Record(p, []string{fpA, fpB}, stateNow)
+	require.Equal(t, &res, s.Attribution(p, fpB))
+	require.Empty(t, s.Unsettled(p))
+
+	sh, changed := s.Shard("p", stateNow)
+	require.True(t, changed)
+	require.Equal(t, &res, sh.Targets[p].Keys[fpB].Attr)
+	require.True(t, sh.Targets[p].Keys[fpB].Until.IsZero())
+	require.Equal(t, wall.Add(-time.Minute), sh.Targets[vm].Keys[fpC].Until)
+
+	// The next run: settling a key that was pending is a change to write,
+	// even when no key came or went.
+	next := NewSightings(sh)
+	next.TrackWindows(func() time.Time { return wall })
+	next.Record(p, []string{fpA, fpB}, stateNow.Add(time.Hour))
+	next.Record(vm, []string{fpC}, stateNow.Add(time.Hour))
+	_, changed = next.Shard("p", stateNow.Add(time.Hour))
+	require.False(t, changed, "nothing settled, nothing new")
+	next.Settle(vm, fpC, attribution.Result{Attribution: attribution.Unknown, Why: "no write"})
+	_, changed = next.Shard("p", stateNow.Add(time.Hour))
+	require.True(t, changed)
 }
