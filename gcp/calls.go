@@ -21,6 +21,9 @@ const (
 	// role bound on the state's bucket alone allows them, not one on the
 	// organization.
 	State
+	// Audit calls read the audit logs of metadata writes (--audit-logs),
+	// on the log view only.
+	Audit
 )
 
 // String names the purpose in messages.
@@ -32,6 +35,8 @@ func (p Purpose) String() string {
 		return "apply"
 	case State:
 		return "state"
+	case Audit:
+		return "audit"
 	}
 	return fmt.Sprintf("Purpose(%d)", int(p))
 }
@@ -72,6 +77,7 @@ const (
 	zoneOperationsWait
 	objectsGet
 	objectsInsert
+	loggingEntriesList
 	numMethods
 )
 
@@ -111,6 +117,12 @@ var calls = [numMethods]Call{
 	// over an existing object needs delete as well as create.
 	objectsGet:    {"storage.objects.get", State, []string{"storage.objects.get"}},
 	objectsInsert: {"storage.objects.insert", State, []string{"storage.objects.create", "storage.objects.delete"}},
+
+	// Cloud Logging, on the log view of the aggregated sink that deploy/
+	// makes (--audit-logs): reading a view needs logging.views.access on
+	// it. Reading a project's or an organization's own logs instead needs
+	// logging.logEntries.list there, which deploy/ does not grant.
+	loggingEntriesList: {"logging.entries.list", Audit, []string{"logging.views.access"}},
 }
 
 // String is the method's discovery id, as errors name it.

@@ -17,7 +17,7 @@ func TestCallTableIsWhole(t *testing.T) {
 		require.NotEmpty(t, c.Method, "method %d has no entry in calls", m)
 		require.False(t, seen[c.Method], "%s listed twice", c.Method)
 		seen[c.Method] = true
-		require.Contains(t, []Purpose{DryRun, Apply, State}, c.Purpose, c.Method)
+		require.Contains(t, []Purpose{DryRun, Apply, State, Audit}, c.Purpose, c.Method)
 		require.NotEmpty(t, c.Permissions, c.Method)
 		require.Equal(t, c.Method, m.String())
 	}

@@ -13,6 +13,7 @@ import (
 	crm "google.golang.org/api/cloudresourcemanager/v3"
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/impersonate"
+	logging "google.golang.org/api/logging/v2"
 	"google.golang.org/api/option"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
@@ -62,6 +63,7 @@ type Options struct {
 type Client struct {
 	crm      *crm.Service
 	compute  *compute.Service
+	logging  *logging.Service
 	limits   *limits
 	retry    RetryPolicy
 	pageSize int64
@@ -98,9 +100,12 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if c.compute, err = compute.NewService(ctx, endpoint("/compute/v1/")...); err != nil {
 		return nil, fmt.Errorf("compute client: %w", err)
 	}
+	if c.logging, err = logging.NewService(ctx, endpoint("/")...); err != nil {
+		return nil, fmt.Errorf("logging client: %w", err)
+	}
 	// The services' own field rather than option.WithUserAgent, which is
 	// lost when an HTTP client is given (the fake, tests).
-	c.crm.UserAgent, c.compute.UserAgent = o.UserAgent, o.UserAgent
+	c.crm.UserAgent, c.compute.UserAgent, c.logging.UserAgent = o.UserAgent, o.UserAgent, o.UserAgent
 	c.limits = newLimits(o.QPS, o.Rates)
 	return c, nil
 }

@@ -30,7 +30,7 @@ var fastRetry = gcp.RetryPolicy{MaxAttempts: 6, Base: time.Millisecond, Cap: 5 *
 
 // fastRates lifts the per-API rates out of the way of tests that are not
 // about them.
-var fastRates = gcp.Rates{ResourceManager: 1e6, ComputePerProject: 1e6}
+var fastRates = gcp.Rates{ResourceManager: 1e6, ComputePerProject: 1e6, Logging: 1e6}
 
 func demoSeed(t *testing.T) *gcpfake.Seed {
 	t.Helper()

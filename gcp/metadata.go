@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	compute "google.golang.org/api/compute/v1"
 
+	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
@@ -47,6 +48,7 @@ func (c *Client) SetProjectMetadata(ctx context.Context, projectID string, md pl
 	if err != nil {
 		return fmt.Errorf("set metadata of project %s: %w", projectID, err)
 	}
+	pruner.NoteOperation(ctx, op.Name)
 	return nil
 }
 
@@ -74,6 +76,9 @@ func (c *Client) SetInstanceMetadata(ctx context.Context, projectID, zone, name 
 	})
 	if err == nil {
 		err = c.waitZone(ctx, projectID, zone, op)
+	}
+	if err == nil {
+		pruner.NoteOperation(ctx, op.Name)
 	}
 	if err != nil {
 		return fmt.Errorf("set metadata of instance %s/%s/%s: %w", projectID, zone, name, err)

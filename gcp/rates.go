@@ -24,10 +24,13 @@ type Rates struct {
 	// project and per minute, in the thousands; default 20 a second per
 	// project, below the smallest of them.
 	ComputePerProject float64
+	// Logging: entries.list is limited to 60 calls a minute per resource
+	// read; default 0.8 a second.
+	Logging float64
 }
 
 // DefaultRates are the rates used where Options.Rates leaves one zero.
-func DefaultRates() Rates { return Rates{ResourceManager: 8, ComputePerProject: 20} }
+func DefaultRates() Rates { return Rates{ResourceManager: 8, ComputePerProject: 20, Logging: 0.8} }
 
 func (r Rates) withDefaults() Rates {
 	d := DefaultRates()
@@ -36,6 +39,9 @@ func (r Rates) withDefaults() Rates {
 	}
 	if r.ComputePerProject <= 0 {
 		r.ComputePerProject = d.ComputePerProject
+	}
+	if r.Logging <= 0 {
+		r.Logging = d.Logging
 	}
 	return r
 }
@@ -54,6 +60,7 @@ type limits struct {
 	overall *rate.Limiter // nil: no overall cap
 	rates   Rates
 	crm     *adaptive
+	logging *adaptive
 
 	mu      sync.Mutex
 	compute map[string]*adaptive
@@ -68,7 +75,7 @@ const minSweep = 1024
 
 func newLimits(qps float64, r Rates) *limits {
 	r = r.withDefaults()
-	l := &limits{rates: r, crm: newAdaptive(r.ResourceManager), compute: map[string]*adaptive{}, sweepAt: minSweep}
+	l := &limits{rates: r, crm: newAdaptive(r.ResourceManager), logging: newAdaptive(r.Logging), compute: map[string]*adaptive{}, sweepAt: minSweep}
 	if qps > 0 {
 		l.overall = rate.NewLimiter(rate.Limit(qps), max(1, int(qps)))
 	}
@@ -78,8 +85,11 @@ func newLimits(qps float64, r Rates) *limits {
 // of is the limiter of a method, named by its id ("compute.projects.get"),
 // for a project, held by the call until it gives it back (release).
 func (l *limits) of(method, project string) *adaptive {
-	if strings.HasPrefix(method, "cloudresourcemanager.") {
+	switch {
+	case strings.HasPrefix(method, "cloudresourcemanager."):
 		return l.crm
+	case strings.HasPrefix(method, "logging."):
+		return l.logging
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -97,7 +107,7 @@ func (l *limits) of(method, project string) *adaptive {
 
 // release says a call is done with the limiter of gave it.
 func (l *limits) release(a *adaptive) {
-	if a == l.crm {
+	if a == l.crm || a == l.logging {
 		return
 	}
 	l.mu.Lock()

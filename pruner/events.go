@@ -38,7 +38,7 @@ func (r *Reconciler) logDecisions(ctx context.Context, log *slog.Logger, pl plan
 		if d.Reason == plan.ReasonGrace {
 			msg = "key kept until its grace ends"
 		}
-		log.LogAttrs(ctx, level, msg,
+		attrs := []slog.Attr{
 			slog.String(LogEvent, EventKey),
 			slog.String(LogMetadataKey, d.MetadataKey),
 			slog.Int(LogLine, d.Line),
@@ -56,7 +56,13 @@ func (r *Reconciler) logDecisions(ctx context.Context, log *slog.Logger, pl plan
 			// without expiry is "grace", "protected" or "report-only"
 			// while kept. The metric of keys without expiry counts this.
 			slog.String(LogNoExpiry, strconv.FormatBool(d.NeverExpires())),
-		)
+		}
+		if d.Attribution != "" {
+			attrs = append(attrs, slog.String(LogAttribution, d.Attribution), slog.String(LogAddedBy, d.AddedBy),
+				slog.String(LogAddedAt, d.AddedAt), slog.String(LogAddedVia, d.AddedVia),
+				slog.String(LogCandidates, d.Candidates), slog.String(LogWhy, d.AttributionWhy))
+		}
+		log.LogAttrs(ctx, level, msg, attrs...)
 	}
 	if g := pl.Guard; g != nil {
 		msg := "item set to keep project keys blocked"
@@ -181,7 +187,12 @@ func (r *Reconciler) logSummary(ctx context.Context, rep report.Report) {
 	if !rep.OK() {
 		level = slog.LevelError
 	}
-	r.log().LogAttrs(ctx, level, "run finished",
+	var attributed []slog.Attr
+	if a := rep.Attribution; a != nil {
+		attributed = []slog.Attr{slog.Int(LogKeysAppeared, a.Appeared), slog.Int(LogKeysAttributed, a.Attributed+a.OnlyWriter),
+			slog.Int(LogKeysAmbiguous, a.Ambiguous), slog.Int(LogKeysUnattributed, a.Unknown+a.Pending), slog.Int(LogClaimMismatches, a.ClaimMismatches)}
+	}
+	r.log().LogAttrs(ctx, level, "run finished", append([]slog.Attr{
 		slog.String(LogEvent, EventSummary),
 		slog.Bool(LogOK, rep.OK()),
 		slog.String(LogRunOutcome, runOutcome(rep)),
@@ -206,7 +217,7 @@ func (r *Reconciler) logSummary(ctx context.Context, rep report.Report) {
 		slog.Int(LogKeysInGrace, t.KeysInGrace),
 		slog.Int64(LogAPIRetries, t.APIRetries),
 		slog.Int64(LogAPIThrottled, t.APIThrottled),
-	)
+	}, attributed...)...)
 }
 
 // runOutcome is the LogRunOutcome of a report, as the exit status reads it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/access"
@@ -70,10 +71,16 @@ type Reconciler struct {
 	// WriteTimeout bounds a write that the run's interruption lets finish.
 	WriteTimeout time.Duration
 	RunID        string
+	// Attribution, with a State, says who added each key first seen, from
+	// the audit logs; nil for none.
+	Attribution *Attribution
 
-	spent   *budget      // the removals of the run under way, against Limits.PerRun
-	passLog *slog.Logger // Logger with the pass's run id and mode (begin)
-	labels  *labelMatches
+	spent       *budget      // the removals of the run under way, against Limits.PerRun
+	passLog     *slog.Logger // Logger with the pass's run id and mode (begin)
+	labels      *labelMatches
+	audit       *auditLog // nil when the run does not attribute
+	attrCounts  *attributionCounts
+	auditFailed sync.Once
 }
 
 // Run prunes the scope. It returns an error only when the scope cannot be
@@ -92,6 +99,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error
 		return report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC()}, err
 	}
 	r.openedState(ctx, now)
+	r.startAttribution()
 	w, err := r.walk(ctx, r.Lister, scope, func(ctx context.Context, p Project, named bool, pr *report.ProjectReport, q *workQueue) {
 		r.project(ctx, p, named, now, pr, q)
 	})
@@ -107,6 +115,7 @@ func (r *Reconciler) finish(ctx context.Context, w walked, now, seenAt time.Time
 	rep := report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC(), Interrupted: w.Interrupted,
 		ScopeError: w.ScopeError, Projects: w.Projects, Folders: w.Folders, Labels: r.labels.matches()}
 	rep.Finish()
+	rep.Attribution = r.attributionReport()
 	if cc, ok := r.Store.(CallCounter); ok {
 		rep.Totals.APIRetries, rep.Totals.APIThrottled = cc.CallStats()
 	}

@@ -118,6 +118,7 @@ func (a *targetRun) plan(ctx context.Context, md plan.Metadata) (plan.Plan, bool
 	tr.PlannedFrom = md.Fingerprint
 	pl := plan.Make(in, r.Policy, a.job.now)
 	a.job.record(pl.Decisions, a.job.seenAt)
+	r.attribute(ctx, a.log, a.job, pl.Decisions)
 	tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
 	tr.Guard = pl.Guard
 	tr.Decisions = plan.Listed(tr.Decisions[:0], pl.Decisions)
@@ -155,6 +156,7 @@ func (a *targetRun) write(ctx context.Context, md plan.Metadata, pl plan.Plan) b
 	// A write under way is let finish even when the run is interrupted:
 	// abandoning it would leave us not knowing what was written.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
+	wctx, ops := WithOperations(wctx)
 	err := r.write(wctx, t, plan.Metadata{Fingerprint: md.Fingerprint, Items: pl.Items})
 	cancel()
 	switch {
@@ -162,6 +164,11 @@ func (a *targetRun) write(ctx context.Context, md plan.Metadata, pl plan.Plan) b
 		a.final = plan.Metadata{Items: pl.Items}
 		a.tr.Outcome = report.OutcomeChanged
 		a.job.record(plan.Stayed(pl.Decisions), a.job.seenAt)
+		if a.job.mem != nil {
+			for _, op := range ops() {
+				a.job.mem.NoteOwnWrite(t.String(), op, r.wallNow())
+			}
+		}
 		r.logDecisions(ctx, a.log, pl)
 	case errors.Is(err, ErrConflict) && a.job.reviewed != nil:
 		a.tr = staleTarget(a.tr, StaleConflict)
@@ -242,10 +249,16 @@ func stale(rt *ReviewedTarget, md plan.Metadata, tr report.TargetReport, pl plan
 		return ""
 	case md.Fingerprint != rt.PlannedFrom:
 		return StaleChanged
-	case !slices.Equal(tr.Decisions, rt.Decisions) || !sameGuard(pl.Guard, rt.Guard) || !pl.Changed:
+	case !sameDecisions(tr.Decisions, rt.Decisions) || !sameGuard(pl.Guard, rt.Guard) || !pl.Changed:
 		return StaleReplanned
 	}
 	return ""
+}
+
+// sameDecisions compares what planning decides: who added a key may be
+// settled between a plan's review and its apply, and changes no decision.
+func sameDecisions(a, b []plan.Decision) bool {
+	return slices.EqualFunc(a, b, func(x, y plan.Decision) bool { return x.Unattributed() == y.Unattributed() })
 }
 
 // staleTarget reports a reviewed target left alone. Its keys are not

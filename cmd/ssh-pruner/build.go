@@ -41,6 +41,8 @@ type setup struct {
 
 	state         string // a directory or gs://BUCKET/PREFIX/; "" for none
 	stateEndpoint string
+	// attribution, with --audit-logs; nil for none.
+	attribution *attributionSetup
 
 	gcp gcp.Options
 
@@ -82,6 +84,9 @@ func (o *options) build(ctx context.Context, n needs) (setup, error) {
 		}
 	}
 	if err := o.checkState(time.Duration(s.policy.Grace)); err != nil {
+		return s, err
+	}
+	if s.attribution, err = o.checkAttribution(); err != nil {
 		return s, err
 	}
 	if s.clock, err = o.clock(); err != nil {
@@ -181,6 +186,43 @@ func (o *options) checkState(grace time.Duration) error {
 		return usageErrorf("--state %q: want a directory or gs://BUCKET/PREFIX/", o.state)
 	}
 	return checkStateDir(o.state)
+}
+
+// attributionSetup is what --audit-logs and its flags ask for.
+type attributionSetup struct {
+	resource        string
+	lookback, delay time.Duration
+	require         bool
+}
+
+// maxLookback is the retention of Admin Activity audit logs.
+const maxLookback = 400 * 24 * time.Hour
+
+// checkAttribution checks --audit-logs and the flags that go with it.
+func (o *options) checkAttribution() (*attributionSetup, error) {
+	if o.fs.Lookup("audit-logs") == nil {
+		return nil, nil
+	}
+	if o.auditLogs == "" {
+		for _, f := range []string{"attribution-lookback", "audit-log-delay", "require-attribution"} {
+			if o.given[f] {
+				return nil, usageErrorf("--%s goes with --audit-logs", f)
+			}
+		}
+		return nil, nil
+	}
+	switch {
+	case o.state == "":
+		return nil, usageErrorf("--audit-logs needs --state: a key is attributed by the reads of its target before and after it, which the state remembers")
+	case o.lookback < 0 || o.lookback > maxLookback:
+		return nil, usageErrorf("--attribution-lookback %v: want 0 to %v, the audit logs' retention", o.lookback, maxLookback)
+	case o.auditDelay < 0:
+		return nil, usageErrorf("--audit-log-delay %v: want 0 or more", o.auditDelay)
+	}
+	if err := gcp.CheckAuditResource(o.auditLogs); err != nil {
+		return nil, usageErrorf("--audit-logs: %v", err)
+	}
+	return &attributionSetup{resource: o.auditLogs, lookback: o.lookback, delay: o.auditDelay, require: o.requireAttribution}, nil
 }
 
 // checkStateDir checks a --state directory: it is one, or can be made. A

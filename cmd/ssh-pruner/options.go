@@ -47,6 +47,12 @@ type options struct {
 	state         string
 	runID         string
 
+	// attribution (addAttributionFlags)
+	auditLogs          string
+	lookback           time.Duration
+	auditDelay         time.Duration
+	requireAttribution bool
+
 	// Google (addAPIFlags)
 	apiEndpoint  string
 	impersonate  string
@@ -113,6 +119,7 @@ func (o *options) addPassFlags() {
 	fs.StringVar(&o.planOut, "plan-out", "", "write the dry run's plan to `FILE`, for review and 'ssh-pruner apply FILE' (written as --report is)")
 	fs.BoolVar(&o.exitOnChanges, "exit-code-on-changes", false, "exit 3 when a dry run finds changes")
 	o.addStateFlag()
+	o.addAttributionFlags()
 	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in logs and report (default random)")
 }
 
@@ -127,6 +134,14 @@ func (o *options) addOutputFlags() {
 
 func (o *options) addStateFlag() {
 	o.fs.StringVar(&o.state, "state", "", "where the pruner remembers when it first saw each key: a directory `DIR/`, or gs://BUCKET/PREFIX/; one object a project, read when it is handled, written when it changed")
+}
+
+func (o *options) addAttributionFlags() {
+	fs := o.fs
+	fs.StringVar(&o.auditLogs, "audit-logs", "", "say who added each new key from the Admin Activity audit logs read from `RESOURCE`: the log view of an aggregated sink (projects/P/locations/L/buckets/B/views/V, see deploy/), or projects/P; needs --state")
+	fs.DurationVar(&o.lookback, "attribution-lookback", 0, "on a target read for the first time, attribute its keys to the only writer of ssh-keys or sshKeys in the last `DURATION` (at most 400 days, the logs' retention); 0 leaves them unknown")
+	fs.DurationVar(&o.auditDelay, "audit-log-delay", pruner.DefaultAuditDelay, "how long a write may take to reach the audit logs: a key read within it of the logs' reading is attributed by a later run")
+	fs.BoolVar(&o.requireAttribution, "require-attribution", false, "exit 1 when the audit logs cannot be read (default: the keys stay unattributed until a run can read them, and pruning goes on)")
 }
 
 func (o *options) addAPIFlags() {

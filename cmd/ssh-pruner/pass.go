@@ -90,6 +90,11 @@ func (s setup) reconciler(b backend, logger *slog.Logger, observer pruner.Observ
 	if s.compiled.Instances {
 		r.Instances = b
 	}
+	if a := s.attribution; a != nil {
+		if reader, ok := b.(pruner.AuditReader); ok {
+			r.Attribution = &pruner.Attribution{Reader: reader, Resource: a.resource, Lookback: a.lookback, Delay: a.delay}
+		}
+	}
 	return r
 }
 
@@ -176,6 +181,8 @@ func (s setup) finish(rep report.Report, stdout io.Writer) error {
 	}
 	switch {
 	case !rep.OK():
+		return &exitError{code: 1, err: errSilent}
+	case s.attribution != nil && s.attribution.require && rep.Attribution != nil && rep.Attribution.Error != "":
 		return &exitError{code: 1, err: errSilent}
 	case s.exitOnChanges && rep.DryRun && rep.HasChanges():
 		return &exitError{code: 3, err: errSilent}

@@ -75,6 +75,10 @@ func (f *Fake) ProjectMetadata(projectID string) (items []Item, fingerprint stri
 
 // SetProjectMetadata replaces a project's metadata items as an outside
 // writer would, moving its fingerprint. It panics on an unknown project.
+// SetClock replaces the fake's clock, which stamps operations, resources
+// and audit log entries.
+func (f *Fake) SetClock(now func() time.Time) { f.store.setClock(now) }
+
 func (f *Fake) SetProjectMetadata(projectID string, items []Item) {
 	if err := f.store.setProjectMetadata(projectID, items); err != nil {
 		panic("gcpfake: SetProjectMetadata: no project " + projectID)

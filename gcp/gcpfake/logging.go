@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -77,6 +78,16 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 type listEntriesResponse struct {
 	Entries       []json.RawMessage `json:"entries,omitempty"`
 	NextPageToken string            `json:"nextPageToken,omitempty"`
+}
+
+func (listEntriesResponse) fieldsSchema() reflect.Type { return reflect.TypeFor[listEntriesSchema]() }
+
+// listEntriesSchema is the shape of a ListLogEntriesResponse that a
+// fields parameter is checked against: the entries as they are written,
+// so that entries(operation,timestamp) is a selection Logging takes.
+type listEntriesSchema struct {
+	Entries       []logEntry `json:"entries,omitempty"`
+	NextPageToken string     `json:"nextPageToken,omitempty"`
 }
 
 // loggingEntriesList serves entries.list.

@@ -37,6 +37,32 @@ type Decision struct {
 	// GraceEnds is, for a key kept by the grace, when the grace ends: the
 	// first run after it removes the key.
 	GraceEnds string `json:"graceEnds,omitempty"`
+	Added
+}
+
+// Added is who added a key, from the audit logs (package attribution):
+// empty when the run does not attribute keys. Planning leaves it empty;
+// the reconciler fills it in.
+type Added struct {
+	// Attribution is window, only-writer, ambiguous, unknown or pending.
+	Attribution string `json:"attribution,omitempty"`
+	// AddedBy is the principal that wrote the key, for window and
+	// only-writer; AddedAt (keyparse.FormatTime) when, and AddedVia the
+	// client it said it was.
+	AddedBy  string `json:"addedBy,omitempty"`
+	AddedAt  string `json:"addedAt,omitempty"`
+	AddedVia string `json:"addedVia,omitempty"`
+	// Candidates are the principals of an ambiguous key, space-separated.
+	Candidates string `json:"candidates,omitempty"`
+	// AttributionWhy says why a key is unknown or pending.
+	AttributionWhy string `json:"attributionWhy,omitempty"`
+}
+
+// Unattributed is the decision without who added its key: what planning
+// decides, which a reviewed plan is compared on.
+func (d Decision) Unattributed() Decision {
+	d.Added = Added{}
+	return d
 }
 
 // NeverExpires tells whether the decision's key line carries no expiry

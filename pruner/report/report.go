@@ -186,6 +186,35 @@ type Report struct {
 	// State says what became of the run's memory of first-seen times;
 	// nil when the run keeps none.
 	State *StateReport `json:"state,omitempty"`
+	// Attribution says who added the keys first seen, from the audit
+	// logs; nil when the run does not attribute them.
+	Attribution *AttributionReport `json:"attribution,omitempty"`
+}
+
+// AttributionReport is what a run learnt from the audit logs of who
+// added the keys it settled: each key once, in the run that settles it.
+type AttributionReport struct {
+	// AuditLogs is the log view or resource read.
+	AuditLogs string `json:"auditLogs"`
+	// Queries counts the reads of the logs (each paged), Writes the
+	// writes of key items they gave.
+	Queries int `json:"queries"`
+	Writes  int `json:"writes"`
+	// Appeared counts the keys settled in this run, by result: Attributed
+	// (window), OnlyWriter, Ambiguous, Unknown. Pending counts the keys
+	// left to a later run, listed decisions only.
+	Appeared   int `json:"appeared"`
+	Attributed int `json:"attributed"`
+	OnlyWriter int `json:"onlyWriter"`
+	Ambiguous  int `json:"ambiguous"`
+	Unknown    int `json:"unknown"`
+	Pending    int `json:"pending"`
+	// ClaimMismatches counts the keys whose name claims someone other
+	// than the principal that added them.
+	ClaimMismatches int `json:"claimMismatches"`
+	// Error says why the logs could not be read: the keys it concerns
+	// stay pending.
+	Error string `json:"error,omitempty"`
 }
 
 // StateReport is what a run did with its state.

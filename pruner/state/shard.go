@@ -21,7 +21,22 @@ import (
 type Target struct {
 	Read time.Time
 	Keys map[string]Seen
+	// Own are the pruner's own writes of the target that a key's window,
+	// open or to come, may still hold: never a candidate for who added
+	// a key.
+	Own []OwnWrite
 }
+
+// OwnWrite is a metadata write the pruner made: the operation the audit
+// log names it by, and when it was done, by the wall clock.
+type OwnWrite struct {
+	Operation string
+	At        time.Time
+}
+
+// maxOwnWrites bounds the own writes a target keeps; a run writes a
+// target at most a few times.
+const maxOwnWrites = 64
 
 // Shard is what the state remembers of one project: its own metadata
 // and its VMs, by target name (plan.Target.String). One object a project,
@@ -75,6 +90,12 @@ type shardFile struct {
 type shardTargetFile struct {
 	Read int64                   `json:"read"`
 	Keys map[string]shardKeyFile `json:"keys"`
+	Own  []ownWriteFile          `json:"own,omitempty"`
+}
+
+type ownWriteFile struct {
+	Operation string `json:"op"`
+	At        int64  `json:"at"`
 }
 
 type shardKeyFile struct {
@@ -155,6 +176,9 @@ func EncodeShard(s Shard, written time.Time) ([]byte, error) {
 		Targets: make(map[string]shardTargetFile, len(s.Targets))}
 	for name, t := range s.Targets {
 		tf := shardTargetFile{Read: ceilUnix(t.Read), Keys: make(map[string]shardKeyFile, len(t.Keys))}
+		for _, o := range t.Own {
+			tf.Own = append(tf.Own, ownWriteFile{Operation: o.Operation, At: ceilUnix(o.At)})
+		}
 		for fp, seen := range t.Keys {
 			kf := shardKeyFile{First: ceilUnix(seen.First), Last: ceilUnix(seen.Last), Attr: encodeAttr(seen.Attr)}
 			if seen.Attr == nil && !seen.Until.IsZero() {
@@ -237,6 +261,15 @@ func decodeTarget(name, project string, tf shardTargetFile, now time.Time, ahead
 		return Target{}, fmt.Errorf("%s: no keys", where)
 	}
 	t := Target{Read: ahead.clamp(unixTime(tf.Read), now), Keys: make(map[string]Seen, len(tf.Keys))}
+	if len(tf.Own) > maxOwnWrites {
+		return Target{}, fmt.Errorf("%s: %d own writes, more than the %d a run keeps", where, len(tf.Own), maxOwnWrites)
+	}
+	for _, o := range tf.Own {
+		if err := printable("own.op", o.Operation); err != nil || o.Operation == "" || o.At <= 0 {
+			return Target{}, fmt.Errorf(`%s: own write "%s": an operation and a time are needed, as a run writes them`, where, keyparse.Printable(o.Operation))
+		}
+		t.Own = append(t.Own, OwnWrite{Operation: o.Operation, At: unixTime(o.At)})
+	}
 	for fp, k := range tf.Keys {
 		kw := fmt.Sprintf(`%s, key "%s"`, where, keyparse.Printable(fp))
 		switch {

@@ -117,7 +117,61 @@ func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 		}
 		keys[fp] = seen
 	}
-	s.seen[name] = Target{Read: now, Keys: keys}
+	s.seen[name] = Target{Read: now, Keys: keys, Own: prior.Own}
+}
+
+// NoteOwnWrite records a write the pruner made of a target read in this
+// run: the operation the audit log will name it by, done at (the wall
+// clock).
+func (s *Sightings) NoteOwnWrite(target, operation string, at time.Time) {
+	if operation == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.seen[target]
+	if !ok {
+		return
+	}
+	t.Own = append(slices.Clone(t.Own), OwnWrite{Operation: operation, At: at.UTC()})
+	if len(t.Own) > maxOwnWrites {
+		t.Own = t.Own[len(t.Own)-maxOwnWrites:]
+	}
+	s.seen[target] = t
+}
+
+// IsOwn tells the operations of the pruner's own writes of a target.
+func (s *Sightings) IsOwn(target string) func(operation string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	own := map[string]bool{}
+	for _, o := range s.known(target).Own {
+		own[o.Operation] = true
+	}
+	return func(op string) bool { return own[op] }
+}
+
+// openOwn keeps the own writes that a window may still hold: those after
+// the earliest start of a window still open on the target, or of the
+// next one (its read).
+func openOwn(t Target) []OwnWrite {
+	if len(t.Own) == 0 {
+		return nil
+	}
+	oldest := t.Read
+	for _, seen := range t.Keys {
+		if seen.Attr == nil && !seen.Until.IsZero() && seen.After.Before(oldest) {
+			oldest = seen.After
+		}
+	}
+	var out []OwnWrite
+	for _, o := range t.Own {
+		// An hour of slack: Read is a run's clock, At the wall's.
+		if o.At.After(oldest.Add(-time.Hour)) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Unsettled is a key of a target whose attribution is not settled, with
@@ -196,9 +250,10 @@ func (s *Sightings) Shard(project string, now time.Time) (out Shard, changed boo
 		}
 	}
 	for name, t := range s.seen {
+		t.Own = openOwn(t)
 		out.Targets[name] = t
 		old, had := s.before[name]
-		if !had || !sameKeys(old.Keys, t.Keys) || now.Sub(lastRead(old)) >= refreshEvery {
+		if !had || !sameKeys(old.Keys, t.Keys) || len(old.Own) != len(t.Own) || now.Sub(lastRead(old)) >= refreshEvery {
 			changed = true
 		}
 	}
