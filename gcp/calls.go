@@ -21,6 +21,8 @@ const (
 	// role bound on the state's bucket alone allows them, not one on the
 	// organization.
 	State
+	// Audit calls read the audit logs, on the log view only.
+	Audit
 )
 
 // String names the purpose in messages.
@@ -32,6 +34,8 @@ func (p Purpose) String() string {
 		return "apply"
 	case State:
 		return "state"
+	case Audit:
+		return "audit"
 	}
 	return fmt.Sprintf("Purpose(%d)", int(p))
 }
@@ -72,6 +76,7 @@ const (
 	zoneOperationsWait
 	objectsGet
 	objectsInsert
+	loggingEntriesList
 	numMethods
 )
 
@@ -111,6 +116,10 @@ var calls = [numMethods]Call{
 	// over an existing object needs delete as well as create.
 	objectsGet:    {"storage.objects.get", State, []string{"storage.objects.get"}},
 	objectsInsert: {"storage.objects.insert", State, []string{"storage.objects.create", "storage.objects.delete"}},
+
+	// Cloud Logging, on the log view of the audit logs (--audit-logs):
+	// entries.list of a view needs logging.views.access on that view.
+	loggingEntriesList: {"logging.entries.list", Audit, []string{"logging.views.access"}},
 }
 
 // String is the method's discovery id, as errors name it.
