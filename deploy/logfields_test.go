@@ -33,11 +33,15 @@ var logFields = set(
 	pruner.LogAttempt, pruner.LogKept, pruner.LogRemoved, pruner.LogMoved, pruner.LogIdentity,
 	pruner.LogRule, pruner.LogKeyLevel, pruner.LogNoExpiry, pruner.LogFirstSeen, pruner.LogGraceEnds,
 	pruner.LogState, pruner.LogKeys,
+	// Attribution, from the audit logs (--audit-logs).
+	pruner.LogAddedBy, pruner.LogAddedAt, pruner.LogAddedVia, pruner.LogAttribution, pruner.LogCandidates,
+	pruner.LogWhy, pruner.LogAuditLogs,
 	// The summary entry's totals.
 	pruner.LogInterrupted, pruner.LogProjects, pruner.LogUnchanged, pruner.LogWouldChange, pruner.LogChanged,
 	pruner.LogSkipped, pruner.LogFailed, pruner.LogNotStarted, pruner.LogInterruptedProjects, pruner.LogFoldersSkipped,
 	pruner.LogInstances, pruner.LogInstancesChanged, pruner.LogInstancesWouldChange, pruner.LogInstancesFailed, pruner.LogZonesUnreachable,
 	pruner.LogKeysKept, pruner.LogKeysRemoved, pruner.LogKeysMoved, pruner.LogKeysInGrace,
+	pruner.LogKeysAppeared, pruner.LogKeysAttributed, pruner.LogKeysAmbiguous, pruner.LogKeysUnattributed, pruner.LogClaimMismatches,
 	pruner.LogAPIRetries, pruner.LogAPIThrottled, pruner.LogOK, pruner.LogRunOutcome,
 )
 
@@ -48,7 +52,8 @@ var logFields = set(
 // pruner does not export their prefixes, and no filter here uses one.
 var fieldValues = map[string]map[string]bool{
 	pruner.LogEvent: set(pruner.EventKey, pruner.EventProject, pruner.EventInstance, pruner.EventInstances, pruner.EventFolder,
-		pruner.EventGuard, pruner.EventAccess, pruner.EventScope, pruner.EventSummary, pruner.EventState),
+		pruner.EventGuard, pruner.EventAccess, pruner.EventScope, pruner.EventSummary, pruner.EventState,
+		pruner.EventKeyAppeared, pruner.EventClaim, pruner.EventAuditLogs),
 	pruner.LogAction: set(string(plan.ActionKeep), string(plan.ActionRemove), string(plan.ActionMove)),
 	pruner.LogOutcome: set(string(report.OutcomeUnchanged), string(report.OutcomeWouldChange), string(report.OutcomeChanged),
 		string(report.OutcomeSkipped), string(report.OutcomeFailed), string(report.OutcomeInterrupted),
@@ -65,7 +70,28 @@ var fieldValues = map[string]map[string]bool{
 	// A string, "true" or "false", on key and access entries.
 	pruner.LogNoExpiry:   set("true", "false"),
 	pruner.LogRunOutcome: set(pruner.RunOK, pruner.RunChanges, pruner.RunFailed),
+	// Attribution's values, as issue 19 fixes them (pruner/logfields.go
+	// points to the Attribution* constants of package attribution, not
+	// yet on this branch): take them from its constants when it lands.
+	pruner.LogAttribution: set(attributionWindow, attributionOnlyWriter, attributionAmbiguous, attributionUnknown),
+	// The client, from the user agent of the write (client-supplied).
+	pruner.LogAddedVia: set("gcloud compute ssh", "gcloud add-metadata", "console", "terraform", "other"),
 }
+
+// The values of the attribution field (pruner.LogAttribution).
+const (
+	// attributionWindow: the only principal that wrote ssh-keys or sshKeys
+	// on the target between the pruner's last read without the key and
+	// its first read with it.
+	attributionWindow = "window"
+	// attributionOnlyWriter: backfill (--attribution-lookback), the only
+	// writer of the key items on the target in the lookback.
+	attributionOnlyWriter = "only-writer"
+	// attributionAmbiguous: several candidates, listed in candidates.
+	attributionAmbiguous = "ambiguous"
+	// attributionUnknown: none; why says why.
+	attributionUnknown = "unknown"
+)
 
 func set(values ...string) map[string]bool {
 	out := make(map[string]bool, len(values))
