@@ -260,4 +260,38 @@ func TestSavedQueries(t *testing.T) {
 	for i, b := range blocks {
 		checkLogFilter(t, "README.md query "+string(rune('1'+i)), b[1])
 	}
+	// Wanted by issue 19: the keys that claim another identity, and the
+	// ambiguous ones.
+	all := make([]string, len(blocks))
+	for i, b := range blocks {
+		all[i] = b[1]
+	}
+	for _, want := range []string{
+		`jsonPayload.event="` + pruner.EventClaim + `"`,
+		`jsonPayload.attribution="` + attributionAmbiguous + `"`,
+		`jsonPayload.event="` + pruner.EventAuditLogs + `"`,
+	} {
+		require.Contains(t, strings.Join(all, "\n"), want, "a saved query")
+	}
+}
+
+// TestSavedAuditQueries checks the queries of README.md on the audit log
+// view (fenced blocks marked "audit-query"): each selects what the sink
+// routes, term for term as audit-sink-filter.txt says it, so that the
+// writes it lists are those attribution read.
+func TestSavedAuditQueries(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```audit-query\n(.*?)```").FindAllStringSubmatch(string(data), -1)
+	require.NotEmpty(t, blocks, "a query of the candidates' writes, for ambiguous keys")
+	for i, b := range blocks {
+		lines := map[string]bool{}
+		for _, l := range strings.Split(b[1], "\n") {
+			lines[strings.TrimSpace(l)] = true
+		}
+		for _, term := range strings.Split(auditSinkFilter(t), "\n") {
+			term = strings.TrimPrefix(strings.TrimSpace(term), "AND ")
+			require.True(t, lines[term], "README.md audit query %d: a line %s", i+1, term)
+		}
+	}
 }
