@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
@@ -190,7 +191,7 @@ func TestAttributionMetricsCount(t *testing.T) {
 		pruner.LogProject: "web-prod", pruner.LogMetadataKey: plan.KeySSHKeys, pruner.LogDryRun: false,
 		pruner.LogUsername: "alice", pruner.LogGoogleUserName: "alice@example.com",
 		pruner.LogFingerprint: "SHA256:alice", pruner.LogAddedBy: "mallory@example.com",
-		pruner.LogAddedVia: "gcloud add-metadata", pruner.LogAttribution: attributionWindow,
+		pruner.LogAddedVia: "gcloud add-metadata", pruner.LogAttribution: attribution.Window,
 	}
 	with := func(e map[string]any, kv ...any) map[string]any {
 		out := make(map[string]any, len(e)+len(kv)/2)
@@ -208,7 +209,7 @@ func TestAttributionMetricsCount(t *testing.T) {
 		with(alice, pruner.LogEvent, pruner.EventKey, pruner.LogAction, string(plan.ActionKeep)),
 		// bob's key, written in a window with two writers.
 		with(alice, pruner.LogEvent, pruner.EventKeyAppeared, pruner.LogUsername, "bob", pruner.LogGoogleUserName, "",
-			pruner.LogAddedBy, "", pruner.LogAddedVia, "", pruner.LogAttribution, attributionAmbiguous,
+			pruner.LogAddedBy, "", pruner.LogAddedVia, "", pruner.LogAttribution, attribution.Ambiguous,
 			pruner.LogCandidates, []string{"bob@example.com", "mallory@example.com"}),
 		{pruner.LogEvent: pruner.EventAuditLogs, pruner.LogError: "HTTP 403", pruner.LogDryRun: false},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
@@ -70,28 +71,13 @@ var fieldValues = map[string]map[string]bool{
 	// A string, "true" or "false", on key and access entries.
 	pruner.LogNoExpiry:   set("true", "false"),
 	pruner.LogRunOutcome: set(pruner.RunOK, pruner.RunChanges, pruner.RunFailed),
-	// Attribution's values, as issue 19 fixes them (pruner/logfields.go
-	// points to the Attribution* constants of package attribution, not
-	// yet on this branch): take them from its constants when it lands.
-	pruner.LogAttribution: set(attributionWindow, attributionOnlyWriter, attributionAmbiguous, attributionUnknown),
-	// The client, from the user agent of the write (client-supplied).
-	pruner.LogAddedVia: set("gcloud compute ssh", "gcloud add-metadata", "console", "terraform", "other"),
+	// Attribution's values, and the clients addedVia names (from the
+	// user agent, which the client sends).
+	pruner.LogAttribution: set(attribution.Window, attribution.OnlyWriter, attribution.Ambiguous, attribution.Unknown,
+		attribution.Pending),
+	pruner.LogAddedVia: set(attribution.ViaGcloudSSH, attribution.ViaGcloudAddMetadata, attribution.ViaConsole,
+		attribution.ViaTerraform, attribution.ViaPruner, attribution.ViaOther),
 }
-
-// The values of the attribution field (pruner.LogAttribution).
-const (
-	// attributionWindow: the only principal that wrote ssh-keys or sshKeys
-	// on the target between the pruner's last read without the key and
-	// its first read with it.
-	attributionWindow = "window"
-	// attributionOnlyWriter: backfill (--attribution-lookback), the only
-	// writer of the key items on the target in the lookback.
-	attributionOnlyWriter = "only-writer"
-	// attributionAmbiguous: several candidates, listed in candidates.
-	attributionAmbiguous = "ambiguous"
-	// attributionUnknown: none; why says why.
-	attributionUnknown = "unknown"
-)
 
 func set(values ...string) map[string]bool {
 	out := make(map[string]bool, len(values))

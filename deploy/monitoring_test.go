@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
 // logName is how every filter selects ssh-pruner's entries: the log the
@@ -268,7 +269,7 @@ func TestSavedQueries(t *testing.T) {
 	}
 	for _, want := range []string{
 		`jsonPayload.event="` + pruner.EventClaim + `"`,
-		`jsonPayload.attribution="` + attributionAmbiguous + `"`,
+		`jsonPayload.attribution="` + attribution.Ambiguous + `"`,
 		`jsonPayload.event="` + pruner.EventAuditLogs + `"`,
 	} {
 		require.Contains(t, strings.Join(all, "\n"), want, "a saved query")
