@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
@@ -177,4 +178,46 @@ func TestMetricsCountWhatTheyName(t *testing.T) {
 		require.Empty(t, counted(t, "ssh_pruner_keys_without_expiry", entries))
 		require.Equal(t, []string{"ok"}, counted(t, "ssh_pruner_runs", entries, "runOutcome"))
 	})
+}
+
+// TestAttributionMetricsCount counts entries of attribution as the
+// metrics' filters would: keys appeared by addedBy and attribution, and
+// the key named alice that mallory@ added, once as a claim mismatch. The
+// in-memory runs above do not read audit logs yet: the entries are shaped
+// here, by pruner's names (b8cca19), as issue 19 describes them. Run the
+// reconciler instead once it logs them.
+func TestAttributionMetricsCount(t *testing.T) {
+	alice := map[string]any{
+		pruner.LogProject: "web-prod", pruner.LogMetadataKey: plan.KeySSHKeys, pruner.LogDryRun: false,
+		pruner.LogUsername: "alice", pruner.LogGoogleUserName: "alice@example.com",
+		pruner.LogFingerprint: "SHA256:alice", pruner.LogAddedBy: "mallory@example.com",
+		pruner.LogAddedVia: "gcloud add-metadata", pruner.LogAttribution: attribution.Window,
+	}
+	with := func(e map[string]any, kv ...any) map[string]any {
+		out := make(map[string]any, len(e)+len(kv)/2)
+		for k, v := range e {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i].(string)] = kv[i+1]
+		}
+		return out
+	}
+	entries := []map[string]any{
+		with(alice, pruner.LogEvent, pruner.EventKeyAppeared),
+		with(alice, pruner.LogEvent, pruner.EventClaim),
+		with(alice, pruner.LogEvent, pruner.EventKey, pruner.LogAction, string(plan.ActionKeep)),
+		// bob's key, written in a window with two writers.
+		with(alice, pruner.LogEvent, pruner.EventKeyAppeared, pruner.LogUsername, "bob", pruner.LogGoogleUserName, "",
+			pruner.LogAddedBy, "", pruner.LogAddedVia, "", pruner.LogAttribution, attribution.Ambiguous,
+			pruner.LogCandidates, []string{"bob@example.com", "mallory@example.com"}),
+		{pruner.LogEvent: pruner.EventAuditLogs, pruner.LogError: "HTTP 403", pruner.LogDryRun: false},
+	}
+	require.Equal(t, []string{"mallory@example.com window gcloud add-metadata", " ambiguous "},
+		counted(t, "ssh_pruner_keys_appeared", entries, "addedBy", "attribution", "addedVia"))
+	require.Equal(t, []string{"web-prod mallory@example.com alice alice@example.com"},
+		counted(t, "ssh_pruner_claim_mismatches", entries, "project", "addedBy", "username", "googleUserName"),
+		"the key named alice that mallory@ added, once")
+	// keys_seen still counts the key entry only: key-appeared is apart.
+	require.Equal(t, []string{"alice"}, counted(t, "ssh_pruner_keys_seen", entries, "username"))
 }

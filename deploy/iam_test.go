@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -50,6 +51,7 @@ func TestRolesAreLeast(t *testing.T) {
 		{"iam/role-dry-run.yaml", gcp.DryRun},
 		{"iam/role.yaml", gcp.Apply}, // with the DryRun calls, which a run that writes makes too
 		{"iam/role-state.yaml", gcp.State},
+		{"iam/role-audit-logs.yaml", gcp.Audit},
 	} {
 		r := readRole(t, tc.file)
 		require.Equal(t, gcp.Permissions(tc.purpose), r.IncludedPermissions,
@@ -64,8 +66,11 @@ func TestRolesAreLeast(t *testing.T) {
 	for _, file := range []string{"iam/role.yaml", "iam/role-dry-run.yaml"} {
 		for _, p := range readRole(t, file).IncludedPermissions {
 			require.False(t, strings.HasPrefix(p, "storage."), "%s: %s belongs on the state bucket only (role-state.yaml)", file, p)
+			require.False(t, strings.HasPrefix(p, "logging."), "%s: %s belongs on the audit log view only (role-audit-logs.yaml)", file, p)
 		}
 	}
+	// The audit logs are read through one view, and only read.
+	require.Equal(t, []string{"logging.views.access"}, readRole(t, "iam/role-audit-logs.yaml").IncludedPermissions)
 }
 
 // callTable says which call needs what, for a failure message.
@@ -90,7 +95,13 @@ func TestSetupScript(t *testing.T) {
 
 	bin := t.TempDir()
 	logFile := filepath.Join(bin, "calls")
-	stub := "#!/bin/sh\necho \"$*\" >> " + logFile + "\ncase \"$*\" in *describe*) exit 1;; esac\n"
+	// Nothing exists yet: every describe fails, but for the sink's
+	// writer identity, asked once the sink is made. A condition given in a
+	// file is recorded with the call.
+	const writer = "serviceAccount:service-org-123456789012@gcp-sa-logging.iam.gserviceaccount.com"
+	stub := "#!/bin/sh\necho \"$*\" >> " + logFile + "\n" +
+		"for a; do case \"$a\" in --condition-from-file=*) cat \"${a#--condition-from-file=}\" >> " + logFile + ";; esac; done\n" +
+		"case \"$*\" in *writerIdentity*) echo " + writer + ";; *describe*) exit 1;; esac\n"
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "gcloud"), []byte(stub), 0o755))
 
 	here, err := filepath.Abs(".")
@@ -122,12 +133,29 @@ func TestSetupScript(t *testing.T) {
 		"--uniform-bucket-level-access --public-access-prevention",
 		"iam roles create sshPrunerState --project=" + project + " --file=" + filepath.Join(here, "iam", "role-state.yaml"),
 		"storage buckets add-iam-policy-binding gs://" + stateBucket(t, m) + " " + member + " --role=projects/" + project + "/roles/sshPrunerState",
+		// The audit logs: a bucket kept as long as Admin Activity logs, a
+		// view of it, the organization's sink into it, and the reads of
+		// the pruner on that view alone.
+		"logging buckets create " + auditBucket + " --location=global --project=" + project + " --retention-days=400",
+		"logging views create " + auditView + " --bucket=" + auditBucket + " --location=global --project=" + project,
+		"logging sinks create ssh-pruner-audit logging.googleapis.com/projects/" + project + "/locations/global/buckets/" + auditBucket +
+			" --organization=123456789012 --include-children --log-filter=" + auditSinkFilter(t) + " ",
+		"projects add-iam-policy-binding " + project + " --member=" + writer + " --role=roles/logging.bucketWriter --condition=None",
+		"iam roles create sshPrunerAuditLogs --project=" + project + " --file=" + filepath.Join(here, "iam", "role-audit-logs.yaml"),
+		"projects add-iam-policy-binding " + project + " " + member + " --role=projects/" + project + "/roles/sshPrunerAuditLogs --condition-from-file=",
+		"\nexpression: resource.name == \"" + auditViewName(project) + "\"\n",
 	} {
 		require.Contains(t, calls, want)
 	}
 	for _, f := range metricFiles(t) {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		require.Contains(t, calls, "logging metrics create "+name+" --project="+project+" --config-from-file=")
+	}
+	// The pruner's role on the project holds a condition, every time.
+	for _, line := range strings.Split(calls, "\n") {
+		if strings.Contains(line, "/roles/sshPrunerAuditLogs") && strings.Contains(line, "add-iam-policy-binding") {
+			require.Contains(t, line, "--condition-from-file=", "the audit role is bound on the view alone")
+		}
 	}
 	// Every file the script hands to gcloud exists.
 	for _, field := range strings.Fields(calls) {
@@ -137,5 +165,76 @@ func TestSetupScript(t *testing.T) {
 		if path, ok := strings.CutPrefix(field, "--config-from-file="); ok {
 			require.FileExists(t, path)
 		}
+	}
+}
+
+// The log bucket and view of the audit logs, as setup.sh names them by
+// default, and the view's resource name: what --audit-logs takes and what
+// the condition of the pruner's binding names.
+const (
+	auditBucket = "ssh-pruner-audit"
+	auditView   = "ssh-pruner-audit"
+)
+
+func auditViewName(project string) string {
+	return "projects/" + project + "/locations/global/buckets/" + auditBucket + "/views/" + auditView
+}
+
+// auditMethods are the audit log's methodName of the metadata writes that
+// attribution reads: each of the two writes of package gcp, in the v1 API
+// and in beta (the console, and some clients, call beta).
+var auditMethods = []string{
+	"v1.compute.projects.setCommonInstanceMetadata",
+	"v1.compute.instances.setMetadata",
+	"beta.compute.projects.setCommonInstanceMetadata",
+	"beta.compute.instances.setMetadata",
+}
+
+// auditSinkFilter is the filter of the organization's sink, as setup.sh
+// reads it ($(cat) drops the final newline).
+func auditSinkFilter(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("iam/audit-sink-filter.txt")
+	require.NoError(t, err)
+	return strings.TrimRight(string(data), "\n")
+}
+
+// sinkTerm is one term of the sink's filter: a field compared with a
+// quoted value or a parenthesized list of them.
+var sinkTerm = regexp.MustCompile(`^([A-Za-z.]+)\s*([:=])\s*(?:"([^"]*)"|\(([^)]*)\))$`)
+
+// TestAuditSinkFilter reads the sink's filter as terms joined by AND: the
+// Admin Activity log, of Compute Engine, and the methods of the metadata
+// writes, exactly the four, each the v1 or beta form of a write in the
+// table of package gcp. A filter in another form fails: a typo in a
+// method would route nothing, silently.
+func TestAuditSinkFilter(t *testing.T) {
+	filter := auditSinkFilter(t)
+	got := map[string]string{}
+	var methods []string
+	for _, part := range strings.Split(strings.Join(strings.Fields(filter), " "), " AND ") {
+		m := sinkTerm.FindStringSubmatch(part)
+		require.NotNil(t, m, "sink filter term %q: not one this test reads", part)
+		require.NotContains(t, got, m[1], "one term per field")
+		got[m[1]] = m[2] + m[3]
+		if m[4] != "" {
+			methods = anyOfValues(t, m[4])
+			got[m[1]] = m[2] + "(list)"
+		}
+	}
+	require.Equal(t, map[string]string{
+		"logName":                  `:cloudaudit.googleapis.com%2Factivity`,
+		"protoPayload.serviceName": "=compute.googleapis.com",
+		"protoPayload.methodName":  "=(list)",
+	}, got)
+	require.ElementsMatch(t, auditMethods, methods)
+
+	writes := map[string]bool{}
+	for _, c := range gcp.Calls() {
+		writes[c.Method] = c.Purpose == gcp.Apply && strings.Contains(c.Method, ".set")
+	}
+	for _, m := range methods {
+		_, method, _ := strings.Cut(m, ".")
+		require.True(t, writes[method], "%s: %s is no metadata write of package gcp", m, method)
 	}
 }

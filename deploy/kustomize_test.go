@@ -352,6 +352,15 @@ func checkArgs(t *testing.T, c corev1.Container, cm corev1.ConfigMap) {
 	loc := cm.Data[ref.ConfigMapKeyRef.Key]
 	_, _, err := gcp.ParseGSPrefix(loc)
 	require.NoError(t, err, "the state is a prefix in Cloud Storage, as --state takes it: %s", loc)
+
+	// Attribution reads the audit logs through the view that setup.sh
+	// makes and lets the pruner read, in the log project.
+	ref = env["SSH_PRUNER_AUDIT_LOGS"].ValueFrom
+	require.NotNil(t, ref, "the CronJob attributes keys (SSH_PRUNER_AUDIT_LOGS from the ConfigMap)")
+	require.NotNil(t, ref.ConfigMapKeyRef)
+	require.Equal(t, auditViewName(cm.Data["SSH_PRUNER_LOG_PROJECT"]), cm.Data[ref.ConfigMapKeyRef.Key],
+		"--audit-logs names the view of deploy/iam/setup.sh, in the log project")
+	require.NotContains(t, args, "--require-attribution", "logs that cannot be read leave attribution unknown; pruning goes on")
 }
 
 // stateBucket is the bucket of the CronJob's state, from config.env.

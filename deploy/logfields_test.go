@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
@@ -33,11 +34,15 @@ var logFields = set(
 	pruner.LogAttempt, pruner.LogKept, pruner.LogRemoved, pruner.LogMoved, pruner.LogIdentity,
 	pruner.LogRule, pruner.LogKeyLevel, pruner.LogNoExpiry, pruner.LogFirstSeen, pruner.LogGraceEnds,
 	pruner.LogState, pruner.LogKeys,
+	// Attribution, from the audit logs (--audit-logs).
+	pruner.LogAddedBy, pruner.LogAddedAt, pruner.LogAddedVia, pruner.LogAttribution, pruner.LogCandidates,
+	pruner.LogWhy, pruner.LogAuditLogs,
 	// The summary entry's totals.
 	pruner.LogInterrupted, pruner.LogProjects, pruner.LogUnchanged, pruner.LogWouldChange, pruner.LogChanged,
 	pruner.LogSkipped, pruner.LogFailed, pruner.LogNotStarted, pruner.LogInterruptedProjects, pruner.LogFoldersSkipped,
 	pruner.LogInstances, pruner.LogInstancesChanged, pruner.LogInstancesWouldChange, pruner.LogInstancesFailed, pruner.LogZonesUnreachable,
 	pruner.LogKeysKept, pruner.LogKeysRemoved, pruner.LogKeysMoved, pruner.LogKeysInGrace,
+	pruner.LogKeysAppeared, pruner.LogKeysAttributed, pruner.LogKeysAmbiguous, pruner.LogKeysUnattributed, pruner.LogClaimMismatches,
 	pruner.LogAPIRetries, pruner.LogAPIThrottled, pruner.LogOK, pruner.LogRunOutcome,
 )
 
@@ -48,7 +53,8 @@ var logFields = set(
 // pruner does not export their prefixes, and no filter here uses one.
 var fieldValues = map[string]map[string]bool{
 	pruner.LogEvent: set(pruner.EventKey, pruner.EventProject, pruner.EventInstance, pruner.EventInstances, pruner.EventFolder,
-		pruner.EventGuard, pruner.EventAccess, pruner.EventScope, pruner.EventSummary, pruner.EventState),
+		pruner.EventGuard, pruner.EventAccess, pruner.EventScope, pruner.EventSummary, pruner.EventState,
+		pruner.EventKeyAppeared, pruner.EventClaim, pruner.EventAuditLogs),
 	pruner.LogAction: set(string(plan.ActionKeep), string(plan.ActionRemove), string(plan.ActionMove)),
 	pruner.LogOutcome: set(string(report.OutcomeUnchanged), string(report.OutcomeWouldChange), string(report.OutcomeChanged),
 		string(report.OutcomeSkipped), string(report.OutcomeFailed), string(report.OutcomeInterrupted),
@@ -65,6 +71,12 @@ var fieldValues = map[string]map[string]bool{
 	// A string, "true" or "false", on key and access entries.
 	pruner.LogNoExpiry:   set("true", "false"),
 	pruner.LogRunOutcome: set(pruner.RunOK, pruner.RunChanges, pruner.RunFailed),
+	// Attribution's values, and the clients addedVia names (from the
+	// user agent, which the client sends).
+	pruner.LogAttribution: set(attribution.Window, attribution.OnlyWriter, attribution.Ambiguous, attribution.Unknown,
+		attribution.Pending),
+	pruner.LogAddedVia: set(attribution.ViaGcloudSSH, attribution.ViaGcloudAddMetadata, attribution.ViaConsole,
+		attribution.ViaTerraform, attribution.ViaPruner, attribution.ViaOther),
 }
 
 func set(values ...string) map[string]bool {

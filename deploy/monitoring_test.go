@@ -13,6 +13,9 @@ import (
 	logging "google.golang.org/api/logging/v2"
 	monitoring "google.golang.org/api/monitoring/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ssh-pruner/ssh-pruner/pruner"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
 // logName is how every filter selects ssh-pruner's entries: the log the
@@ -138,6 +141,14 @@ func TestLogMetrics(t *testing.T) {
 		{"ssh_pruner_targets_not_done", "outcome"},
 		{"ssh_pruner_runs", "runOutcome"},
 		{"ssh_pruner_runs", "dryRun"},
+		// Issue 19: who creates keys, by the principal of the audit logs;
+		// and a key named alice added by mallory@.
+		{"ssh_pruner_keys_appeared", "addedBy"},
+		{"ssh_pruner_keys_appeared", "addedVia"},
+		{"ssh_pruner_keys_appeared", "attribution"},
+		{"ssh_pruner_claim_mismatches", "addedBy"},
+		{"ssh_pruner_claim_mismatches", "username"},
+		{"ssh_pruner_claim_mismatches", "googleUserName"},
 	} {
 		require.Contains(t, all, want.name)
 		require.Contains(t, all[want.name].LabelExtractors, want.label, want.name)
@@ -158,6 +169,10 @@ func TestDashboard(t *testing.T) {
 
 	defined := metrics(t)
 	charted := make(map[string]bool)
+	// rows are what each row of tiles charts: "metric by label", one for
+	// each label a tile groups by.
+	rows := make(map[int64]map[string]bool)
+	var row int64
 	checkQuery := func(title string, q *monitoring.TimeSeriesQuery) {
 		require.NotNil(t, q, title)
 		require.Empty(t, q.TimeSeriesQueryLanguage, "%s: MQL is not checked here; use a filter", title)
@@ -172,12 +187,19 @@ func TestDashboard(t *testing.T) {
 		labels := f.Filter
 		if f.Aggregation != nil {
 			labels += " " + strings.Join(f.Aggregation.GroupByFields, " ")
+			if rows[row] == nil {
+				rows[row] = make(map[string]bool)
+			}
+			for _, g := range f.Aggregation.GroupByFields {
+				rows[row][m[1]+" by "+strings.TrimPrefix(g, "metric.label.")] = true
+			}
 		}
 		for _, l := range metricLabel.FindAllStringSubmatch(labels, -1) {
 			require.Contains(t, metric.LabelExtractors, l[1], "%s: %s has no label %s", title, m[1], l[1])
 		}
 	}
 
+	claimPanel := false
 	cols := d.MosaicLayout.Columns
 	require.Positive(t, cols)
 	for _, tile := range d.MosaicLayout.Tiles {
@@ -185,6 +207,7 @@ func TestDashboard(t *testing.T) {
 		require.NotNil(t, w)
 		require.NotEmpty(t, w.Title)
 		require.LessOrEqual(t, tile.XPos+tile.Width, cols, "%s fits in the columns", w.Title)
+		row = tile.YPos
 		switch {
 		case w.XyChart != nil:
 			require.NotEmpty(t, w.XyChart.DataSets, w.Title)
@@ -200,14 +223,32 @@ func TestDashboard(t *testing.T) {
 			checkQuery(w.Title, w.Scorecard.TimeSeriesQuery)
 		case w.LogsPanel != nil:
 			checkLogFilter(t, w.Title, w.LogsPanel.Filter)
+			claimPanel = claimPanel || strings.Contains(w.LogsPanel.Filter, `jsonPayload.event="`+pruner.EventClaim+`"`)
 		default:
 			t.Fatalf("widget %q: a kind this test does not check", w.Title)
 		}
 	}
 	// The views the issues ask for.
-	for _, m := range []string{"ssh_pruner_keys_seen", "ssh_pruner_keys_removed", "ssh_pruner_keys_without_expiry", "ssh_pruner_targets_not_done", "ssh_pruner_runs"} {
+	for _, m := range []string{"ssh_pruner_keys_seen", "ssh_pruner_keys_removed", "ssh_pruner_keys_without_expiry", "ssh_pruner_targets_not_done", "ssh_pruner_runs",
+		"ssh_pruner_keys_appeared", "ssh_pruner_claim_mismatches"} {
 		require.True(t, charted[m], "the dashboard charts %s", m)
 	}
+	// Who creates keys (the principal, from the audit logs) stands in one
+	// row beside the names the keys give themselves; the keys that claim
+	// another identity have a tile of their own, and their entries a panel.
+	beside := false
+	for _, r := range rows {
+		beside = beside || r["ssh_pruner_keys_appeared by "+pruner.LogAddedBy] &&
+			r["ssh_pruner_keys_seen by "+pruner.LogUsername] && r["ssh_pruner_keys_seen by "+pruner.LogGoogleUserName]
+	}
+	require.True(t, beside, "a row charts keys appeared by addedBy beside keys seen by username and by googleUserName")
+	claims := false
+	for _, r := range rows {
+		claims = claims || r["ssh_pruner_claim_mismatches by "+pruner.LogAddedBy] &&
+			(r["ssh_pruner_claim_mismatches by "+pruner.LogUsername] || r["ssh_pruner_claim_mismatches by "+pruner.LogGoogleUserName])
+	}
+	require.True(t, claims, "a tile counts claim mismatches by addedBy and the name claimed")
+	require.True(t, claimPanel, "a logs panel lists the claim-mismatch entries")
 }
 
 // TestSavedQueries checks the Logs Explorer queries of deploy/README.md:
@@ -219,5 +260,39 @@ func TestSavedQueries(t *testing.T) {
 	require.GreaterOrEqual(t, len(blocks), 4, "saved queries in README.md")
 	for i, b := range blocks {
 		checkLogFilter(t, "README.md query "+string(rune('1'+i)), b[1])
+	}
+	// Wanted by issue 19: the keys that claim another identity, and the
+	// ambiguous ones.
+	all := make([]string, len(blocks))
+	for i, b := range blocks {
+		all[i] = b[1]
+	}
+	for _, want := range []string{
+		`jsonPayload.event="` + pruner.EventClaim + `"`,
+		`jsonPayload.attribution="` + attribution.Ambiguous + `"`,
+		`jsonPayload.event="` + pruner.EventAuditLogs + `"`,
+	} {
+		require.Contains(t, strings.Join(all, "\n"), want, "a saved query")
+	}
+}
+
+// TestSavedAuditQueries checks the queries of README.md on the audit log
+// view (fenced blocks marked "audit-query"): each selects what the sink
+// routes, term for term as audit-sink-filter.txt says it, so that the
+// writes it lists are those attribution read.
+func TestSavedAuditQueries(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```audit-query\n(.*?)```").FindAllStringSubmatch(string(data), -1)
+	require.NotEmpty(t, blocks, "a query of the candidates' writes, for ambiguous keys")
+	for i, b := range blocks {
+		lines := map[string]bool{}
+		for _, l := range strings.Split(b[1], "\n") {
+			lines[strings.TrimSpace(l)] = true
+		}
+		for _, term := range strings.Split(auditSinkFilter(t), "\n") {
+			term = strings.TrimPrefix(strings.TrimSpace(term), "AND ")
+			require.True(t, lines[term], "README.md audit query %d: a line %s", i+1, term)
+		}
 	}
 }

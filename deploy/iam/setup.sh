@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up the Google side of deploy/: the service account, the custom roles,
 # the organization-level binding, the log writer binding, the Workload
-# Identity binding of the Kubernetes service account, and the bucket of the
-# pruner's state with its one binding.
+# Identity binding of the Kubernetes service account, the bucket of the
+# pruner's state with its one binding, and the audit logs that attribution
+# reads (--audit-logs): an organization sink of the metadata writes into a
+# log bucket, and the pruner's read on its one view.
 #
 # Run it as someone who may create organization roles and change the
 # organization's IAM policy (roles/iam.organizationRoleAdmin and
@@ -11,6 +13,9 @@
 # MODE=dry-run binds the read-only role instead (for deploy/overlays/dry-run).
 # STATE_BUCKET (default PROJECT_ID-ssh-pruner-state) must match the bucket of
 # SSH_PRUNER_STATE in deploy/base/config.env; STATE_LOCATION is its location.
+# AUDIT_BUCKET and AUDIT_VIEW (default ssh-pruner-audit, both) must match
+# SSH_PRUNER_AUDIT_LOGS there; AUDIT_SINK names the organization's sink.
+# The sink needs roles/logging.configWriter on the organization too.
 # Running it again updates the roles and keeps the bindings.
 set -euo pipefail
 
@@ -22,6 +27,12 @@ GSA_NAME=${GSA_NAME:-ssh-pruner}
 MODE=${MODE:-apply}
 STATE_BUCKET=${STATE_BUCKET:-${PROJECT_ID}-ssh-pruner-state}
 STATE_LOCATION=${STATE_LOCATION:-EU}
+AUDIT_BUCKET=${AUDIT_BUCKET:-ssh-pruner-audit}
+AUDIT_VIEW=${AUDIT_VIEW:-ssh-pruner-audit}
+AUDIT_SINK=${AUDIT_SINK:-ssh-pruner-audit}
+# As long as Google keeps Admin Activity audit logs (400 days): a key is
+# attributed from the writes the bucket still holds.
+AUDIT_RETENTION_DAYS=${AUDIT_RETENTION_DAYS:-400}
 GSA="${GSA_NAME}@${PROJECT_ID}.iam.gserviceaccount.com"
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -79,7 +90,64 @@ fi
 gcloud storage buckets add-iam-policy-binding "gs://$STATE_BUCKET" \
   --member="serviceAccount:$GSA" --role="projects/$PROJECT_ID/roles/sshPrunerState"
 
-# 7. The log-based metrics and the dashboard.
+# 7. The audit logs of the metadata writes (--audit-logs): which principal
+#    wrote each SSH key. An organization-level sink, over every folder
+#    and project (--include-children), routes the Admin Activity entries
+#    of the four metadata write methods (audit-sink-filter.txt, the one
+#    place that names them) into a log bucket of this project, kept 400
+#    days. The pruner reads them through one view of that bucket, with a
+#    project role bound under a condition naming that view alone: it
+#    reads no other log of the project.
+audit_filter=$(cat "$here/audit-sink-filter.txt")
+if gcloud logging buckets describe "$AUDIT_BUCKET" --location=global --project="$PROJECT_ID" >/dev/null 2>&1; then
+  gcloud logging buckets update "$AUDIT_BUCKET" --location=global --project="$PROJECT_ID" \
+    --retention-days="$AUDIT_RETENTION_DAYS"
+else
+  gcloud logging buckets create "$AUDIT_BUCKET" --location=global --project="$PROJECT_ID" \
+    --retention-days="$AUDIT_RETENTION_DAYS" \
+    --description="Compute Engine metadata writes of the organization, for ssh-pruner --audit-logs"
+fi
+if ! gcloud logging views describe "$AUDIT_VIEW" --bucket="$AUDIT_BUCKET" --location=global \
+  --project="$PROJECT_ID" >/dev/null 2>&1; then
+  gcloud logging views create "$AUDIT_VIEW" --bucket="$AUDIT_BUCKET" --location=global \
+    --project="$PROJECT_ID" --log-filter='LOG_ID("cloudaudit.googleapis.com/activity")' \
+    --description="What ssh-pruner reads: the Admin Activity entries of the bucket"
+fi
+audit_dest="logging.googleapis.com/projects/$PROJECT_ID/locations/global/buckets/$AUDIT_BUCKET"
+if gcloud logging sinks describe "$AUDIT_SINK" --organization="$ORG_ID" >/dev/null 2>&1; then
+  gcloud logging sinks update "$AUDIT_SINK" "$audit_dest" --organization="$ORG_ID" \
+    --log-filter="$audit_filter"
+else
+  gcloud logging sinks create "$AUDIT_SINK" "$audit_dest" --organization="$ORG_ID" \
+    --include-children --log-filter="$audit_filter" \
+    --description="Compute Engine metadata writes, for ssh-pruner --audit-logs"
+fi
+# The sink writes as its writer identity (serviceAccount:...), which must
+# be allowed to write into a bucket of another resource than the sink's.
+audit_writer=$(gcloud logging sinks describe "$AUDIT_SINK" --organization="$ORG_ID" \
+  --format='value(writerIdentity)')
+gcloud projects add-iam-policy-binding "$PROJECT_ID" \
+  --member="$audit_writer" --role=roles/logging.bucketWriter --condition=None
+if gcloud iam roles describe sshPrunerAuditLogs --project="$PROJECT_ID" >/dev/null 2>&1; then
+  gcloud iam roles update sshPrunerAuditLogs --project="$PROJECT_ID" --file="$here/role-audit-logs.yaml" --quiet
+else
+  gcloud iam roles create sshPrunerAuditLogs --project="$PROJECT_ID" --file="$here/role-audit-logs.yaml"
+fi
+# The condition from a file: its expression holds "==" and quotes, which
+# --condition=KEY=VALUE would have to carry through its own parsing.
+audit_view="projects/$PROJECT_ID/locations/global/buckets/$AUDIT_BUCKET/views/$AUDIT_VIEW"
+condition=$(mktemp)
+trap 'rm -f "$condition"' EXIT
+cat >"$condition" <<EOC
+title: ssh-pruner audit view only
+description: The log view ssh-pruner reads with --audit-logs, and nothing else of the project.
+expression: resource.name == "$audit_view"
+EOC
+gcloud projects add-iam-policy-binding "$PROJECT_ID" \
+  --member="serviceAccount:$GSA" --role="projects/$PROJECT_ID/roles/sshPrunerAuditLogs" \
+  --condition-from-file="$condition"
+
+# 8. The log-based metrics and the dashboard.
 for f in "$here"/../monitoring/metrics/*.yaml; do
   name=$(basename "$f" .yaml)
   if gcloud logging metrics describe "$name" --project="$PROJECT_ID" >/dev/null 2>&1; then
