@@ -37,9 +37,16 @@ type Attribution struct {
 // read is attributed by a later run (pending), not guessed.
 const DefaultAuditDelay = 2 * time.Minute
 
-// refreshAfter is how long a run waits before it reads the logs again for
-// a window that ends after what it read: a few calls a run, not one a key.
-const refreshAfter = 30 * time.Second
+// A window that ends after the logs read (a target read after the query)
+// makes the run read the newer entries: at once the first
+// quickRefreshes times, which covers the VMs of the first projects with
+// new keys, then at most every refreshAfter, so that a run costs a few
+// calls, not one a key. A key that finds no newer reading is pending,
+// and a later run attributes it.
+const (
+	quickRefreshes = 4
+	refreshAfter   = 30 * time.Second
+)
 
 // Retention is how far back Admin Activity audit logs go: 400 days.
 const auditRetention = 400 * 24 * time.Hour
@@ -52,11 +59,12 @@ const auditRetention = 400 * 24 * time.Hour
 type auditLog struct {
 	cfg Attribution
 
-	mu      sync.Mutex
-	log     *attribution.Log
-	lastAt  time.Time // when the logs were last read
-	err     error
-	queries int
+	mu        sync.Mutex
+	log       *attribution.Log
+	lastAt    time.Time // when the logs were last read
+	err       error
+	queries   int
+	refreshes int
 }
 
 func (a *auditLog) wall() time.Time {
@@ -94,7 +102,8 @@ func (a *auditLog) covering(ctx context.Context, from, until time.Time) (*attrib
 			return nil, err
 		}
 	}
-	if until.After(a.log.To) && now.Sub(a.lastAt) >= refreshAfter {
+	if until.After(a.log.To) && (a.refreshes < quickRefreshes || now.Sub(a.lastAt) >= refreshAfter) {
+		a.refreshes++
 		if err := a.read(ctx, a.lastAt, now, true); err != nil {
 			return nil, err
 		}

@@ -145,6 +145,7 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 	if r.Instances == nil || !read {
 		return
 	}
+	listedAt := r.wallNow()
 	listing, ok := r.listInstances(ctx, p.ID, pr)
 	if !ok {
 		return
@@ -168,7 +169,7 @@ func (r *Reconciler) project(ctx context.Context, p Project, named bool, now tim
 		jobDone := r.whenDone(ctx, mem, now)
 		q.add(func() {
 			defer jobDone()
-			tr, _, final, read := r.target(ctx, targetJob{t: t, listed: &in.Metadata, in: plan.Input{Level: plan.LevelInstance, Windows: in.Windows}, now: now, seenAt: now, mem: mem})
+			tr, _, final, read := r.target(ctx, targetJob{t: t, listed: &in.Metadata, listedAt: listedAt, in: plan.Input{Level: plan.LevelInstance, Windows: in.Windows}, now: now, seenAt: now, mem: mem})
 			pr.Instances[j] = tr
 			r.finished(ctx, tr)
 			if read && tr.Reason != SkipGone {

@@ -40,6 +40,9 @@ type targetJob struct {
 	reviewed *ReviewedTarget
 	// mem is the state's memory of the target's project; nil without one.
 	mem *state.Project
+	// listedAt is when the listing that gave listed started, by the wall
+	// clock.
+	listedAt time.Time
 }
 
 // target handles one metadata target: plan from the metadata it was listed
@@ -66,7 +69,8 @@ type targetRun struct {
 	tr           report.TargetReport
 	first, final plan.Metadata
 	read         bool
-	reserved     int // removals of this target counted against the run
+	reserved     int       // removals of this target counted against the run
+	readAt       time.Time // when the read planned from started, by the wall clock
 }
 
 // round is one read-plan-write round; it tells whether the target is
@@ -93,6 +97,10 @@ func (a *targetRun) readMetadata(ctx context.Context) (plan.Metadata, bool) {
 		a.tr, a.read = interrupted(a.tr, err), true
 		return plan.Metadata{}, false
 	}
+	a.readAt = a.r.wallNow()
+	if a.job.listed != nil && a.tr.Attempts == 1 {
+		a.readAt = a.job.listedAt
+	}
 	md, err := a.r.readFor(ctx, a.job, a.tr.Attempts)
 	if err != nil {
 		a.tr, a.read = readFailed(ctx, a.tr, err)
@@ -117,7 +125,7 @@ func (a *targetRun) plan(ctx context.Context, md plan.Metadata) (plan.Plan, bool
 	in.FirstSeen = r.firstSeen(a.job)
 	tr.PlannedFrom = md.Fingerprint
 	pl := plan.Make(in, r.Policy, a.job.now)
-	a.job.record(pl.Decisions, a.job.seenAt)
+	a.job.record(pl.Decisions, a.job.seenAt, a.readAt)
 	r.attribute(ctx, a.log, a.job, pl.Decisions)
 	tr.Kept, tr.Removed, tr.Moved = pl.Count(plan.ActionKeep), pl.Count(plan.ActionRemove), pl.Count(plan.ActionMove)
 	tr.Guard = pl.Guard
@@ -157,13 +165,16 @@ func (a *targetRun) write(ctx context.Context, md plan.Metadata, pl plan.Plan) b
 	// abandoning it would leave us not knowing what was written.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.writeTimeout())
 	wctx, ops := WithOperations(wctx)
+	// The metadata as the write leaves it is known from before the write:
+	// any other write comes after it, on its new fingerprint.
+	writeAt := r.wallNow()
 	err := r.write(wctx, t, plan.Metadata{Fingerprint: md.Fingerprint, Items: pl.Items})
 	cancel()
 	switch {
 	case err == nil:
 		a.final = plan.Metadata{Items: pl.Items}
 		a.tr.Outcome = report.OutcomeChanged
-		a.job.record(plan.Stayed(pl.Decisions), a.job.seenAt)
+		a.job.record(plan.Stayed(pl.Decisions), a.job.seenAt, writeAt)
 		if a.job.mem != nil {
 			for _, op := range ops() {
 				a.job.mem.NoteOwnWrite(t.String(), op, r.wallNow())
@@ -230,8 +241,9 @@ func (r *Reconciler) firstSeen(job targetJob) map[string]time.Time {
 	return job.mem.FirstSeen(job.t.String())
 }
 
-// record notes in the state the keys of ds as on the job's target.
-func (job targetJob) record(ds []plan.Decision, at time.Time) {
+// record notes in the state the keys of ds as on the job's target, read
+// at at (the run's clock) by a read that started at readAt (the wall's).
+func (job targetJob) record(ds []plan.Decision, at, readAt time.Time) {
 	if job.mem == nil {
 		return
 	}
@@ -239,7 +251,7 @@ func (job targetJob) record(ds []plan.Decision, at time.Time) {
 	for i, d := range ds {
 		fps[i] = d.Fingerprint
 	}
-	job.mem.Record(job.t.String(), fps, at)
+	job.mem.RecordRead(job.t.String(), fps, at, readAt)
 }
 
 // stale says why a reviewed target no longer fits its plan, or "".

@@ -20,7 +20,11 @@ import (
 // last read it, and the keys it saw there, by fingerprint.
 type Target struct {
 	Read time.Time
-	Keys map[string]Seen
+	// ReadAt is when, by the wall clock, the read that Read stands for
+	// started: the start of the window of a key that comes after it.
+	// Kept by runs that attribute; zero otherwise.
+	ReadAt time.Time
+	Keys   map[string]Seen
 	// Own are the pruner's own writes of the target that a key's window,
 	// open or to come, may still hold: never a candidate for who added
 	// a key.
@@ -88,9 +92,12 @@ type shardFile struct {
 }
 
 type shardTargetFile struct {
-	Read int64                   `json:"read"`
-	Keys map[string]shardKeyFile `json:"keys"`
-	Own  []ownWriteFile          `json:"own,omitempty"`
+	Read int64 `json:"read"`
+	// ReadAt is in Unix milliseconds, rounded down: two writes a second
+	// apart are two windows, not one.
+	ReadAt int64                   `json:"ra,omitempty"`
+	Keys   map[string]shardKeyFile `json:"keys"`
+	Own    []ownWriteFile          `json:"own,omitempty"`
 }
 
 type ownWriteFile struct {
@@ -175,7 +182,13 @@ func EncodeShard(s Shard, written time.Time) ([]byte, error) {
 	f := shardFile{Kind: shardKind, Version: Version, Project: s.Project, Written: written.Unix(),
 		Targets: make(map[string]shardTargetFile, len(s.Targets))}
 	for name, t := range s.Targets {
-		tf := shardTargetFile{Read: ceilUnix(t.Read), Keys: make(map[string]shardKeyFile, len(t.Keys))}
+		// A read is rounded down: it opens the window of the keys that
+		// come after it (package attribution), which may start early,
+		// never late.
+		tf := shardTargetFile{Read: t.Read.Unix(), Keys: make(map[string]shardKeyFile, len(t.Keys))}
+		if !t.ReadAt.IsZero() {
+			tf.ReadAt = t.ReadAt.UnixMilli()
+		}
 		for _, o := range t.Own {
 			tf.Own = append(tf.Own, ownWriteFile{Operation: o.Operation, At: ceilUnix(o.At)})
 		}
@@ -261,6 +274,17 @@ func decodeTarget(name, project string, tf shardTargetFile, now time.Time, ahead
 		return Target{}, fmt.Errorf("%s: no keys", where)
 	}
 	t := Target{Read: ahead.clamp(unixTime(tf.Read), now), Keys: make(map[string]Seen, len(tf.Keys))}
+	switch {
+	case tf.ReadAt < 0:
+		return Target{}, fmt.Errorf("%s: ra (when the read started) is negative", where)
+	case tf.ReadAt > 0:
+		// By the wall clock, and not clamped: a start ahead would narrow
+		// a window, so it is taken as no start at all.
+		t.ReadAt = time.UnixMilli(tf.ReadAt).UTC()
+		if t.ReadAt.After(time.Now().Add(clockSkew)) {
+			t.ReadAt = time.Time{}
+		}
+	}
 	if len(tf.Own) > maxOwnWrites {
 		return Target{}, fmt.Errorf("%s: %d own writes, more than the %d a run keeps", where, len(tf.Own), maxOwnWrites)
 	}

@@ -77,6 +77,13 @@ func (s *Sightings) FirstSeen(target string) map[string]time.Time {
 // between two reads is forgotten, and a key the run removed is not
 // remembered, so that added again later it has a grace of its own.
 func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
+	s.RecordRead(name, fingerprints, now, time.Time{})
+}
+
+// RecordRead is Record for a read that started at readAt by the wall
+// clock (zero if unknown): the window of the keys that come after this
+// read opens there.
+func (s *Sightings) RecordRead(name string, fingerprints []string, now, readAt time.Time) {
 	now = now.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -100,11 +107,15 @@ func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 		if !ok {
 			seen.First = now
 			if s.wall != nil {
-				// The window opens at the target's last read as the
-				// state has it, the start of that run: no later than the
-				// read itself. Opened early, it may add candidates;
-				// opened late, it could lose the writer.
-				seen.After, seen.Until = prior.Read, until
+				// The window opens when the target's last read started,
+				// or, for a state of a run that kept no such time, at
+				// that run's start: no later than the read itself.
+				// Opened early, it may add candidates; opened late, it
+				// could lose the writer.
+				seen.After, seen.Until = prior.ReadAt, until
+				if seen.After.IsZero() {
+					seen.After = prior.Read
+				}
 			}
 		}
 		// Seen now, so first seen no later than now, whatever another
@@ -117,7 +128,11 @@ func (s *Sightings) Record(name string, fingerprints []string, now time.Time) {
 		}
 		keys[fp] = seen
 	}
-	s.seen[name] = Target{Read: now, Keys: keys, Own: prior.Own}
+	var at time.Time
+	if s.wall != nil && !readAt.IsZero() {
+		at = readAt.UTC()
+	}
+	s.seen[name] = Target{Read: now, ReadAt: at, Keys: keys, Own: prior.Own}
 }
 
 // NoteOwnWrite records a write the pruner made of a target read in this
@@ -159,6 +174,9 @@ func openOwn(t Target) []OwnWrite {
 		return nil
 	}
 	oldest := t.Read
+	if !t.ReadAt.IsZero() && t.ReadAt.Before(oldest) {
+		oldest = t.ReadAt
+	}
 	for _, seen := range t.Keys {
 		if seen.Attr == nil && !seen.Until.IsZero() && seen.After.Before(oldest) {
 			oldest = seen.After

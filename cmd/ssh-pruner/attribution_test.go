@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/oauth2"
+	compute "google.golang.org/api/compute/v1"
+	"google.golang.org/api/option"
+
+	sshpruner "github.com/ssh-pruner/ssh-pruner"
+	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
+	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
+	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+)
+
+// auditView is the log view of the demo organization's aggregated sink.
+const auditView = "projects/sec-audit-logs-2a7c/locations/global/buckets/org-audit/views/_AllLogs"
+
+// User agents as the clients send them.
+const (
+	uaGcloudSSH   = "google-cloud-sdk gcloud/528.0.0 command/gcloud.compute.ssh invocation-id/0b7c environment/None environment-version/None client-os/LINUX"
+	uaAddMetadata = "google-cloud-sdk gcloud/528.0.0 command/gcloud.compute.project-info.add-metadata invocation-id/1c8d"
+	uaConsole     = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36,gzip(gfe)"
+)
+
+// wallFake serves the demo organization on the wall clock, so that its
+// audit log's entries are stamped as the writes happen, with mallory as
+// one more principal.
+func wallFake(t *testing.T) (*gcpfake.Fake, string) {
+	t.Helper()
+	seed, err := gcpfake.ParseSeed(sshpruner.DemoOrganization)
+	require.NoError(t, err)
+	seed.Clock = time.Time{}
+	seed.Principals["mallory-token"] = gcpfake.Principal{Email: "mallory@example.com"}
+	f, err := gcpfake.New(seed)
+	require.NoError(t, err)
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv.URL
+}
+
+// newKeyLine is a key line of a fresh key, and its fingerprint.
+func newKeyLine(t *testing.T, user string) (line, fp string) {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	sp, err := ssh.NewPublicKey(pub)
+	require.NoError(t, err)
+	line = user + ":" + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " " + user
+	return line, keyparse.Parse(line)[0].Fingerprint
+}
+
+// writeAs adds a key line to a project's (or, with zone and name, a
+// VM's) ssh-keys through the Compute API, as the principal of token
+// calling with userAgent.
+func writeAs(t *testing.T, url, token, userAgent, project, zone, name, line string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := compute.NewService(ctx, option.WithEndpoint(url+"/compute/v1/"), option.WithUserAgent(userAgent),
+		option.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})))
+	require.NoError(t, err)
+	add := func(md *compute.Metadata) *compute.Metadata {
+		for _, it := range md.Items {
+			if it.Key == "ssh-keys" {
+				v := *it.Value + "\n" + line
+				it.Value = &v
+				return md
+			}
+		}
+		md.Items = append(md.Items, &compute.MetadataItems{Key: "ssh-keys", Value: &line})
+		return md
+	}
+	if zone == "" {
+		p, err := c.Projects.Get(project).Context(ctx).Do()
+		require.NoError(t, err)
+		_, err = c.Projects.SetCommonInstanceMetadata(project, add(p.CommonInstanceMetadata)).Context(ctx).Do()
+		require.NoError(t, err)
+		return
+	}
+	in, err := c.Instances.Get(project, zone, name).Context(ctx).Do()
+	require.NoError(t, err)
+	_, err = c.Instances.SetMetadata(project, zone, name, add(in.Metadata)).Context(ctx).Do()
+	require.NoError(t, err)
+}
+
+// decisionOf finds the decision of a key on a target of the report.
+func decisionOf(t *testing.T, rep report.Report, target, fp string) plan.Decision {
+	t.Helper()
+	for _, p := range rep.Projects {
+		for _, tr := range append([]report.TargetReport{p.TargetReport}, p.Instances...) {
+			if tr.Target.String() != target {
+				continue
+			}
+			for _, d := range tr.Decisions {
+				if d.Fingerprint == fp {
+					return d
+				}
+			}
+		}
+	}
+	t.Fatalf("no decision of %s on %s", fp, target)
+	return plan.Decision{}
+}
+
+// TestRunAttributesKeys: runs with --state and --audit-logs against the
+// fake, with keys written between them by principals calling with their
+// own tokens, through Google's Compute client. Each key is attributed to
+// the principal that wrote it, with the client its user agent names; two
+// writers between two runs make both keys ambiguous; a key named alice
+// written by mallory raises the claim; the pruner's own writes (--apply
+// removes keys between the runs) are never a candidate.
+func TestRunAttributesKeys(t *testing.T) {
+	clearEnv(t)
+	_, url := wallFake(t)
+	dir := filepath.Join(t.TempDir(), "state") + "/"
+	run := func(extra ...string) (report.Report, string) {
+		t.Helper()
+		args := append([]string{"run", "--organization", demoOrg, "--api-endpoint", url, "--qps", "0", "--grace", "24h",
+			"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0", "--output", "json"}, extra...)
+		out, errOut, code := cli(t, context.Background(), nil, args...)
+		require.Contains(t, []int{0, 3}, code, errOut)
+		var rep report.Report
+		require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+		require.NotNil(t, rep.Attribution)
+		require.Empty(t, rep.Attribution.Error)
+		return rep, errOut
+	}
+	const project, zone, vm = "web-prod-eu", "europe-west1-b", "web-eu-1"
+	projectTarget := "projects/" + project
+	vmTarget := projectTarget + "/zones/" + zone + "/instances/" + vm
+
+	// The first run finds the demo's keys on targets it never read: no
+	// window, unknown. It applies, so its own writes are in the next
+	// window.
+	rep, _ := run("--apply")
+	require.Greater(t, rep.Totals.Changed+rep.Totals.Instances.Changed, 0, "the pruner wrote: its operations are in the log")
+	require.Greater(t, rep.Attribution.Unknown, 0)
+	require.Zero(t, rep.Attribution.Attributed)
+	require.Zero(t, rep.Attribution.Queries, "no window, nothing to read")
+
+	// alice adds a key with gcloud compute ssh, and one to a VM.
+	aliceLine, aliceFP := newKeyLine(t, "alice")
+	writeAs(t, url, "alice-token", uaGcloudSSH, project, "", "", aliceLine)
+	aliceVMLine, aliceVMFP := newKeyLine(t, "alice")
+	writeAs(t, url, "alice-token", uaConsole, project, zone, vm, aliceVMLine)
+	rep, errOut := run("--apply")
+	d := decisionOf(t, rep, projectTarget, aliceFP)
+	require.Equal(t, attribution.Window, d.Attribution, d.AttributionWhy)
+	require.Equal(t, "alice@example.com", d.AddedBy)
+	require.Equal(t, attribution.ViaGcloudSSH, d.AddedVia)
+	require.NotEmpty(t, d.AddedAt)
+	d = decisionOf(t, rep, vmTarget, aliceVMFP)
+	require.Equal(t, attribution.Window, d.Attribution, d.AttributionWhy)
+	require.Equal(t, "alice@example.com", d.AddedBy)
+	require.Equal(t, attribution.ViaConsole, d.AddedVia)
+	require.Equal(t, 2, rep.Attribution.Attributed)
+	require.Equal(t, 2, rep.Attribution.Queries, "one query, and one for the newer entries when the VM, read after it, needed them")
+	require.Contains(t, errOut, `"event":"key-appeared"`)
+	require.Contains(t, errOut, `"addedBy":"alice@example.com"`)
+	require.NotContains(t, errOut, "claim-mismatch", "alice named herself")
+
+	// bob adds a key with add-metadata: bob's, though the pruner wrote the
+	// project in between (its operation is its own).
+	bobLine, bobFP := newKeyLine(t, "bob")
+	writeAs(t, url, "bob-token", uaAddMetadata, project, "", "", bobLine)
+	rep, _ = run()
+	d = decisionOf(t, rep, projectTarget, bobFP)
+	require.Equal(t, attribution.Window, d.Attribution, d.AttributionWhy)
+	require.Equal(t, "bob@example.com", d.AddedBy)
+	require.Equal(t, attribution.ViaGcloudAddMetadata, d.AddedVia)
+	// alice's key, settled a run ago, keeps who added it.
+	require.Equal(t, "alice@example.com", decisionOf(t, rep, projectTarget, aliceFP).AddedBy)
+	require.Equal(t, 1, rep.Attribution.Appeared, "each key appears once")
+
+	// Two writers between two runs: both keys are ambiguous, naming both.
+	carolLine, carolFP := newKeyLine(t, "carol")
+	writeAs(t, url, "alice-token", uaGcloudSSH, project, "", "", carolLine)
+	// mallory adds a key that says it is alice's.
+	fakeLine, fakeFP := newKeyLine(t, "alice")
+	writeAs(t, url, "mallory-token", uaGcloudSSH, project, "", "", fakeLine)
+	rep, errOut = run()
+	for _, fp := range []string{carolFP, fakeFP} {
+		d = decisionOf(t, rep, projectTarget, fp)
+		require.Equal(t, attribution.Ambiguous, d.Attribution)
+		require.Equal(t, "alice@example.com mallory@example.com", d.Candidates)
+		require.Empty(t, d.AddedBy)
+	}
+	require.Equal(t, 2, rep.Attribution.Ambiguous)
+
+	// mallory alone: the claim is raised.
+	fake2Line, fake2FP := newKeyLine(t, "alice")
+	writeAs(t, url, "mallory-token", uaGcloudSSH, project, zone, vm, fake2Line)
+	rep, errOut = run()
+	d = decisionOf(t, rep, vmTarget, fake2FP)
+	require.Equal(t, "mallory@example.com", d.AddedBy)
+	require.Equal(t, 1, rep.Attribution.ClaimMismatches)
+	require.Contains(t, errOut, `"event":"claim-mismatch"`)
+	require.Contains(t, errOut, "key claims another identity: alice added by mallory@example.com")
+
+	// Never the pruner: no key of any run names it.
+	for _, p := range rep.Projects {
+		for _, tr := range append([]report.TargetReport{p.TargetReport}, p.Instances...) {
+			for _, d := range tr.Decisions {
+				require.NotContains(t, d.AddedBy+" "+d.Candidates, gcpfake.DefaultPrincipalEmail, "%s %s", tr.Target, d.Fingerprint)
+			}
+		}
+	}
+}
