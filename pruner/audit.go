@@ -2,7 +2,6 @@ package pruner
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -117,7 +116,7 @@ func (a *auditLog) read(ctx context.Context, from, to time.Time, forward bool) e
 	a.queries++
 	writes, err := a.cfg.Reader.MetadataWrites(ctx, a.cfg.Resource, from, to)
 	if err != nil {
-		a.err = fmt.Errorf("read audit logs of %s: %w", a.cfg.Resource, err)
+		a.err = err // the reader's error names the resource
 		return a.err
 	}
 	covered := to

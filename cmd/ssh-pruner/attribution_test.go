@@ -217,3 +217,101 @@ func TestRunAttributesKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAttributionFlags: what --audit-logs and its flags refuse, each
+// in one line, exit 2, before anything is read.
+func TestRunAttributionFlags(t *testing.T) {
+	clearEnv(t)
+	_, url := wallFake(t)
+	dir := filepath.Join(t.TempDir(), "state") + "/"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--state", dir, "--audit-logs", "logs/everything"}, `--audit-logs: "logs/everything" is not a log view`},
+		{[]string{"--state", dir, "--audit-logs", "projects/p\x1b[31m"}, `--audit-logs: "projects/p\x1b[31m" is not`},
+		{[]string{"--audit-logs", auditView}, "--audit-logs needs --state"},
+		{[]string{"--state", dir, "--audit-logs", auditView, "--attribution-lookback", "9600h1s"}, "--attribution-lookback 9600h0m1s: want 0 to 9600h0m0s"},
+		{[]string{"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "-1s"}, "--audit-log-delay -1s"},
+		{[]string{"--state", dir, "--require-attribution"}, "--require-attribution goes with --audit-logs"},
+		{[]string{"--state", dir, "--attribution-lookback", "1h"}, "--attribution-lookback goes with --audit-logs"},
+	} {
+		_, errOut, code := cli(t, context.Background(), nil, append([]string{"run", "--organization", demoOrg, "--api-endpoint", url}, c.args...)...)
+		require.Equal(t, 2, code, "%q: %s", c.args, errOut)
+		require.Contains(t, errOut, c.want)
+		requireCleanLine(t, errOut)
+	}
+}
+
+// TestRunAttributionLogsUnreadable: logs that cannot be read (403 here)
+// leave the new keys unattributed, with the reason, and pruning goes on:
+// the run ends as it would, unless --require-attribution makes it exit 1.
+// The keys keep their windows, and the next run that can read the logs
+// attributes them.
+func TestRunAttributionLogsUnreadable(t *testing.T) {
+	clearEnv(t)
+	_, url := wallFake(t)
+	dir := filepath.Join(t.TempDir(), "state") + "/"
+	run := func(logs string, extra ...string) (report.Report, string, int) {
+		t.Helper()
+		args := append([]string{"run", "--project", "web-prod-eu", "--api-endpoint", url, "--qps", "0", "--grace", "24h",
+			"--state", dir, "--audit-logs", logs, "--audit-log-delay", "0", "--output", "json"}, extra...)
+		out, errOut, code := cli(t, context.Background(), nil, args...)
+		var rep report.Report
+		require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+		return rep, errOut, code
+	}
+	const nowhere = "projects/no-such-logs-project"
+	_, errOut, code := run(nowhere, "--apply")
+	require.Equal(t, 0, code, errOut)
+
+	line, fp := newKeyLine(t, "alice")
+	writeAs(t, url, "alice-token", uaGcloudSSH, "web-prod-eu", "", "", line)
+	rep, errOut, code := run(nowhere)
+	require.Equal(t, 0, code, "pruning goes on: %s", errOut)
+	require.Contains(t, rep.Attribution.Error, "HTTP 403")
+	d := decisionOf(t, rep, "projects/web-prod-eu", fp)
+	require.Equal(t, attribution.Unknown, d.Attribution)
+	require.Contains(t, d.AttributionWhy, "audit logs not read")
+	require.Equal(t, plan.ReasonGrace, d.Reason, "the key is decided as without attribution")
+	require.Contains(t, errOut, `"event":"audit-logs"`)
+	require.Equal(t, 1, strings.Count(errOut, `"event":"audit-logs"`), "said once")
+	require.NotContains(t, errOut, `"event":"key-appeared"`, "not settled")
+
+	_, errOut, code = run(nowhere, "--require-attribution")
+	require.Equal(t, 1, code, errOut)
+
+	rep, errOut, code = run(auditView)
+	require.Equal(t, 0, code, errOut)
+	require.Empty(t, rep.Attribution.Error)
+	d = decisionOf(t, rep, "projects/web-prod-eu", fp)
+	require.Equal(t, attribution.Window, d.Attribution, d.AttributionWhy)
+	require.Equal(t, "alice@example.com", d.AddedBy)
+	require.Contains(t, errOut, `"event":"key-appeared"`)
+}
+
+// TestRunAttributionLookback: on a first run, --attribution-lookback
+// attributes a key to the only writer of the target's key items in the
+// lookback (only-writer); keys with no write there are unknown.
+func TestRunAttributionLookback(t *testing.T) {
+	clearEnv(t)
+	_, url := wallFake(t)
+	line, fp := newKeyLine(t, "bob")
+	writeAs(t, url, "bob-token", uaAddMetadata, "api-prod-7f3a", "", "", line)
+	dir := filepath.Join(t.TempDir(), "state") + "/"
+	out, errOut, code := cli(t, context.Background(), nil, "run", "--project", "api-prod-7f3a", "--api-endpoint", url, "--qps", "0",
+		"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0", "--attribution-lookback", "24h", "--output", "json")
+	require.Contains(t, []int{0, 3}, code, errOut)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	d := decisionOf(t, rep, "projects/api-prod-7f3a", fp)
+	require.Equal(t, attribution.OnlyWriter, d.Attribution, d.AttributionWhy)
+	require.Equal(t, "bob@example.com", d.AddedBy)
+	// Every other key of the project is bob's too, as far as the logs can
+	// tell: he is the only writer of the item. That is what only-writer
+	// means, and why it is weaker than window.
+	require.Greater(t, rep.Attribution.OnlyWriter, 1)
+	require.Equal(t, 2, rep.Attribution.Queries, "one, and the newer entries for the VMs listed after it")
+	// A VM no one wrote in the lookback: unknown.
+	require.Greater(t, rep.Attribution.Unknown, 0)
+}

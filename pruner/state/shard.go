@@ -65,7 +65,7 @@ func (s Shard) Keys() int {
 // sighting is rounded up to its second, so that it can only make a key
 // younger, never older. A key costs about 80 bytes, plus its attribution
 // (who added it, the client, when: about 60 more) or, until a run
-// settles it, its window (w and u, 30):
+// settles it, its window (w and u, 36):
 //
 //	{"kind":"ssh-pruner-project-state","version":2,"project":"p","written":1764000000,
 //	 "targets":{"projects/p":{"read":1764000000,"keys":{"SHA256:…":{"f":1764000000,"l":1764000000}}}}}
@@ -109,8 +109,8 @@ type shardKeyFile struct {
 	First int64 `json:"f"`
 	Last  int64 `json:"l"`
 	// After and Until are a key's window while it is not attributed: the
-	// Unix seconds of the read before it (0 for none), rounded down, and
-	// of the read that found it, rounded up.
+	// Unix milliseconds of the read before it (0 for none), rounded down,
+	// and of the read that found it, rounded up.
 	After int64 `json:"w,omitempty"`
 	Until int64 `json:"u,omitempty"`
 	// Attr is who added the key, once settled.
@@ -195,9 +195,9 @@ func EncodeShard(s Shard, written time.Time) ([]byte, error) {
 		for fp, seen := range t.Keys {
 			kf := shardKeyFile{First: ceilUnix(seen.First), Last: ceilUnix(seen.Last), Attr: encodeAttr(seen.Attr)}
 			if seen.Attr == nil && !seen.Until.IsZero() {
-				kf.Until = ceilUnix(seen.Until)
+				kf.Until = ceilMilli(seen.Until)
 				if !seen.After.IsZero() {
-					kf.After = seen.After.Unix()
+					kf.After = seen.After.UnixMilli()
 				}
 			}
 			tf.Keys[fp] = kf
@@ -209,6 +209,15 @@ func EncodeShard(s Shard, written time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("encode state of project %s: %w", s.Project, err)
 	}
 	return append(data, '\n'), nil
+}
+
+// ceilMilli is t in Unix milliseconds, rounded up.
+func ceilMilli(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.Nanosecond()%int(time.Millisecond) > 0 {
+		ms++
+	}
+	return ms
 }
 
 // ceilUnix is t in Unix seconds, rounded up.
@@ -315,7 +324,7 @@ func decodeTarget(name, project string, tf shardTargetFile, now time.Time, ahead
 		// A window is by the wall clock, and is not clamped: an end ahead
 		// only makes the window wider.
 		t.Keys[fp] = Seen{First: ahead.clamp(unixTime(k.First), now), Last: ahead.clamp(unixTime(k.Last), now),
-			After: unixTime(k.After), Until: unixTime(k.Until), Attr: attr}
+			After: unixMilli(k.After), Until: unixMilli(k.Until), Attr: attr}
 	}
 	return t, nil
 }
@@ -326,6 +335,13 @@ func decodeTarget(name, project string, tf shardTargetFile, now time.Time, ahead
 // far ahead gives one, and a person must look.
 func writtenAhead(written int64) bool {
 	return time.Unix(written, 0).After(time.Now().Add(clockSkew))
+}
+
+func unixMilli(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 func unixTime(s int64) time.Time {
@@ -345,6 +361,11 @@ type aheadTimes struct {
 func (a *aheadTimes) clamp(t, now time.Time) time.Time {
 	if !t.After(now) {
 		return t
+	}
+	if t.Sub(now) < time.Second {
+		// A time rounded up to its second, read in that second: no
+		// clock is ahead.
+		return now.UTC()
 	}
 	a.n++
 	a.max = max(a.max, t.Sub(now))

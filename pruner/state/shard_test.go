@@ -133,9 +133,10 @@ func FuzzDecodeShard(f *testing.F) {
 
 // TestShardKeepsAttribution: a key's window while it is pending, and who
 // added it once settled, come back as written; the window's start is
-// rounded down and its end up, so that it can only widen.
+// rounded down and its end up, to the millisecond, so that it can only
+// widen.
 func TestShardKeepsAttribution(t *testing.T) {
-	after, until := stateNow.Add(-time.Hour+time.Second/2), stateNow.Add(time.Second/2)
+	after, until := stateNow.Add(-time.Hour+time.Millisecond/2), stateNow.Add(time.Millisecond/2)
 	in := Shard{Project: "p", Targets: map[string]Target{
 		"projects/p": {Read: stateNow, Keys: map[string]Seen{
 			fpA: {First: stateNow, Last: stateNow, After: after, Until: until},
@@ -154,11 +155,11 @@ func TestShardKeepsAttribution(t *testing.T) {
 	require.Empty(t, warnings)
 	keys := got.Targets["projects/p"].Keys
 	require.Equal(t, stateNow.Add(-time.Hour), keys[fpA].After)
-	require.Equal(t, stateNow.Add(time.Second), keys[fpA].Until)
+	require.Equal(t, stateNow.Add(time.Millisecond), keys[fpA].Until)
 	require.Nil(t, keys[fpA].Attr)
 	require.Equal(t, in.Targets["projects/p"].Keys[fpB].Attr, keys[fpB].Attr)
 	require.Equal(t, in.Targets["projects/p"].Keys[fpC].Attr, keys[fpC].Attr)
 	vm := got.Targets["projects/p/zones/z/instances/vm"].Keys[fpA]
 	require.True(t, vm.After.IsZero())
-	require.Equal(t, stateNow.Add(time.Second), vm.Until)
+	require.Equal(t, stateNow.Add(time.Millisecond), vm.Until)
 }
