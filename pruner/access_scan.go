@@ -3,13 +3,16 @@ package pruner
 import (
 	"cmp"
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/pruner/access"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
 // Access tells who can reach which VM of the scope at now, through the
@@ -56,14 +59,43 @@ func (r *Reconciler) accessOf(ctx context.Context, p Project, pr *report.Project
 	if !ok {
 		return nil
 	}
+	known := r.knownAttributions(ctx, p.ID, now)
 	vms := make([]access.VMReport, 0, len(listing.Instances))
 	for _, in := range listing.Instances {
 		if r.OptOuts.Instance(in.Labels) != "" {
 			continue
 		}
-		vms = append(vms, access.VMReportOf(in.Place(), in.VM(md.Items), now))
+		vr := access.VMReportOf(in.Place(), in.VM(md.Items), now)
+		for i := range vr.Active {
+			k := &vr.Active[i]
+			target := plan.Target{Project: p.ID}
+			if k.Level == plan.LevelInstance {
+				target = plan.Target{Project: p.ID, Zone: in.Zone, Instance: in.Name}
+			}
+			if res := known(target.String(), k.Fingerprint); res != nil {
+				k.Added = added(*res)
+			}
+		}
+		vms = append(vms, vr)
 	}
 	return vms
+}
+
+// knownAttributions reads, from the state that Access was given
+// (StateReader), who added the keys of a project; a lookup that finds
+// nothing without one, or when the project's object cannot be read, which
+// is said in the log: the answer is about access, and stands without.
+func (r *Reconciler) knownAttributions(ctx context.Context, projectID string, now time.Time) func(target, fp string) *attribution.Result {
+	none := func(string, string) *attribution.Result { return nil }
+	if r.StateReader == nil {
+		return none
+	}
+	sh, _, _, err := state.ReadProject(ctx, r.StateReader, projectID, now)
+	if err != nil {
+		r.log().LogAttrs(ctx, slog.LevelWarn, "who added the keys is not shown: "+err.Error(), slog.String(LogEvent, EventState), slog.String(LogProject, projectID))
+		return none
+	}
+	return func(target, fp string) *attribution.Result { return sh.Targets[target].Keys[fp].Attr }
 }
 
 // gaps are what a walk did not see: folders not listed, projects that

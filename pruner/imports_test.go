@@ -23,7 +23,7 @@ func TestImportsGoDown(t *testing.T) {
 		"pruner/plan":             {"keyparse"},
 		"pruner/policy":           {"keyparse", "pruner/plan", "pruner/inputfile"},
 		"pruner/access":           {"keyparse", "pruner/plan", "pruner/internal/textfmt"},
-		"pruner/report":           {"keyparse", "pruner/plan", "pruner/access", "pruner/internal/textfmt"},
+		"pruner/report":           {"keyparse", "pruner/plan", "pruner/access", "pruner/attribution", "pruner/internal/textfmt"},
 		"pruner/state":            {"keyparse", "pruner/atomicfile", "pruner/attribution"},
 		"pruner":                  {"keyparse", "pruner/plan", "pruner/policy", "pruner/access", "pruner/report", "pruner/state", "pruner/attribution", "pruner/internal/textfmt"},
 		"pruner/inmemory":         {"pruner", "pruner/plan"},

@@ -74,6 +74,9 @@ type Reconciler struct {
 	// Attribution, with a State, says who added each key first seen, from
 	// the audit logs; nil for none.
 	Attribution *Attribution
+	// StateReader is where Access reads, and only reads, who added each
+	// key; nil for none.
+	StateReader state.Store
 
 	spent       *budget      // the removals of the run under way, against Limits.PerRun
 	passLog     *slog.Logger // Logger with the pass's run id and mode (begin)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,15 @@ func TestRunAttributesKeys(t *testing.T) {
 	require.Contains(t, errOut, `"event":"claim-mismatch"`)
 	require.Contains(t, errOut, "key claims another identity: alice added by mallory@example.com")
 
+	// The text report says who added each key, and what the run found.
+	text, errOut, code := cli(t, context.Background(), nil, "run", "--organization", demoOrg, "--api-endpoint", url, "--qps", "0",
+		"--grace", "24h", "--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, text, "added by alice@example.com via gcloud compute ssh")
+	require.Contains(t, text, "added by bob@example.com via gcloud add-metadata")
+	require.Contains(t, text, "added by one of alice@example.com, mallory@example.com")
+	require.Contains(t, text, "Attribution: 0 keys appeared: 0 attributed, 0 to the only writer, 0 ambiguous, 0 unknown (audit logs "+auditView)
+
 	// Never the pruner: no key of any run names it.
 	for _, p := range rep.Projects {
 		for _, tr := range append([]report.TargetReport{p.TargetReport}, p.Instances...) {
@@ -314,4 +324,31 @@ func TestRunAttributionLookback(t *testing.T) {
 	require.Equal(t, 2, rep.Attribution.Queries, "one, and the newer entries for the VMs listed after it")
 	// A VM no one wrote in the lookback: unknown.
 	require.Greater(t, rep.Attribution.Unknown, 0)
+}
+
+// TestAccessShowsWhoAddedKeys: ssh-pruner access --state shows, for each
+// key that opens a VM, the principal a run attributed it to, by VM and by
+// identity, and writes nothing to the state.
+func TestAccessShowsWhoAddedKeys(t *testing.T) {
+	clearEnv(t)
+	_, url := wallFake(t)
+	dir := filepath.Join(t.TempDir(), "state") + "/"
+	args := []string{"run", "--project", "api-prod-7f3a", "--api-endpoint", url, "--qps", "0", "--grace", "24h",
+		"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0"}
+	_, errOut, code := cli(t, context.Background(), nil, args...)
+	require.Equal(t, 0, code, errOut)
+	line, fp := newKeyLine(t, "alice")
+	writeAs(t, url, "mallory-token", uaGcloudSSH, "api-prod-7f3a", "", "", line)
+	_, errOut, code = cli(t, context.Background(), nil, args...)
+	require.Equal(t, 0, code, errOut)
+	before := stateOfDir(t, dir, demoNow)
+
+	out, errOut, code := cli(t, context.Background(), nil, "access", "--project", "api-prod-7f3a", "--api-endpoint", url, "--state", dir, "--by", "vm")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `\n  alice +`+regexp.QuoteMeta(fp)+` .* project ssh-keys, added by mallory@example\.com via gcloud compute ssh\n`, out)
+	out, _, _ = cli(t, context.Background(), nil, "access", "--project", "api-prod-7f3a", "--api-endpoint", url, "--state", dir)
+	require.Contains(t, out, "added by mallory@example.com")
+	out, _, _ = cli(t, context.Background(), nil, "access", "--project", "api-prod-7f3a", "--api-endpoint", url, "--state", dir, "--output", "json")
+	require.Contains(t, out, `"addedBy": "mallory@example.com"`)
+	require.Equal(t, before, stateOfDir(t, dir, demoNow), "access only reads the state")
 }

@@ -19,7 +19,9 @@ dry-run role is enough.
 
 By default it groups the keys by identity (the google-ssh userName, else
 the username), identities with a key that never expires first. --by vm
-lists each VM and the keys that open it.
+lists each VM and the keys that open it. With --state, the state of runs
+with --audit-logs, it shows who added each key: the Google principal,
+not the name the key line gives itself.
 
 Examples:
   ssh-pruner access --organization 123456789012
@@ -40,6 +42,7 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	o.addSelectFlags()
 	o.fs.IntVar(&o.concurrency, "concurrency", pruner.DefaultConcurrency, "targets (projects and VMs) read at once")
 	o.fs.StringVar(&o.output, "output", "text", "report format on stdout: text or json")
+	o.fs.StringVar(&o.state, "state", "", "show who added each key, as runs with --audit-logs saved it in this state (`DIR/` or gs://BUCKET/PREFIX/); only read")
 	by := o.fs.String("by", "identity", "group the text report by identity or by vm")
 	demo := o.fs.Bool("demo", false, "read the built-in demo organization (as ssh-pruner demo does) instead of Google")
 	if err := o.parse(args, false); err != nil {
@@ -79,6 +82,14 @@ func cmdAccess(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 func writeAccess(ctx context.Context, s setup, b backend, by string, stdout io.Writer) (ok bool, err error) {
 	r := s.reconciler(b, nil, nil, "access")
 	r.Instances = b // the answer is about VMs
+	if s.state != "" {
+		store, closeStore, err := s.stateStore(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer closeStore()
+		r.StateReader = store
+	}
 	rep, err := r.Access(ctx, s.scope, s.clock())
 	if err != nil {
 		return false, exclusionError(err)

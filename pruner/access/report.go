@@ -77,6 +77,9 @@ type VMKey struct {
 	ExpireOn    string     `json:"expireOn,omitempty"`
 	Level       plan.Level `json:"level"`
 	MetadataKey string     `json:"metadataKey"`
+	// Added is who added the key, as the state remembers it (access
+	// --state): empty without a state, or for a key no run attributed.
+	plan.Added
 }
 
 // IdentityAccess is what one identity can reach.
@@ -87,6 +90,9 @@ type IdentityAccess struct {
 
 // IdentityKey is one key of an identity and the VMs it opens.
 type IdentityKey struct {
+	// AddedBy names the principals that added the key, where a run
+	// attributed it (window or only-writer), sorted.
+	AddedBy     []string `json:"addedBy,omitempty"`
 	Username    string   `json:"username"`
 	KeyType     string   `json:"keyType"`
 	Fingerprint string   `json:"fingerprint"`
@@ -152,6 +158,7 @@ func (s *Strings) Share(vr *VMReport) {
 		k := &vr.Active[i]
 		k.Identity, k.Username, k.GoogleUserName = s.of(k.Identity), s.of(k.Username), s.of(k.GoogleUserName)
 		k.KeyType, k.Fingerprint, k.ExpireOn = s.of(k.KeyType), s.of(k.Fingerprint), s.of(k.ExpireOn)
+		k.AddedBy, k.AddedVia, k.Attribution = s.of(k.AddedBy), s.of(k.AddedVia), s.of(k.Attribution)
 	}
 }
 
@@ -216,6 +223,10 @@ func (r *AccessReport) Finish() {
 			}
 			if !slices.Contains(ik.Projects, vm.Project) {
 				ik.Projects = append(ik.Projects, vm.Project)
+			}
+			if k.AddedBy != "" && !slices.Contains(ik.AddedBy, k.AddedBy) {
+				ik.AddedBy = append(ik.AddedBy, k.AddedBy)
+				slices.Sort(ik.AddedBy)
 			}
 		}
 	}

@@ -29,6 +29,9 @@ func (r AccessReport) WriteText(w io.Writer) error {
 			if k.Username != ia.Identity {
 				as = "as " + k.Username
 			}
+			if len(k.AddedBy) > 0 {
+				where += ", added by " + keyparse.Printable(strings.Join(k.AddedBy, ", "))
+			}
 			rows = append(rows, textfmt.Line{Cells: []string{"  " + textfmt.OrDash(k.Fingerprint), textfmt.OrDash(k.KeyType), until(k.ExpireOn), as, where}})
 			for _, vm := range k.VMs {
 				rows = append(rows, textfmt.Line{Text: "    " + keyparse.Printable(vm)})
@@ -49,7 +52,11 @@ func (r AccessReport) WriteTextByVM(w io.Writer) error {
 	for _, vm := range r.VMs {
 		rows = append(rows, textfmt.Line{Text: keyparse.Printable(vm.Project+"/"+vm.Zone+"/"+vm.Name) + " (" + vmTraits(vm) + ")"})
 		for _, k := range vm.Active {
-			rows = append(rows, textfmt.Line{Cells: []string{"  " + k.Identity, textfmt.OrDash(k.Fingerprint), textfmt.OrDash(k.KeyType), until(k.ExpireOn), string(k.Level) + " " + k.MetadataKey}})
+			from := string(k.Level) + " " + k.MetadataKey
+			if k.AddedBy != "" {
+				from += ", added by " + keyparse.Printable(k.AddedBy) + " via " + keyparse.Printable(k.AddedVia)
+			}
+			rows = append(rows, textfmt.Line{Cells: []string{"  " + k.Identity, textfmt.OrDash(k.Fingerprint), textfmt.OrDash(k.KeyType), until(k.ExpireOn), from}})
 		}
 		for _, d := range vm.Disagreements {
 			rows = append(rows, textfmt.Line{Text: "  note: " + d})

@@ -9,6 +9,8 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/internal/textfmt"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
+	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
+	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
 // WriteText renders the report for a person: one block per project with
@@ -59,6 +61,9 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	if r.State != nil {
 		fmt.Fprintf(ew, "State: %s\n", r.State.line(r.Now))
+	}
+	if r.Attribution != nil {
+		fmt.Fprintf(ew, "Attribution: %s\n", r.Attribution.line())
 	}
 	return ew.Err
 }
@@ -163,6 +168,7 @@ func decisionLines(indent string, tr TargetReport, now time.Time) []textfmt.Line
 		if age := keyAge(d.FirstSeen, now); age != "" {
 			reason += " (seen for " + age + ")"
 		}
+		reason += addedPhrase(d.Added)
 		out = append(out, textfmt.Line{Cells: []string{
 			indent + string(d.Action), fmt.Sprintf("%s:%d", d.MetadataKey, d.Line), textfmt.OrDash(user), textfmt.OrDash(d.KeyType), textfmt.OrDash(d.Fingerprint), reason,
 		}})
@@ -172,6 +178,38 @@ func decisionLines(indent string, tr TargetReport, now time.Time) []textfmt.Line
 		out = append(out, textfmt.Line{Text: indent + "set     " + g.Key + "=" + g.Value + "  (" + g.Reason + ")"})
 	}
 	return out
+}
+
+// addedPhrase says who added a key, as far as attribution tells; nothing
+// when it cannot say.
+func addedPhrase(a plan.Added) string {
+	switch a.Attribution {
+	case attribution.Window:
+		return ", added by " + keyparse.Printable(a.AddedBy) + " via " + keyparse.Printable(a.AddedVia)
+	case attribution.OnlyWriter:
+		return ", added by " + keyparse.Printable(a.AddedBy) + "? (only writer in the lookback)"
+	case attribution.Ambiguous:
+		return ", added by one of " + keyparse.Printable(strings.ReplaceAll(a.Candidates, " ", ", "))
+	}
+	return ""
+}
+
+// line says what attribution found, for the report's footer.
+func (a AttributionReport) line() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s appeared: %d attributed, %d to the only writer, %d ambiguous, %d unknown",
+		a.Appeared, textfmt.Plural(a.Appeared, "key", "keys"), a.Attributed, a.OnlyWriter, a.Ambiguous, a.Unknown)
+	if a.Pending > 0 {
+		fmt.Fprintf(&b, "; %d left to a later run", a.Pending)
+	}
+	if a.ClaimMismatches > 0 {
+		fmt.Fprintf(&b, "; %d %s another identity", a.ClaimMismatches, textfmt.Plural(a.ClaimMismatches, "key claims", "keys claim"))
+	}
+	fmt.Fprintf(&b, " (audit logs %s, %d %s)", keyparse.Printable(a.AuditLogs), a.Queries, textfmt.Plural(a.Queries, "query", "queries"))
+	if a.Error != "" {
+		fmt.Fprintf(&b, "\nAudit logs not read: %s", keyparse.Printable(a.Error))
+	}
+	return b.String()
 }
 
 // Summary is the report in one line.
