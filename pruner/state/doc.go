@@ -1,7 +1,9 @@
 // Package state is what ssh-pruner remembers from one run to the next:
 // when it first and last saw each key (by fingerprint) on each target,
-// and whether a run's removal limit holds the next runs. It holds no key
-// material. It is kept apart from the metadata on purpose: whoever can
+// and whether a run's removal limit holds the next runs; for runs that
+// attribute keys (package attribution), when each read of a target
+// started, the pruner's own writes of it, and who added each key, or
+// until a run settles that, the key's window. It holds no key material. It is kept apart from the metadata on purpose: whoever can
 // add a key to a project could write there that the key is old.
 //
 // The pieces, from the bytes up:
