@@ -19,6 +19,7 @@ import (
 	"github.com/ssh-pruner/ssh-pruner/pruner/inmemory"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 	"github.com/ssh-pruner/ssh-pruner/pruner/policy"
+	"github.com/ssh-pruner/ssh-pruner/pruner/state"
 )
 
 // Keys of the runs below, made with ssh-keygen (pruner's test keys).
@@ -180,44 +181,65 @@ func TestMetricsCountWhatTheyName(t *testing.T) {
 	})
 }
 
-// TestAttributionMetricsCount counts entries of attribution as the
-// metrics' filters would: keys appeared by addedBy and attribution, and
-// the key named alice that mallory@ added, once as a claim mismatch. The
-// in-memory runs above do not read audit logs yet: the entries are shaped
-// here, by pruner's names (b8cca19), as issue 19 describes them. Run the
-// reconciler instead once it logs them.
+// loggedWrites are the audit log's writes of key items, as package gcp
+// reads them: data for the reconciler's attribution, served by time.
+type loggedWrites []attribution.Write
+
+func (l loggedWrites) MetadataWrites(_ context.Context, _ string, since, until time.Time) ([]attribution.Write, error) {
+	var out []attribution.Write
+	for _, w := range l {
+		if w.At.After(since) && !w.At.After(until) {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// TestAttributionMetricsCount runs pruner twice with a state and audit
+// logs, and counts its entries as the metrics' filters would: between the
+// runs mallory@ adds a key named alice to the project (attributed, and a
+// claim mismatch, once), and bob@ and mallory@ both write the VM's keys,
+// where bob's key appears (ambiguous).
 func TestAttributionMetricsCount(t *testing.T) {
-	alice := map[string]any{
-		pruner.LogProject: "web-prod", pruner.LogMetadataKey: plan.KeySSHKeys, pruner.LogDryRun: false,
-		pruner.LogUsername: "alice", pruner.LogGoogleUserName: "alice@example.com",
-		pruner.LogFingerprint: "SHA256:alice", pruner.LogAddedBy: "mallory@example.com",
-		pruner.LogAddedVia: "gcloud add-metadata", pruner.LogAttribution: attribution.Window,
+	const project = "web-prod"
+	vm := pruner.Instance{Project: project, Zone: "europe-west1-b", Name: "vm"}
+	s := inmemory.New()
+	s.AddProject(project, inmemory.Items("ssh-keys", keyExpiring+"\n"))
+	s.AddInstance(vm, inmemory.Items("ssh-keys", keyExpiring))
+	dir := t.TempDir()
+	wall := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	var writes loggedWrites
+	withAttribution := func(r *pruner.Reconciler) {
+		st, err := state.Open(context.Background(), &state.Dir{Path: dir}, r.Now())
+		require.NoError(t, err)
+		r.State = st
+		r.Attribution = &pruner.Attribution{Reader: writes, Resource: "projects/sec/locations/global/buckets/b/views/v",
+			Wall: func() time.Time { return wall }}
 	}
-	with := func(e map[string]any, kv ...any) map[string]any {
-		out := make(map[string]any, len(e)+len(kv)/2)
-		for k, v := range e {
-			out[k] = v
-		}
-		for i := 0; i < len(kv); i += 2 {
-			out[kv[i].(string)] = kv[i+1]
-		}
-		return out
+	run(t, s, false, withAttribution)
+
+	wall = wall.Add(time.Hour)
+	const mallory, bob = "mallory@example.com", "bob@example.com"
+	claimed := `alice:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBmW4mj97/g/VhkrK2oOQnDYeL60BCCie3SPPb+LZtt google-ssh {"userName":"alice@example.com","expireOn":"2027-01-01T00:00:00+0000"}`
+	s.Set(plan.Target{Project: project}, inmemory.Items("ssh-keys", keyExpiring+"\n"+claimed))
+	bobs := `bob:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIpiyAOT3jvHIrWjbMjPpDEIF5cyz6w8k3Xi8g4UF9Gb google-ssh {"userName":"bob@example.com","expireOn":"2027-01-01T00:00:00+0000"}`
+	s.Set(plan.Target{Project: project, Zone: vm.Zone, Instance: vm.Name}, inmemory.Items("ssh-keys", keyExpiring+"\n"+bobs))
+	vmTarget := "projects/" + project + "/zones/" + vm.Zone + "/instances/" + vm.Name
+	writes = loggedWrites{
+		{Target: "projects/" + project, At: wall.Add(-30 * time.Minute), Principal: mallory, Via: attribution.ViaGcloudAddMetadata, Operation: "op-1"},
+		{Target: vmTarget, At: wall.Add(-20 * time.Minute), Principal: bob, Via: attribution.ViaGcloudSSH, Operation: "op-2"},
+		{Target: vmTarget, At: wall.Add(-10 * time.Minute), Principal: mallory, Via: attribution.ViaConsole, Operation: "op-3"},
 	}
-	entries := []map[string]any{
-		with(alice, pruner.LogEvent, pruner.EventKeyAppeared),
-		with(alice, pruner.LogEvent, pruner.EventClaim),
-		with(alice, pruner.LogEvent, pruner.EventKey, pruner.LogAction, string(plan.ActionKeep)),
-		// bob's key, written in a window with two writers.
-		with(alice, pruner.LogEvent, pruner.EventKeyAppeared, pruner.LogUsername, "bob", pruner.LogGoogleUserName, "",
-			pruner.LogAddedBy, "", pruner.LogAddedVia, "", pruner.LogAttribution, attribution.Ambiguous,
-			pruner.LogCandidates, []string{"bob@example.com", "mallory@example.com"}),
-		{pruner.LogEvent: pruner.EventAuditLogs, pruner.LogError: "HTTP 403", pruner.LogDryRun: false},
-	}
+	entries := run(t, s, false, withAttribution)
+
 	require.Equal(t, []string{"mallory@example.com window gcloud add-metadata", " ambiguous "},
 		counted(t, "ssh_pruner_keys_appeared", entries, "addedBy", "attribution", "addedVia"))
 	require.Equal(t, []string{"web-prod mallory@example.com alice alice@example.com"},
 		counted(t, "ssh_pruner_claim_mismatches", entries, "project", "addedBy", "username", "googleUserName"),
 		"the key named alice that mallory@ added, once")
-	// keys_seen still counts the key entry only: key-appeared is apart.
-	require.Equal(t, []string{"alice"}, counted(t, "ssh_pruner_keys_seen", entries, "username"))
+	for _, e := range entries {
+		if e[pruner.LogEvent] == pruner.EventKeyAppeared && e[pruner.LogAttribution] == attribution.Ambiguous {
+			require.Equal(t, "bob@example.com mallory@example.com", e[pruner.LogCandidates])
+		}
+	}
 }
