@@ -117,6 +117,7 @@ func FuzzDecodeShard(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`{"kind":"ssh-pruner-project-state","version":2,"project":"p","written":1,"targets":{"projects/p/zones/z/instances/i":{"read":1,"keys":{}}}}`))
 	f.Add([]byte(`{"a":{"b":[{"c":1,"c":2}]}}`))
+	f.Add([]byte(`{"kind":"ssh-pruner-project-state","version":2,"project":"p","written":1,"targets":{"projects/p":{"read":1,"ra":1763899200123,"own":[{"op":"operation-1","at":5}],"keys":{"` + fpA + `":{"f":1,"l":2,"w":1000,"u":2001},"` + fpB + `":{"f":1,"l":1,"a":{"r":"window","by":"a@x","at":3,"via":"console"}},"` + fpC + `":{"f":1,"l":1,"a":{"r":"ambiguous","c":["a@x","b@x"],"why":"w"}}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, _, err := DecodeShard(data, "p", stateNow)
 		if err != nil {
