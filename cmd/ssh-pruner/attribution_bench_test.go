@@ -44,9 +44,12 @@ import (
 //
 // Reported: for the second run and the control, wall-s, cpu-s and
 // peak-RSS-MB; for the second run queries (entries.list calls, as the
-// fake counted them), writes (the writes of key items the run read),
-// appeared, attributed, pending; each is also checked: every key that
-// appeared has its one writer.
+// fake counted them), reads (readings of the logs, each paged), writes
+// (the writes of key items the run read), appeared, attributed, pending;
+// each is also checked: every key that appeared has its one writer. Then
+// a third run, an hour later with no write between, must settle every
+// key the second left pending, each to its writer: run3-queries,
+// run3-reads, run3-attributed, run3-wall-s, run3-peak-RSS-MB.
 func BenchmarkAttribution(b *testing.B) {
 	bin := scaleBuild(b)
 	const projects, instances, writes = 10000, 10, 1000
@@ -105,6 +108,28 @@ func attributionRun(b *testing.B, bin string, seed *gcpfake.Seed, writes int) {
 	}
 	ctl := stateCheck(b, "control (dry, no --audit-logs)", seed, 3, true,
 		scaleLaunch(b, args(later, control, "--exit-code-on-changes")...))
+
+	// Run 3, an hour after run 2, with no write between: it settles what
+	// run 2 left pending, from one reading of the logs.
+	listed = f.Calls("logging.entries.list")
+	third := mustParseTime(b, later).Add(time.Hour).Format(time.RFC3339)
+	c3 := scaleLaunch(b, args(third, dir, append(flags, "--exit-code-on-changes")...)...)
+	r3 := stateCheck(b, "run 3 (dry, two hours later)", seed, 3, true, c3)
+	var rep3 struct {
+		Attribution *report.AttributionReport `json:"attribution"`
+	}
+	if err := json.Unmarshal(c3.stdout, &rep3); err != nil || rep3.Attribution == nil {
+		b.Fatalf("run 3: no attribution in the report (%v)", err)
+	}
+	a3 := rep3.Attribution
+	if a3.Appeared != a.Pending || a3.Attributed != a3.Appeared || a3.Pending != 0 {
+		b.Fatalf("run 3: %+v: want the %d keys run 2 left pending, each attributed", *a3, a.Pending)
+	}
+	b.ReportMetric(float64(f.Calls("logging.entries.list")-listed), "run3-queries")
+	b.ReportMetric(float64(a3.Queries), "run3-reads")
+	b.ReportMetric(float64(a3.Attributed), "run3-attributed")
+	b.ReportMetric(r3.c.wall.Seconds(), "run3-wall-s")
+	b.ReportMetric(r3.c.peakRSSMB(), "run3-peak-RSS-MB")
 
 	for _, r := range []struct {
 		name string
