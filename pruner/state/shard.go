@@ -64,8 +64,9 @@ func (s Shard) Keys() int {
 // The format of a project's object. Times are Unix seconds; a first
 // sighting is rounded up to its second, so that it can only make a key
 // younger, never older. A key costs about 80 bytes, plus its attribution
-// (who added it, the client, when: about 60 more) or, until a run
-// settles it, its window (w and u, 36):
+// (who added it, the client, when: about 100 more with a principal of 30
+// characters, BenchmarkProjectState) or, until a run settles it, its
+// window (w and u, in milliseconds: 36):
 //
 //	{"kind":"ssh-pruner-project-state","version":2,"project":"p","written":1764000000,
 //	 "targets":{"projects/p":{"read":1764000000,"keys":{"SHA256:…":{"f":1764000000,"l":1764000000}}}}}
