@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,7 +24,7 @@ type attributionCounts struct {
 // each new key's window, and the logs are read when a key first needs
 // them.
 func (r *Reconciler) startAttribution() {
-	r.audit, r.attrCounts = nil, &attributionCounts{}
+	r.audit, r.attrCounts, r.auditFailed = nil, &attributionCounts{}, &sync.Once{}
 	if r.Attribution == nil || r.State == nil {
 		return
 	}

@@ -31,9 +31,10 @@ type Attribution struct {
 	Wall func() time.Time
 }
 
-// DefaultAuditDelay is how long a run takes an entry to need to reach the
-// logs. Google gives no bound; a key whose window ends within it of the
-// read is attributed by a later run (pending), not guessed.
+// DefaultAuditDelay is how long a run takes an entry to need, after its
+// write, to reach the logs. Google gives no bound; a key whose window
+// ends within it of the logs' reading is attributed by a later run
+// (pending), not guessed.
 const DefaultAuditDelay = 2 * time.Minute
 
 // A window that ends after the logs read (a target read after the query)
@@ -103,7 +104,9 @@ func (a *auditLog) covering(ctx context.Context, from, until time.Time) (*attrib
 	}
 	if until.After(a.log.To) && (a.refreshes < quickRefreshes || now.Sub(a.lastAt) >= refreshAfter) {
 		a.refreshes++
-		if err := a.read(ctx, a.lastAt, now, true); err != nil {
+		// From where the log is whole, not from the last reading: an
+		// entry of the last Delay may have arrived since.
+		if err := a.read(ctx, a.log.To, now, true); err != nil {
 			return nil, err
 		}
 	}

@@ -83,7 +83,7 @@ type Reconciler struct {
 	labels      *labelMatches
 	audit       *auditLog // nil when the run does not attribute
 	attrCounts  *attributionCounts
-	auditFailed sync.Once
+	auditFailed *sync.Once // the failure to read the logs is said once a run
 }
 
 // Run prunes the scope. It returns an error only when the scope cannot be
