@@ -21,13 +21,19 @@ import (
 // scope that cannot be listed is an error; a sub-folder that cannot be
 // listed (say, forbidden) goes to Inventory.Skipped and the walk goes on.
 func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.Inventory, error) {
-	return c.StreamProjects(ctx, scope, func([]pruner.Project) {})
+	var projects []pruner.Project
+	inv, err := c.StreamProjects(ctx, scope, func(ps []pruner.Project) { projects = append(projects, ps...) })
+	inv.Projects = projects
+	return inv, err
 }
 
 var _ pruner.ProjectStreamer = (*Client)(nil)
 
-// StreamProjects is ListProjects that hands over each level of each
-// folder tree as soon as it is listed, then the named projects.
+// StreamProjects is ListProjects that hands over the projects of each
+// folder of each level of the tree as soon as the level is listed, then
+// the named projects. The Inventory it returns names what could not be
+// listed, not the projects: found has them, and a run of 100,000
+// projects kept them twice.
 func (c *Client) StreamProjects(ctx context.Context, scope pruner.Scope, found func([]pruner.Project)) (pruner.Inventory, error) {
 	var inv pruner.Inventory
 	seen := make(map[string]bool)
@@ -40,7 +46,6 @@ func (c *Client) StreamProjects(ctx context.Context, scope pruner.Scope, found f
 				fresh = append(fresh, p)
 			}
 		}
-		inv.Projects = append(inv.Projects, fresh...)
 		if len(fresh) > 0 {
 			found(fresh)
 		}
@@ -198,35 +203,35 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 		wg.Wait()
 
 		var next []string
-		var batch []pruner.Project
-		for i, r := range results {
-			parent := level[i]
+		for i := range results {
+			r, parent := &results[i], level[i]
 			if r.err != nil && ctx.Err() != nil {
 				// Interrupted: what was listed is handed over, and every
 				// folder not listed is named, so the report says what the
 				// run did not see.
-				add(append(batch, interrupted(level[i:], results[i:], inv)...))
+				add(interrupted(level[i:], results[i:], inv))
 				return fmt.Errorf("list %s: %w", parent, r.err)
 			}
 			if r.err != nil {
 				if parent == root || !skippable(r.err) {
-					add(batch) // what this level did list is handed over
-					return fmt.Errorf("list %s: %w", parent, r.err)
+					return fmt.Errorf("list %s: %w", parent, r.err) // the level's folders before were handed over
 				}
 				inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: parent, Err: r.err})
 				continue
 			}
 			chain := append(slices.Clone(ancestors[parent]), parent)
-			for _, p := range r.projects {
-				p.Folders = chain
-				batch = append(batch, p)
+			for j := range r.projects {
+				r.projects[j].Folders = chain
 			}
+			// Each folder's own, in the level's order: no copy of the
+			// whole level beside its listings, which go as they are taken.
+			add(r.projects)
+			r.projects = nil
 			for _, f := range r.folders {
 				ancestors[f] = chain
 			}
 			next = append(next, r.folders...)
 		}
-		add(batch)
 		level = next
 	}
 	return nil
