@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	crm "google.golang.org/api/cloudresourcemanager/v3"
 	"google.golang.org/api/googleapi"
@@ -174,7 +175,8 @@ func (c *Client) search(ctx context.Context, ids []string) ([]pruner.Project, er
 // one level of the tree at a time. The folders of a level are listed
 // concurrently (each listing is a few calls of full latency, and a wide
 // organization has hundreds of folders), and their results are taken in
-// folder order, so the walk stays breadth first and deterministic.
+// folder order as they come, so the walk stays breadth first and
+// deterministic without holding a level's listings at once.
 // listing is what listing one folder (or the organization) gave.
 type listing struct {
 	projects []pruner.Project
@@ -187,33 +189,25 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 	ancestors := map[string][]string{root: nil}
 	level := []string{root}
 	for len(level) > 0 {
-		results := make([]listing, len(level))
-		sem := make(chan struct{}, c.listConcurrency)
-		var wg sync.WaitGroup
-		for i, parent := range level {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				r := &results[i]
-				if r.projects, r.err = c.listProjects(ctx, parent); r.err == nil {
-					r.folders, r.err = c.listFolders(ctx, parent)
-				}
-			})
-		}
-		wg.Wait()
-
+		results, wait, stop := c.listLevel(ctx, level)
 		var next []string
 		for i := range results {
 			r, parent := &results[i], level[i]
+			wait(i)
 			if r.err != nil && ctx.Err() != nil {
 				// Interrupted: what was listed is handed over, and every
 				// folder not listed is named, so the report says what the
 				// run did not see.
+				for j := i + 1; j < len(results); j++ {
+					wait(j)
+				}
 				add(interrupted(level[i:], results[i:], inv))
+				stop()
 				return fmt.Errorf("list %s: %w", parent, r.err)
 			}
 			if r.err != nil {
 				if parent == root || !skippable(r.err) {
+					stop()
 					return fmt.Errorf("list %s: %w", parent, r.err) // the level's folders before were handed over
 				}
 				inv.Skipped = append(inv.Skipped, pruner.SkippedResource{Name: parent, Err: r.err})
@@ -223,8 +217,9 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 			for j := range r.projects {
 				r.projects[j].Folders = chain
 			}
-			// Each folder's own, in the level's order: no copy of the
-			// whole level beside its listings, which go as they are taken.
+			// Each folder's own as soon as it and the folders before it
+			// are listed: the level is not held whole, and what is handed
+			// over goes.
 			add(r.projects)
 			r.projects = nil
 			for _, f := range r.folders {
@@ -232,9 +227,47 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 			}
 			next = append(next, r.folders...)
 		}
+		stop()
 		level = next
 	}
 	return nil
+}
+
+// listLevel lists the folders of a level, c.listConcurrency at a time, in
+// the level's order. wait(i) returns once folder i is listed; stop
+// cancels what is still under way, and waits for it.
+func (c *Client) listLevel(ctx context.Context, level []string) (results []listing, wait func(i int), stop func()) {
+	results = make([]listing, len(level))
+	done := make([]chan struct{}, len(level))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(c.listConcurrency, len(level)) {
+		wg.Go(func() {
+			for {
+				// Taken in order, so that the folders the walk waits for
+				// come first, and few are held listed ahead of it.
+				i := int(next.Add(1) - 1)
+				if i >= len(level) {
+					return
+				}
+				r := &results[i]
+				if r.projects, r.err = c.listProjects(lctx, level[i]); r.err == nil {
+					r.folders, r.err = c.listFolders(lctx, level[i])
+				}
+				close(done[i])
+			}
+		})
+	}
+	wait = func(i int) { <-done[i] }
+	stop = func() {
+		cancel()
+		wg.Wait()
+	}
+	return results, wait, stop
 }
 
 // errNotListed is why a folder was not listed: the run was interrupted.
