@@ -40,7 +40,9 @@ func (c *Client) StreamProjects(ctx context.Context, scope pruner.Scope, found f
 	seen := make(map[string]bool)
 	// add takes a batch in, each project once, and hands it over.
 	add := func(ps []pruner.Project) {
-		var fresh []pruner.Project
+		// In place: the batches are this function's own, and a copy of
+		// each beside it is as large as the listing.
+		fresh := ps[:0]
 		for _, p := range ps {
 			if !seen[p.ID] {
 				seen[p.ID] = true
@@ -189,11 +191,12 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 	ancestors := map[string][]string{root: nil}
 	level := []string{root}
 	for len(level) > 0 {
-		results, wait, stop := c.listLevel(ctx, level)
+		results, wait, taken, stop := c.listLevel(ctx, level)
 		var next []string
 		for i := range results {
 			r, parent := &results[i], level[i]
 			wait(i)
+			taken()
 			if r.err != nil && ctx.Err() != nil {
 				// Interrupted: what was listed is handed over, and every
 				// folder not listed is named, so the report says what the
@@ -233,23 +236,32 @@ func (c *Client) walk(ctx context.Context, root string, add func([]pruner.Projec
 	return nil
 }
 
-// listLevel lists the folders of a level, c.listConcurrency at a time, in
-// the level's order. wait(i) returns once folder i is listed; stop
-// cancels what is still under way, and waits for it.
-func (c *Client) listLevel(ctx context.Context, level []string) (results []listing, wait func(i int), stop func()) {
+// listLevel lists the folders of a level in the level's order, at most
+// c.listConcurrency of them listed and not yet taken at once: wait(i)
+// returns once folder i is listed, taken says the walk took one (and
+// lets the next folder be listed), stop cancels what is still under way
+// and waits for it. Once ctx is done, what is left is "listed" at once,
+// with ctx's error, so that the walk can name it.
+func (c *Client) listLevel(ctx context.Context, level []string) (results []listing, wait func(i int), taken, stop func()) {
 	results = make([]listing, len(level))
 	done := make([]chan struct{}, len(level))
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
 	lctx, cancel := context.WithCancel(ctx)
+	window := make(chan struct{}, c.listConcurrency)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(c.listConcurrency, len(level)) {
 		wg.Go(func() {
 			for {
-				// Taken in order, so that the folders the walk waits for
-				// come first, and few are held listed ahead of it.
+				// The folders are taken in order and only as far ahead of
+				// the walk as the window: a level of 100,000 projects is
+				// not held listed at once.
+				select {
+				case window <- struct{}{}:
+				case <-lctx.Done():
+				}
 				i := int(next.Add(1) - 1)
 				if i >= len(level) {
 					return
@@ -263,11 +275,17 @@ func (c *Client) listLevel(ctx context.Context, level []string) (results []listi
 		})
 	}
 	wait = func(i int) { <-done[i] }
+	taken = func() {
+		select {
+		case <-window:
+		default: // listed past the window once ctx was done
+		}
+	}
 	stop = func() {
 		cancel()
 		wg.Wait()
 	}
-	return results, wait, stop
+	return results, wait, taken, stop
 }
 
 // errNotListed is why a folder was not listed: the run was interrupted.
