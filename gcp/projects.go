@@ -22,7 +22,15 @@ import (
 // listed (say, forbidden) goes to Inventory.Skipped and the walk goes on.
 func (c *Client) ListProjects(ctx context.Context, scope pruner.Scope) (pruner.Inventory, error) {
 	var projects []pruner.Project
-	inv, err := c.StreamProjects(ctx, scope, func(ps []pruner.Project) { projects = append(projects, ps...) })
+	seen := make(map[string]bool)
+	inv, err := c.StreamProjects(ctx, scope, func(ps []pruner.Project) {
+		for _, p := range ps {
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				projects = append(projects, p)
+			}
+		}
+	})
 	inv.Projects = projects
 	return inv, err
 }
@@ -33,23 +41,14 @@ var _ pruner.ProjectStreamer = (*Client)(nil)
 // folder of each level of the tree as soon as the level is listed, then
 // the named projects. The Inventory it returns names what could not be
 // listed, not the projects: found has them, and a run of 100,000
-// projects kept them twice.
+// projects kept them twice. A project met twice (named, and under a
+// folder of the scope) is handed over twice: the walk takes each once,
+// and a set of every project's ID here too would be as large as its own.
 func (c *Client) StreamProjects(ctx context.Context, scope pruner.Scope, found func([]pruner.Project)) (pruner.Inventory, error) {
 	var inv pruner.Inventory
-	seen := make(map[string]bool)
-	// add takes a batch in, each project once, and hands it over.
 	add := func(ps []pruner.Project) {
-		// In place: the batches are this function's own, and a copy of
-		// each beside it is as large as the listing.
-		fresh := ps[:0]
-		for _, p := range ps {
-			if !seen[p.ID] {
-				seen[p.ID] = true
-				fresh = append(fresh, p)
-			}
-		}
-		if len(fresh) > 0 {
-			found(fresh)
+		if len(ps) > 0 {
+			found(ps)
 		}
 	}
 
