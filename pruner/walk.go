@@ -44,7 +44,7 @@ type projectSink interface {
 // them back for its gaps.
 type reportsInMemory struct {
 	mu    sync.Mutex
-	parts [3][]report.ProjectReport
+	parts [report.PartHandled + 1][]report.ProjectReport
 }
 
 func (m *reportsInMemory) Put(part report.Part, seq int, p report.ProjectReport) error {
