@@ -28,7 +28,9 @@ func (r *Reconciler) Access(ctx context.Context, scope Scope, now time.Time) (ac
 	var mu sync.Mutex
 	var vms []access.VMReport
 	var shared access.Strings
-	w, err := r.walk(ctx, r.Lister, scope, func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, _ *workQueue) {
+	// The projects' reports stay in memory (no spool): gaps reads them
+	// back, and an access answer holds every VM anyway.
+	w, err := r.walk(ctx, r.Lister, scope, nil, func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, _ *projectJobs) {
 		found := r.accessOf(ctx, p, pr, now)
 		for i := range found {
 			shared.Share(&found[i])

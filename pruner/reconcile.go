@@ -68,6 +68,12 @@ type Reconciler struct {
 	// the grace of Policy needs, opened before the run and saved at its
 	// end; nil when the run keeps no state.
 	State *state.Session
+	// SpoolReports makes a run (Run, ApplyReviewed) hand each project's
+	// report to a report.Spool as the project finishes, rather than hold
+	// them all to the end: the report's Spool, which the caller closes.
+	// SpoolDir is where the spool's file goes; "" for os.TempDir().
+	SpoolReports bool
+	SpoolDir     string
 	// WriteTimeout bounds a write that the run's interruption lets finish.
 	WriteTimeout time.Duration
 	RunID        string
@@ -103,7 +109,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error
 	}
 	r.openedState(ctx, now)
 	r.startAttribution()
-	w, err := r.walk(ctx, r.Lister, scope, func(ctx context.Context, p Project, named bool, pr *report.ProjectReport, q *workQueue) {
+	w, err := r.walk(ctx, r.Lister, scope, r.spool(now), func(ctx context.Context, p Project, named bool, pr *report.ProjectReport, q *projectJobs) {
 		r.project(ctx, p, named, now, pr, q)
 	})
 	if err != nil {
@@ -116,21 +122,30 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (report.Report, error
 // state's use at the real clock, and logs the summary, in that order.
 func (r *Reconciler) finish(ctx context.Context, w walked, now, seenAt time.Time) report.Report {
 	rep := report.Report{RunID: r.RunID, DryRun: !r.Apply, Now: now.UTC(), Interrupted: w.Interrupted,
-		ScopeError: w.ScopeError, Projects: w.Projects, Folders: w.Folders, Labels: r.labels.matches()}
+		ScopeError: w.ScopeError, Projects: w.Projects, Spool: w.Spool, Folders: w.Folders, Labels: r.labels.matches()}
 	rep.Finish()
 	rep.Attribution = r.attributionReport()
 	if cc, ok := r.Store.(CallCounter); ok {
 		rep.Totals.APIRetries, rep.Totals.APIThrottled = cc.CallStats()
 	}
-	r.saveState(ctx, &rep, seenAt)
+	r.saveState(ctx, &rep, w.HeldAtRunLimit, seenAt)
 	r.logSummary(ctx, rep)
 	return rep
+}
+
+// spool is where a run's projects' reports go, nil to keep them in the
+// report: now is the clock of the run's plans, which the text needs.
+func (r *Reconciler) spool(now time.Time) *report.Spool {
+	if !r.SpoolReports {
+		return nil
+	}
+	return &report.Spool{Now: now.UTC(), Dir: r.SpoolDir}
 }
 
 // project handles a project's own metadata, then lists its instances and
 // queues each of them as a target of its own. The state's memory of the
 // project is read first and written once the project and its VMs are done.
-func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *report.ProjectReport, q *workQueue) {
+func (r *Reconciler) project(ctx context.Context, p Project, named bool, now time.Time, pr *report.ProjectReport, q *projectJobs) {
 	mem, ok := r.projectMemory(ctx, p.ID, now, pr)
 	if !ok {
 		return

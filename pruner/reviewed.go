@@ -57,7 +57,7 @@ func (r *Reconciler) ApplyReviewed(ctx context.Context, targets []ReviewedTarget
 		seenAt = r.Now()
 	}
 	r.openedState(ctx, seenAt)
-	w, _ := r.walk(ctx, rv, Scope{Projects: rv.order}, func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, q *workQueue) {
+	w, _ := r.walk(ctx, rv, Scope{Projects: rv.order}, r.spool(clock), func(ctx context.Context, p Project, _ bool, pr *report.ProjectReport, q *projectJobs) {
 		mem, ok := r.projectMemory(ctx, p.ID, seenAt, pr)
 		if !ok {
 			return
@@ -113,7 +113,7 @@ func (rv *reviewedPlan) ListProjects(context.Context, Scope) (Inventory, error) 
 
 // reviewedProject applies the plan's targets of one project: its own
 // metadata, then its VMs from one listing.
-func (r *Reconciler) reviewedProject(ctx context.Context, rp *reviewedProject, clock, seenAt time.Time, mem *state.Project, pr *report.ProjectReport, q *workQueue) {
+func (r *Reconciler) reviewedProject(ctx context.Context, rp *reviewedProject, clock, seenAt time.Time, mem *state.Project, pr *report.ProjectReport, q *projectJobs) {
 	pr.TargetReport = report.TargetReport{Target: plan.Target{Project: rp.id}, Outcome: report.OutcomeUnchanged}
 	if rt := rp.project; rt != nil {
 		pr.TargetReport, _, _, _ = r.target(ctx, targetJob{t: rt.Target, in: plan.Input{Level: plan.LevelProject}, now: clock, seenAt: seenAt, reviewed: rt, mem: mem})

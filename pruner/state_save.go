@@ -82,7 +82,7 @@ func (r *Reconciler) held() bool { return r.State != nil && r.State.Hold() != ni
 // stopped at its removal limit, and puts the state's outcome in the
 // report before the run's summary is logged: a run whose only failure is
 // a state not saved must not log success.
-func (r *Reconciler) saveState(ctx context.Context, rep *report.Report, now time.Time) {
+func (r *Reconciler) saveState(ctx context.Context, rep *report.Report, heldAtLimit int, now time.Time) {
 	if r.State == nil {
 		return
 	}
@@ -101,7 +101,7 @@ func (r *Reconciler) saveState(ctx context.Context, rep *report.Report, now time
 	}
 	if h := r.State.Hold(); h != nil {
 		sr.Hold = h.String()
-	} else if n := heldAtRunLimit(rep); n > 0 && r.Apply {
+	} else if n := heldAtLimit; n > 0 && r.Apply {
 		h := state.Hold{Since: now.UTC(), RunID: r.RunID, Limit: r.Limits.PerRun, Held: n}
 		if err := r.State.SetHold(ctx, h); err != nil {
 			errs = append(errs, fmt.Sprintf("the hold could not be saved (%v): the next run is not held", err))
@@ -115,15 +115,18 @@ func (r *Reconciler) saveState(ctx context.Context, rep *report.Report, now time
 	r.logState(ctx, sr)
 }
 
-// heldAtRunLimit counts the targets the run held at its removal limit.
-func heldAtRunLimit(rep *report.Report) int {
-	n := 0
-	for _, p := range rep.Projects {
-		for _, tr := range append([]report.TargetReport{p.TargetReport}, p.Instances...) {
-			if tr.Outcome == report.OutcomeHeld && tr.Reason == HoldRunLimit {
-				n++
-			}
+// heldAtRunLimit counts the targets of a project that the run held at
+// its removal limit: the walk adds them up as projects finish.
+func heldAtRunLimit(p report.ProjectReport) int {
+	held := func(tr report.TargetReport) int {
+		if tr.Outcome == report.OutcomeHeld && tr.Reason == HoldRunLimit {
+			return 1
 		}
+		return 0
+	}
+	n := held(p.TargetReport)
+	for _, in := range p.Instances {
+		n += held(in)
 	}
 	return n
 }

@@ -65,7 +65,9 @@ type ProjectLister interface {
 // ProjectStreamer is a ProjectLister that hands over the projects as it
 // lists them, a level of the hierarchy at a time, so that pruning starts
 // while deeper folders are still listed. found is called from one
-// goroutine; the Inventory returned holds what ListProjects would.
+// goroutine, and may be given a project more than once (the walk takes
+// each once); the Inventory returned holds what could not be listed
+// (Skipped), not the projects found had.
 type ProjectStreamer interface {
 	ProjectLister
 	StreamProjects(ctx context.Context, scope Scope, found func([]Project)) (Inventory, error)

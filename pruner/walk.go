@@ -14,16 +14,88 @@ import (
 
 // projectHandler handles one project of a walk: its own target, and the
 // instance targets it queues on q. named tells that the scope named the
-// project itself.
-type projectHandler func(ctx context.Context, p Project, named bool, pr *report.ProjectReport, q *workQueue)
+// project itself. p carries the project's ID only: what else the listing
+// said of it (state, folders, labels) decided whether it is handled, and
+// is not kept while it waits for a worker.
+type projectHandler func(ctx context.Context, p Project, named bool, pr *report.ProjectReport, q *projectJobs)
 
 // walked is what a walk of a scope found and did, before any command
-// makes a report of it.
+// makes a report of it. Projects are the projects' reports, unless they
+// went to Spool as each project finished.
 type walked struct {
 	Projects    []report.ProjectReport
+	Spool       *report.Spool
 	Folders     []report.FolderReport
 	ScopeError  string
 	Interrupted bool
+	// HeldAtRunLimit counts the targets held at the run's removal limit.
+	HeldAtRunLimit int
+}
+
+// projectSink takes each project's report once it and its instances are
+// done, at its place in the report's order: a report.Spool, or
+// reportsInMemory. It keeps its first error itself.
+type projectSink interface {
+	Put(part report.Part, seq int, p report.ProjectReport) error
+}
+
+// reportsInMemory keeps the projects' reports whole, in the report's
+// order: the walk of a run without a spool, and of Access, which reads
+// them back for its gaps.
+type reportsInMemory struct {
+	mu    sync.Mutex
+	parts [report.PartHandled + 1][]report.ProjectReport
+}
+
+func (m *reportsInMemory) Put(part report.Part, seq int, p report.ProjectReport) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ps := m.parts[part]
+	if seq >= len(ps) {
+		ps = append(ps, make([]report.ProjectReport, seq+1-len(ps))...)
+		m.parts[part] = ps
+	}
+	ps[seq] = p
+	return nil
+}
+
+func (m *reportsInMemory) projects() []report.ProjectReport {
+	var out []report.ProjectReport
+	for _, ps := range m.parts {
+		out = append(out, ps...)
+	}
+	return out
+}
+
+// projectJobs queues the instance targets of one project and tells the
+// walk when the project is done: once its handler returned and every job
+// it queued ran. Then, and not before, the project's report is whole.
+type projectJobs struct {
+	q       *workQueue
+	mu      sync.Mutex
+	pending int // the handler, then each job not yet run
+	done    func()
+}
+
+// add queues an instance target of the project.
+func (pj *projectJobs) add(job func()) {
+	pj.mu.Lock()
+	pj.pending++
+	pj.mu.Unlock()
+	pj.q.add(func() {
+		defer pj.end()
+		job()
+	})
+}
+
+func (pj *projectJobs) end() {
+	pj.mu.Lock()
+	pj.pending--
+	last := pj.pending == 0
+	pj.mu.Unlock()
+	if last {
+		pj.done()
+	}
 }
 
 // walk lists the scope with lister and hands each project to handle, on
@@ -32,8 +104,19 @@ type walked struct {
 // reported skipped and never handled. It returns an error only when the
 // scope cannot be enumerated at all; a listing that stops partway stops
 // the projects not yet started, and says why in ScopeError.
-func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope, handle projectHandler) (walked, error) {
-	var out walked
+//
+// Each project's report goes to spool as soon as the project and its
+// instances are done, or, with no spool, is kept for walked.Projects.
+// What the walk holds of a project otherwise is its ID, from when it is
+// listed to the end (to take it once), and its report while it is
+// handled: a run's memory follows its concurrency, not its organization.
+func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope, spool *report.Spool, handle projectHandler) (walked, error) {
+	out := walked{Spool: spool}
+	var sink projectSink = spool
+	mem := &reportsInMemory{}
+	if spool == nil {
+		sink = mem
+	}
 	named := make(map[string]bool, len(scope.Projects))
 	for _, id := range scope.Projects {
 		named[id] = true
@@ -42,15 +125,25 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 	stopWatch := context.AfterFunc(ctx, q.stop)
 	defer stopWatch()
 	var (
-		mu      sync.Mutex // guards what the listing adds while workers run
-		todo    []Project
-		results []*report.ProjectReport
-		skipped []report.ProjectReport
-		seen    = map[string]bool{}
+		mu       sync.Mutex // guards what the listing adds while workers run, and what the sink says
+		todo     []string   // the IDs of the projects to handle, in the listing's order
+		skipped  int
+		seen     = map[string]bool{}
+		heldRuns int
 	)
+	put := func(part report.Part, seq int, pr report.ProjectReport) {
+		held := heldAtRunLimit(pr)
+		// A spool that fails keeps its first error, which writing the
+		// report then gives: the run itself goes on.
+		_ = sink.Put(part, seq, pr)
+		mu.Lock()
+		heldRuns += held
+		mu.Unlock()
+	}
 	accept := func(ps []Project) {
 		mu.Lock()
 		n := 0
+		var left []report.ProjectReport
 		for _, p := range ps {
 			if seen[p.ID] {
 				continue
@@ -59,16 +152,19 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 			reason := r.leftAlone(p)
 			r.labels.project(r.OptOuts, p, reason)
 			if reason != "" {
-				pr := report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeSkipped, Reason: reason}}
-				skipped = append(skipped, pr)
-				r.logTarget(ctx, pr.TargetReport)
+				left = append(left, report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeSkipped, Reason: reason}})
 				continue
 			}
-			todo = append(todo, p)
-			results = append(results, &report.ProjectReport{})
+			todo = append(todo, p.ID)
 			n++
 		}
+		first := skipped
+		skipped += len(left)
 		mu.Unlock()
+		for i, pr := range left {
+			r.logTarget(ctx, pr.TargetReport)
+			put(report.PartSkipped, first+i, pr)
+		}
 		if n > 0 {
 			r.observer().Found(n)
 			q.addProjects(n)
@@ -87,13 +183,12 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 					job()
 				default:
 					mu.Lock()
-					p, pr := todo[i], results[i]
-					// The listing runs far ahead of the workers; what it
-					// found of a project is not kept once the project is
-					// taken.
-					todo[i] = Project{}
+					id := todo[i]
 					mu.Unlock()
-					handle(ctx, p, named[p.ID], pr, q)
+					pr := &report.ProjectReport{}
+					pj := &projectJobs{q: q, pending: 1, done: func() { put(report.PartHandled, i, *pr) }}
+					handle(ctx, Project{ID: id}, named[id], pr, pj)
+					pj.end()
 					q.projectDone()
 				}
 			}
@@ -102,7 +197,7 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 
 	gaps, err := listScope(ctx, lister, scope, accept)
 	mu.Lock()
-	listed := len(todo) + len(skipped)
+	listed := len(todo) + skipped
 	mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		if listed == 0 {
@@ -119,19 +214,20 @@ func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope
 	q.closeProjects()
 	wg.Wait()
 
-	out.Folders, out.Projects = r.unlisted(ctx, gaps)
-	out.Projects = append(out.Projects, skipped...)
+	var unlisted []report.ProjectReport
+	out.Folders, unlisted = r.unlisted(ctx, gaps)
+	for i, pr := range unlisted {
+		put(report.PartUnlisted, i, pr)
+	}
 	for i := q.started(); i < len(todo); i++ {
-		results[i].TargetReport = report.TargetReport{Target: plan.Target{Project: todo[i].ID}, Outcome: report.OutcomeNotStarted}
-		r.finished(ctx, results[i].TargetReport)
+		tr := report.TargetReport{Target: plan.Target{Project: todo[i]}, Outcome: report.OutcomeNotStarted}
+		r.finished(ctx, tr)
+		put(report.PartHandled, i, report.ProjectReport{TargetReport: tr})
 	}
-	// One allocation for the report's projects, each let go as it is
-	// copied: no slice grown by halves beside the projects' reports.
-	out.Projects = slices.Grow(out.Projects, len(results))
-	for i, pr := range results {
-		out.Projects = append(out.Projects, *pr)
-		results[i] = nil
+	if spool == nil {
+		out.Projects = mem.projects()
 	}
+	out.HeldAtRunLimit = heldRuns
 	out.Interrupted = ctx.Err() != nil
 	return out, nil
 }

@@ -35,6 +35,9 @@ type setup struct {
 	planOut       string
 	exitOnChanges bool
 	runID         string // "" for a random one per pass (passID)
+	// keepReports keeps the projects' reports in the report rather than
+	// spool them as they finish: the demo reads them back.
+	keepReports bool
 
 	// clock is the time of the pass; fixed only by tests, against a fake.
 	clock func() time.Time

@@ -102,6 +102,6 @@ func (s setup) applyPlan(ctx context.Context, pf planFile, p plan.Policy, logOut
 	}
 	defer closeState()
 	r := &pruner.Reconciler{Lister: client, Store: client, Instances: client, Policy: p, Logger: logger, Now: s.clock,
-		Apply: true, Concurrency: s.concurrency, MaxAttempts: 1, RunID: runID, State: st, Observer: observer}
+		Apply: true, Concurrency: s.concurrency, MaxAttempts: 1, RunID: runID, State: st, Observer: observer, SpoolReports: true}
 	return r.ApplyReviewed(ctx, pf.Targets, pf.Clock), nil
 }

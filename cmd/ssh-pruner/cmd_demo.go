@@ -55,6 +55,7 @@ func cmdDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	s.keepReports = true // cleanLine reads the projects back; the demo is small
 	client, err := s.connect(ctx)
 	if err != nil {
 		return fmt.Errorf("connect to the demo organization: %w", err)

@@ -86,6 +86,9 @@ func (s setup) reconciler(b backend, logger *slog.Logger, observer pruner.Observ
 		Limits:      s.compiled.Limits,
 		RunID:       runID,
 		Observer:    observer,
+		// A plan file is made from the projects' reports at the end: with
+		// --plan-out they stay in memory, as large as the organization.
+		SpoolReports: s.planOut == "" && !s.keepReports,
 	}
 	if s.compiled.Instances {
 		r.Instances = b
@@ -162,9 +165,12 @@ func (s setup) stateStore(ctx context.Context) (state.Store, func(), error) {
 }
 
 // finish prints the report, writes the --report file, and turns the
-// report into the exit status. The report is printed first: a file that
+// report into the exit status; the report's spool is closed after. The report is printed first: a file that
 // cannot be written must not hide what the run did.
 func (s setup) finish(rep report.Report, stdout io.Writer) error {
+	if rep.Spool != nil {
+		defer rep.Spool.Close() // nothing is written of it after
+	}
 	var err error
 	if s.output == "json" {
 		err = rep.WriteJSON(stdout)

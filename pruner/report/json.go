@@ -16,7 +16,7 @@ import (
 // the encoding the peak of a run's memory.
 func (rep Report) WriteJSON(w io.Writer) error {
 	projects := rep.Projects
-	if len(projects) == 0 {
+	if len(projects) == 0 && (rep.Spool == nil || rep.Spool.len() == 0) {
 		// Nothing large: also keeps null and [] as json writes them.
 		data, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -39,16 +39,28 @@ func (rep Report) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(before)
 	bw.WriteString("\n  \"projects\": [")
+	n := 0
+	write := func(data []byte) {
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(data)
+		n++
+	}
 	for i := range projects {
 		data, err := json.MarshalIndent(&projects[i], "    ", "  ")
 		if err != nil {
 			return fmt.Errorf("encode report of project %s: %w", projects[i].Project, err)
 		}
-		if i > 0 {
-			bw.WriteByte(',')
+		write(data)
+	}
+	if rep.Spool != nil {
+		// Rendered as they came in, by the same MarshalIndent.
+		err := rep.Spool.each(func(data, _ []byte) error { write(data); return nil })
+		if err != nil {
+			return err
 		}
-		bw.WriteString("\n    ")
-		bw.Write(data)
 	}
 	bw.WriteString("\n  ],\n")
 	bw.Write(after)

@@ -177,8 +177,11 @@ type Report struct {
 	// scope could not be listed at all, the state could not be opened,
 	// no credentials. Projects and Folders are then empty. A --report
 	// file says so, rather than keep an earlier run's report.
-	Error    string          `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Projects are the projects' reports, unless they went to Spool as
+	// they finished: then they are written from there, after Projects.
 	Projects []ProjectReport `json:"projects"`
+	Spool    *Spool          `json:"-"`
 	Folders  []FolderReport  `json:"folders"`
 	Totals   Totals          `json:"totals"`
 	// Labels says what each label of the opt-outs and opt-ins matched.
@@ -271,6 +274,7 @@ func (r Report) HasChanges() bool {
 }
 
 // Finish fills Totals and makes empty lists [] in JSON rather than null.
+// With a Spool, the projects are the spool's, counted as they came in.
 func (r *Report) Finish() {
 	if r.Projects == nil {
 		r.Projects = []ProjectReport{}
@@ -279,36 +283,44 @@ func (r *Report) Finish() {
 		r.Folders = []FolderReport{}
 	}
 	var t Totals
-	t.FoldersSkipped = len(r.Folders)
-	for i := range r.Projects {
-		p := &r.Projects[i]
-		if p.Decisions == nil {
-			p.Decisions = []plan.Decision{}
-		}
-		if p.Instances == nil {
-			p.Instances = []TargetReport{}
-		}
-		t.Projects++
-		t.add(p.Outcome)
-		t.addKeys(p.TargetReport)
-		t.ZonesUnreachable += len(p.UnreachableZones)
-		if p.Posture != nil {
-			t.Posture.Add(*p.Posture)
-		}
-		if p.InstancesError != "" {
-			t.InstanceListingsFailed++
-		}
-		for j := range p.Instances {
-			in := &p.Instances[j]
-			if in.Decisions == nil {
-				in.Decisions = []plan.Decision{}
-			}
-			t.Instances.Total++
-			t.Instances.add(in.Outcome)
-			t.addKeys(*in)
-		}
+	if r.Spool != nil {
+		t = r.Spool.totals()
 	}
+	for i := range r.Projects {
+		t.addProject(&r.Projects[i])
+	}
+	t.FoldersSkipped = len(r.Folders)
 	r.Totals = t
+}
+
+// addProject counts a project and its instances, and makes its empty
+// lists [] in JSON rather than null.
+func (t *Totals) addProject(p *ProjectReport) {
+	if p.Decisions == nil {
+		p.Decisions = []plan.Decision{}
+	}
+	if p.Instances == nil {
+		p.Instances = []TargetReport{}
+	}
+	t.Projects++
+	t.add(p.Outcome)
+	t.addKeys(p.TargetReport)
+	t.ZonesUnreachable += len(p.UnreachableZones)
+	if p.Posture != nil {
+		t.Posture.Add(*p.Posture)
+	}
+	if p.InstancesError != "" {
+		t.InstanceListingsFailed++
+	}
+	for j := range p.Instances {
+		in := &p.Instances[j]
+		if in.Decisions == nil {
+			in.Decisions = []plan.Decision{}
+		}
+		t.Instances.Total++
+		t.Instances.add(in.Outcome)
+		t.addKeys(*in)
+	}
 }
 
 func (t *Totals) addKeys(tr TargetReport) {

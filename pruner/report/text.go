@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -26,23 +27,27 @@ import (
 func (r Report) WriteText(w io.Writer) error {
 	var out []textfmt.Line
 	for _, p := range r.Projects {
-		out = append(out, textfmt.Line{Text: keyparse.Printable(p.Project) + ": " + targetLine(p.TargetReport)})
-		out = append(out, decisionLines("  ", p.TargetReport, r.Now)...)
-		out = append(out, instanceLines(p, r.Now)...)
+		out = append(out, projectLines(p, r.Now)...)
 	}
+	var cols textfmt.Columns
+	if r.Spool != nil {
+		cols = r.Spool.columns()
+	}
+	cols.Measure(out)
+	var tail []textfmt.Line
 	for _, f := range r.Folders {
 		why := f.Reason
 		if why == "" {
 			why = f.Error
 		}
-		out = append(out, textfmt.Line{Text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
+		tail = append(tail, textfmt.Line{Text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
 	}
 
 	if r.ScopeError != "" {
-		out = append(out, textfmt.Line{Text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
+		tail = append(tail, textfmt.Line{Text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
 	}
 	if r.Error != "" {
-		out = append(out, textfmt.Line{Text: "run failed: " + keyparse.Printable(r.Error)})
+		tail = append(tail, textfmt.Line{Text: "run failed: " + keyparse.Printable(r.Error)})
 	}
 
 	ew := &textfmt.ErrWriter{W: w}
@@ -51,7 +56,25 @@ func (r Report) WriteText(w io.Writer) error {
 		mode = "dry run"
 	}
 	fmt.Fprintf(ew, "ssh-pruner %s, run %s, at %s\n\n", mode, keyparse.Printable(r.RunID), r.Now.Format(time.RFC3339))
-	textfmt.WriteAligned(ew, out)
+	cols.Write(ew, out)
+	if r.Spool != nil {
+		bw := bufio.NewWriterSize(ew, 64<<10)
+		err := r.Spool.each(func(_, text []byte) error {
+			lines, err := readLines(text)
+			if err != nil {
+				return err
+			}
+			cols.Write(bw, lines)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+	cols.Write(ew, tail)
 	fmt.Fprintf(ew, "\n%s\n", r.Summary())
 	if r.Totals.Posture.VMs > 0 {
 		fmt.Fprintf(ew, "Posture, as found: %s\n", r.Totals.Posture)
@@ -66,6 +89,14 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "Attribution: %s\n", r.Attribution.line())
 	}
 	return ew.Err
+}
+
+// projectLines are the lines of a project in the text: its own, its
+// key rows, then its instances that are not clean.
+func projectLines(p ProjectReport, now time.Time) []textfmt.Line {
+	out := []textfmt.Line{{Text: keyparse.Printable(p.Project) + ": " + targetLine(p.TargetReport)}}
+	out = append(out, decisionLines("  ", p.TargetReport, now)...)
+	return append(out, instanceLines(p, now)...)
 }
 
 // line says in a sentence what the run did with its state.

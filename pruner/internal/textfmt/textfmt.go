@@ -21,28 +21,46 @@ type Line struct {
 // WriteAligned pads every row's cells to the widest cell of its column
 // over all rows; free text lines pass as they are.
 func WriteAligned(w io.Writer, lines []Line) {
-	var widths []int
+	var c Columns
+	c.Measure(lines)
+	c.Write(w, lines)
+}
+
+// Columns are the widths of the columns of aligned rows, but the last
+// cell's, which is not padded. Measured part by part, they let a long
+// report be written part by part, aligned as WriteAligned would align it
+// whole, without holding all its rows at once.
+type Columns []int
+
+// Measure widens the columns to the cells of lines.
+func (c *Columns) Measure(lines []Line) {
 	for _, l := range lines {
-		for i, c := range l.Cells {
+		for i, cell := range l.Cells {
 			if i == len(l.Cells)-1 {
 				break // the last cell is not padded
 			}
-			if i >= len(widths) {
-				widths = append(widths, 0)
+			if i >= len(*c) {
+				*c = append(*c, 0)
 			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			(*c)[i] = max((*c)[i], utf8.RuneCountInString(cell))
 		}
 	}
+}
+
+// Write writes lines, each row's cells padded to the columns; free text
+// lines pass as they are. The columns must have been measured over these
+// rows (and any others to align with).
+func (c Columns) Write(w io.Writer, lines []Line) {
 	for _, l := range lines {
 		if l.Cells == nil {
 			fmt.Fprintln(w, l.Text)
 			continue
 		}
 		var b strings.Builder
-		for i, c := range l.Cells {
-			b.WriteString(c)
+		for i, cell := range l.Cells {
+			b.WriteString(cell)
 			if i < len(l.Cells)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+				b.WriteString(strings.Repeat(" ", c[i]-utf8.RuneCountInString(cell)+2))
 			}
 		}
 		fmt.Fprintln(w, b.String())
