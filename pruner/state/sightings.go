@@ -137,13 +137,14 @@ func (s *Sightings) RecordRead(name string, fingerprints []string, now, readAt t
 
 // NoteOwnWrite records a write the pruner made of a target read in this
 // run: the operation the audit log will name it by, done at (the wall
-// clock).
+// clock). Only runs that attribute keys (TrackWindows) keep them: for
+// others they would be bytes to write and nothing to read.
 func (s *Sightings) NoteOwnWrite(target, operation string, at time.Time) {
-	if operation == "" {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if operation == "" || s.wall == nil {
+		return
+	}
 	t, ok := s.seen[target]
 	if !ok {
 		return

@@ -141,3 +141,29 @@ func TestSightingsWindows(t *testing.T) {
 	_, changed = next.Shard("p", stateNow.Add(time.Hour))
 	require.True(t, changed)
 }
+
+// TestSightingsOwnWrites: the pruner's own writes are kept only by runs
+// that attribute keys, and a later read carries them to the window they
+// may fall in.
+func TestSightingsOwnWrites(t *testing.T) {
+	p := "projects/p"
+	plain := NewSightings(Shard{Project: "p", Targets: map[string]Target{}})
+	plain.Record(p, []string{fpA}, stateNow)
+	plain.NoteOwnWrite(p, "operation-1", stateNow)
+	sh, _ := plain.Shard("p", stateNow)
+	require.Empty(t, sh.Targets[p].Own, "no attribution, nothing to keep")
+
+	s := NewSightings(Shard{Project: "p", Targets: map[string]Target{}})
+	s.TrackWindows(func() time.Time { return stateNow })
+	s.RecordRead(p, []string{fpA}, stateNow, stateNow)
+	s.NoteOwnWrite(p, "operation-1", stateNow.Add(time.Second))
+	sh, changed := s.Shard("p", stateNow)
+	require.True(t, changed)
+	require.Equal(t, []OwnWrite{{Operation: "operation-1", At: stateNow.Add(time.Second)}}, sh.Targets[p].Own)
+
+	next := NewSightings(sh)
+	next.TrackWindows(func() time.Time { return stateNow.Add(time.Hour) })
+	next.RecordRead(p, []string{fpA, fpB}, stateNow.Add(time.Hour), stateNow.Add(time.Hour))
+	require.True(t, next.IsOwn(p)("operation-1"), "B's window holds the pruner's write: never a candidate")
+	require.False(t, next.IsOwn(p)("operation-2"))
+}
