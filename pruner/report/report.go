@@ -293,15 +293,25 @@ func (r *Report) Finish() {
 	r.Totals = t
 }
 
-// addProject counts a project and its instances, and makes its empty
-// lists [] in JSON rather than null.
-func (t *Totals) addProject(p *ProjectReport) {
+// emptyLists makes a project's empty lists [] in JSON rather than null.
+func (p *ProjectReport) emptyLists() {
 	if p.Decisions == nil {
 		p.Decisions = []plan.Decision{}
 	}
 	if p.Instances == nil {
 		p.Instances = []TargetReport{}
 	}
+	for j := range p.Instances {
+		if p.Instances[j].Decisions == nil {
+			p.Instances[j].Decisions = []plan.Decision{}
+		}
+	}
+}
+
+// addProject counts a project and its instances, and makes its empty
+// lists [] in JSON rather than null.
+func (t *Totals) addProject(p *ProjectReport) {
+	p.emptyLists()
 	t.Projects++
 	t.add(p.Outcome)
 	t.addKeys(p.TargetReport)
@@ -314,9 +324,6 @@ func (t *Totals) addProject(p *ProjectReport) {
 	}
 	for j := range p.Instances {
 		in := &p.Instances[j]
-		if in.Decisions == nil {
-			in.Decisions = []plan.Decision{}
-		}
 		t.Instances.Total++
 		t.Instances.add(in.Outcome)
 		t.addKeys(*in)

@@ -78,8 +78,7 @@ type spooled struct {
 // Put takes the report of the project at seq of part, once it and all
 // its instances are done. Safe for concurrent use.
 func (s *Spool) Put(part Part, seq int, p ProjectReport) error {
-	var t Totals
-	t.addProject(&p) // before encoding: empty lists are [], not null
+	p.emptyLists()
 	data, err := json.MarshalIndent(&p, "    ", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report of project %s: %w", p.Project, err)
@@ -109,7 +108,7 @@ func (s *Spool) Put(part Part, seq int, p ProjectReport) error {
 		return err
 	}
 	idx[seq] = spooled{off: off, jsonLen: uint32(len(data)), textLen: uint32(len(rec) - len(data))}
-	s.tally.addTotals(t)
+	s.tally.addProject(&p)
 	s.cols.Measure(lines)
 	s.count++
 	return nil
@@ -230,36 +229,6 @@ func (s *Spool) each(fn func(json, text []byte) error) error {
 		}
 	}
 	return nil
-}
-
-// addTotals adds the counts of u to t.
-func (t *Totals) addTotals(u Totals) {
-	t.Projects += u.Projects
-	t.OutcomeCounts.addCounts(u.OutcomeCounts)
-	t.Instances.Total += u.Instances.Total
-	t.Instances.OutcomeCounts.addCounts(u.Instances.OutcomeCounts)
-	t.FoldersSkipped += u.FoldersSkipped
-	t.ZonesUnreachable += u.ZonesUnreachable
-	t.InstanceListingsFailed += u.InstanceListingsFailed
-	t.KeysKept += u.KeysKept
-	t.KeysRemoved += u.KeysRemoved
-	t.KeysMoved += u.KeysMoved
-	t.KeysInGrace += u.KeysInGrace
-	t.Posture.Add(u.Posture)
-	t.APIRetries += u.APIRetries
-	t.APIThrottled += u.APIThrottled
-}
-
-func (c *OutcomeCounts) addCounts(d OutcomeCounts) {
-	c.Unchanged += d.Unchanged
-	c.WouldChange += d.WouldChange
-	c.Changed += d.Changed
-	c.Skipped += d.Skipped
-	c.Failed += d.Failed
-	c.Interrupted += d.Interrupted
-	c.NotStarted += d.NotStarted
-	c.Held += d.Held
-	c.Stale += d.Stale
 }
 
 // appendLines appends text lines to b as a record holds them.
