@@ -191,41 +191,11 @@ func benchWrites(b *testing.B, url string, seed *gcpfake.Seed, n int) {
 func benchWrite(ctx context.Context, c *compute.Service, seed *gcpfake.Seed, i, step int) error {
 	p := seed.Projects[i*step]
 	line := fmt.Sprintf("new%d:%s new%d@laptop", i, benchKey(i), i)
-	add := func(md *compute.Metadata) *compute.Metadata {
-		for _, it := range md.Items {
-			if it.Key == "ssh-keys" {
-				v := *it.Value + "\n" + line
-				it.Value = &v
-				return md
-			}
-		}
-		md.Items = append(md.Items, &compute.MetadataItems{Key: "ssh-keys", Value: &line})
-		return md
-	}
 	if i%2 == 0 || len(p.Instances) == 0 {
-		got, err := c.Projects.Get(p.ID).Context(ctx).Do()
-		if err != nil {
-			return err
-		}
-		op, err := c.Projects.SetCommonInstanceMetadata(p.ID, add(got.CommonInstanceMetadata)).Context(ctx).Do()
-		if err != nil {
-			return err
-		}
-		// As gcloud does: the write lands when its operation is done.
-		_, err = c.GlobalOperations.Wait(p.ID, op.Name).Context(ctx).Do()
-		return err
+		return appendKeyLineVia(ctx, c, p.ID, "", "", line)
 	}
 	in := p.Instances[0]
-	got, err := c.Instances.Get(p.ID, in.Zone, in.Name).Context(ctx).Do()
-	if err != nil {
-		return err
-	}
-	op, err := c.Instances.SetMetadata(p.ID, in.Zone, in.Name, add(got.Metadata)).Context(ctx).Do()
-	if err != nil {
-		return err
-	}
-	_, err = c.ZoneOperations.Wait(p.ID, in.Zone, op.Name).Context(ctx).Do()
-	return err
+	return appendKeyLineVia(ctx, c, p.ID, in.Zone, in.Name, line)
 }
 
 // benchKey is a distinct ed25519 public key for each i, as a key line

@@ -71,6 +71,13 @@ func writeAs(t *testing.T, url, token, userAgent, project, zone, name, line stri
 	c, err := compute.NewService(ctx, option.WithEndpoint(url+"/compute/v1/"), option.WithUserAgent(userAgent),
 		option.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})))
 	require.NoError(t, err)
+	require.NoError(t, appendKeyLineVia(ctx, c, project, zone, name, line))
+}
+
+// appendKeyLineVia appends a line to a project's (or, with zone and
+// name, a VM's) ssh-keys with c, as gcloud does: read, write over the
+// fingerprint read, wait for the operation.
+func appendKeyLineVia(ctx context.Context, c *compute.Service, project, zone, name, line string) error {
 	add := func(md *compute.Metadata) *compute.Metadata {
 		for _, it := range md.Items {
 			if it.Key == "ssh-keys" {
@@ -84,15 +91,26 @@ func writeAs(t *testing.T, url, token, userAgent, project, zone, name, line stri
 	}
 	if zone == "" {
 		p, err := c.Projects.Get(project).Context(ctx).Do()
-		require.NoError(t, err)
-		_, err = c.Projects.SetCommonInstanceMetadata(project, add(p.CommonInstanceMetadata)).Context(ctx).Do()
-		require.NoError(t, err)
-		return
+		if err != nil {
+			return err
+		}
+		op, err := c.Projects.SetCommonInstanceMetadata(project, add(p.CommonInstanceMetadata)).Context(ctx).Do()
+		if err != nil {
+			return err
+		}
+		_, err = c.GlobalOperations.Wait(project, op.Name).Context(ctx).Do()
+		return err
 	}
 	in, err := c.Instances.Get(project, zone, name).Context(ctx).Do()
-	require.NoError(t, err)
-	_, err = c.Instances.SetMetadata(project, zone, name, add(in.Metadata)).Context(ctx).Do()
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
+	op, err := c.Instances.SetMetadata(project, zone, name, add(in.Metadata)).Context(ctx).Do()
+	if err != nil {
+		return err
+	}
+	_, err = c.ZoneOperations.Wait(project, zone, op.Name).Context(ctx).Do()
+	return err
 }
 
 // decisionOf finds the decision of a key on a target of the report.
