@@ -33,6 +33,7 @@ func TestImportsGoDown(t *testing.T) {
 		"deploy":                  {},
 		"":                        {},
 		"cmd/gcp-fake":            {"", "gcp/gcpfake"},
+		"cmd/internal/testbuild":  {},
 		"cmd/ssh-pruner":          {"", "keyparse", "pruner/inputfile", "pruner/atomicfile", "gcp", "gcp/cloudlog", "gcp/gcpfake", "pruner", "pruner/plan", "pruner/policy", "pruner/access", "pruner/report", "pruner/state", "pruner/attribution"},
 	}
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "../...").CombinedOutput()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/cmd/internal/testbuild"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
 	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
@@ -28,12 +29,7 @@ import (
 // keys ambiguous; mallory's key named alice raises the claim; the
 // pruner's own writes (it applies) never appear as a candidate.
 func TestGcloudAttribution(t *testing.T) {
-	gcloudPath, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
-	defer cancel()
+	gcloudPath, ctx := installedGcloud(t, 180*time.Second)
 	dir := t.TempDir()
 
 	// The demo organization on the wall clock, with mallory.
@@ -47,12 +43,9 @@ func TestGcloudAttribution(t *testing.T) {
 	data, err = json.Marshal(seed)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(seedFile, data, 0o600))
-	url, _ := startBinary(t, ctx, "--listen", "127.0.0.1:0", "--seed", seedFile)
+	url, _ := startBinary(t, "--listen", "127.0.0.1:0", "--seed", seedFile)
 
-	pruner := filepath.Join(dir, "ssh-pruner")
-	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, testBuildFlags(t)...), "-o", pruner, "../ssh-pruner")...)
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	pruner := testbuild.Build(t, "../ssh-pruner")
 
 	bin := filepath.Join(dir, "bin")
 	require.NoError(t, os.Mkdir(bin, 0o755))

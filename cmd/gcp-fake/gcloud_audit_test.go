@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,13 +20,8 @@ import (
 // the fake serves, unmodified, each naming its principal and gcloud's
 // command in its user agent.
 func TestGcloudAuditLog(t *testing.T) {
-	gcloudPath, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	url, _ := startBinary(t, ctx, "--listen", "127.0.0.1:0", "--operation-polls", "1")
+	gcloudPath, ctx := installedGcloud(t, 120*time.Second)
+	url, _ := startBinary(t, "--listen", "127.0.0.1:0", "--operation-polls", "1")
 	const project = "api-prod-7f3a"
 	tokenFile := func(token string) string {
 		path := filepath.Join(t.TempDir(), "token")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,14 +17,9 @@ import (
 // reaches through api_endpoint_overrides/cloudresourcemanager: gcloud
 // 528 has no resourcemanager override.
 func TestGcloudLists(t *testing.T) {
-	gcloudPath, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	gcloudPath, ctx := installedGcloud(t, 90*time.Second)
 
-	url, log := startBinary(t, ctx, "--listen", "127.0.0.1:0")
+	url, log := startBinary(t, "--listen", "127.0.0.1:0")
 	gcloud := gcloudRunner(t, ctx, gcloudPath)
 	gcloud("config", "set", "api_endpoint_overrides/compute", url+"/compute/v1/")
 	gcloud("config", "set", "api_endpoint_overrides/cloudresourcemanager", url+"/")

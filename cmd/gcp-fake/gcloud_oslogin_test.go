@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,13 +18,8 @@ import (
 // second connection finds it), writes no metadata, and connects as the
 // POSIX username OS Login derives from the account.
 func TestGcloudSSHOSLogin(t *testing.T) {
-	gcloudPath, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	url, log := startBinary(t, ctx, "--listen", "127.0.0.1:0")
+	gcloudPath, ctx := installedGcloud(t, 60*time.Second)
+	url, log := startBinary(t, "--listen", "127.0.0.1:0")
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")

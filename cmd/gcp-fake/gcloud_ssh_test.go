@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,11 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 
+	compute "google.golang.org/api/compute/v1"
+	"google.golang.org/api/option"
+
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
-	compute "google.golang.org/api/compute/v1"
-	"google.golang.org/api/option"
 )
 
 // sshStub stands in for ssh, scp and ssh-keygen, which gcloud compute ssh
@@ -44,13 +43,8 @@ esac
 // writes no key: it returns before it adds one. Then ssh-pruner prunes
 // what gcloud wrote.
 func TestGcloudSSH(t *testing.T) {
-	gcloudPath, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	url, log := startBinary(t, ctx, "--listen", "127.0.0.1:0", "--operation-polls", "1")
+	gcloudPath, ctx := installedGcloud(t, 60*time.Second)
+	url, log := startBinary(t, "--listen", "127.0.0.1:0", "--operation-polls", "1")
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")

@@ -6,16 +6,17 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
+
+	"github.com/ssh-pruner/ssh-pruner/cmd/internal/testbuild"
 )
 
 // TestGcloud points the installed Google Cloud CLI at a gcp-fake process
@@ -23,14 +24,9 @@ import (
 // sees it. gcloud waits on the write's operation, which the fake keeps
 // running for one poll.
 func TestGcloud(t *testing.T) {
-	gcloudPath, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	defer cancel()
+	gcloudPath, ctx := installedGcloud(t, 50*time.Second)
 
-	url, log := startBinary(t, ctx, "--listen", "127.0.0.1:0", "--operation-polls", "1")
+	url, log := startBinary(t, "--listen", "127.0.0.1:0", "--operation-polls", "1")
 	gcloud := gcloudRunner(t, ctx, gcloudPath)
 	gcloud("config", "set", "api_endpoint_overrides/compute", url+"/compute/v1/")
 	gcloud("config", "set", "api_endpoint_overrides/cloudresourcemanager", url+"/")
@@ -92,16 +88,26 @@ func requireSameMetadata(t *testing.T, want, got *compute.Metadata) {
 // startBinary builds gcp-fake, runs it with args, and returns the URL it
 // printed and its stderr. The process is stopped with SIGTERM at the end
 // of the test, and must then exit cleanly.
-func startBinary(t *testing.T, ctx context.Context, args ...string) (string, *syncBuffer) {
+// installedGcloud is the path of the installed gcloud, and a context
+// that bounds the test's use of it: the test is skipped where gcloud is
+// not on PATH.
+func installedGcloud(t *testing.T, timeout time.Duration) (string, context.Context) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gcp-fake")
-	buildArgs := append([]string{"build"}, testBuildFlags(t)...)
-	build := exec.CommandContext(ctx, "go", append(buildArgs, "-o", bin, ".")...)
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	path, err := exec.LookPath("gcloud")
+	if err != nil {
+		t.Skip("gcloud is not on PATH")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return path, ctx
+}
 
-	// Not CommandContext: the process must outlive ctx until the cleanup
-	// stops it with SIGTERM.
+func startBinary(t *testing.T, args ...string) (string, *syncBuffer) {
+	t.Helper()
+	bin := testbuild.Build(t, ".")
+
+	// Not CommandContext: the process must outlive the test's context,
+	// until the cleanup stops it with SIGTERM.
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -124,30 +130,6 @@ func startBinary(t *testing.T, ctx context.Context, args ...string) (string, *sy
 	}()
 	require.True(t, ok, "gcp-fake printed no URL; stderr:\n%s", stderr)
 	return url, stderr
-}
-
-// testBuildFlags are the flags this test binary was built with that decide
-// how every package compiles (-race above all). With them startBinary's
-// build finds every dependency already compiled by 'go test' in the build
-// cache and only links; without them a cold 'go test -race ./...'
-// compiles the whole dependency tree a second time, which on two busy
-// cores outlasted the tests' deadline.
-func testBuildFlags(t testing.TB) []string {
-	t.Helper()
-	info, ok := debug.ReadBuildInfo()
-	require.True(t, ok, "the test binary has build info")
-	var flags []string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "-race", "-msan", "-asan", "-trimpath":
-			if s.Value == "true" {
-				flags = append(flags, s.Key)
-			}
-		case "-tags", "-gcflags", "-asmflags":
-			flags = append(flags, s.Key+"="+s.Value)
-		}
-	}
-	return flags
 }
 
 // gcloudRunner runs gcloud in a configuration of its own and returns its

@@ -14,6 +14,8 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssh-pruner/ssh-pruner/cmd/internal/testbuild"
+
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
@@ -62,7 +64,7 @@ func TestTerminalRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := buildCommand(t, ".", "ssh_pruner_testflags")
+	bin := testbuild.Build(t, ".", "ssh_pruner_testflags")
 
 	ptmx, tty, err := pty.Open()
 	require.NoError(t, err)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssh-pruner/ssh-pruner/cmd/internal/testbuild"
+
 	"github.com/ssh-pruner/ssh-pruner/pruner/plan"
 )
 
@@ -107,7 +109,7 @@ func TestReadmeCommands(t *testing.T) {
 					// With the test binary's build flags: as written, under
 					// 'go test -race' it would compile every dependency
 					// again without -race, for minutes.
-					args := append([]string{"install"}, testBuildFlags(t)...)
+					args := append([]string{"install"}, testbuild.Flags(t)...)
 					cmd := exec.Command("go", append(args, "./cmd/ssh-pruner")...)
 					cmd.Dir = root
 					cmd.Env = append(os.Environ(), "GOBIN="+t.TempDir())

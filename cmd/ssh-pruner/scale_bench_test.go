@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ssh-pruner/ssh-pruner/cmd/internal/testbuild"
 	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/gcp/gcpfake"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
@@ -168,13 +169,7 @@ func scaleRun(b *testing.B, bin string, seed *gcpfake.Seed, conc int, latency ti
 // scaleBuild builds the ssh-pruner binary with the test flags (--now).
 func scaleBuild(b *testing.B) string {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "ssh-pruner")
-	build := exec.Command("go", "build", "-tags", "ssh_pruner_testflags", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		b.Fatalf("build: %v", err)
-	}
-	return bin
+	return testbuild.Build(b, ".", "ssh_pruner_testflags")
 }
 
 // scaleServe serves a fresh fake of seed over HTTP, every call taking

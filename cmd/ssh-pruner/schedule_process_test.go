@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ssh-pruner/ssh-pruner/cmd/internal/testbuild"
 )
 
 // TestScheduleProcessAgainstGcpFake is the acceptance run, as
@@ -23,7 +25,7 @@ func TestScheduleProcessAgainstGcpFake(t *testing.T) {
 		t.Skip("builds two binaries")
 	}
 	dir := t.TempDir()
-	sshPruner, gcpFake := buildCommand(t, "."), buildCommand(t, "../gcp-fake")
+	sshPruner, gcpFake := testbuild.Build(t, "."), testbuild.Build(t, "../gcp-fake")
 
 	fake := exec.Command(gcpFake, "--listen", "127.0.0.1:0")
 	fakeOut, err := fake.StdoutPipe()

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ssh-pruner/ssh-pruner/cmd/internal/testbuild"
+
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
 
@@ -80,7 +82,7 @@ func TestKilledRunsLeaveAStateThatHeals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it 50 times")
 	}
-	bin := buildCommand(t, ".", "ssh_pruner_testflags")
+	bin := testbuild.Build(t, ".", "ssh_pruner_testflags")
 	_, url := demoFake(t)
 	state := filepath.Join(t.TempDir(), "state") + "/"
 	seed := time.Now().UnixNano()
