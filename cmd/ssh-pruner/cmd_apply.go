@@ -87,11 +87,7 @@ func cmdApply(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 // applyPlan connects to Google, opens the log and the state, and applies
 // a reviewed plan with its policy.
 func (s setup) applyPlan(ctx context.Context, pf planFile, p plan.Policy, logOut io.Writer, observer pruner.Observer, runID string) (report.Report, error) {
-	client, err := s.connect(ctx)
-	if err != nil {
-		return report.Report{}, err
-	}
-	logger, closeLog, err := newRunLogger(ctx, s, logOut)
+	client, logger, closeLog, err := s.connectAndLog(ctx, logOut)
 	if err != nil {
 		return report.Report{}, err
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 
+	"github.com/ssh-pruner/ssh-pruner/gcp"
 	"github.com/ssh-pruner/ssh-pruner/pruner"
 	"github.com/ssh-pruner/ssh-pruner/pruner/report"
 )
@@ -94,14 +96,22 @@ func cmdRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 // pass connects to Google, opens the run's log and runs one pass: what
 // run does between checking its flags and writing its outputs.
 func (s setup) pass(ctx context.Context, logOut io.Writer, observer pruner.Observer, runID string) (report.Report, error) {
-	client, err := s.connect(ctx)
-	if err != nil {
-		return report.Report{}, err
-	}
-	logger, closeLog, err := newRunLogger(ctx, s, logOut)
+	client, logger, closeLog, err := s.connectAndLog(ctx, logOut)
 	if err != nil {
 		return report.Report{}, err
 	}
 	defer closeLog()
 	return s.reconcile(ctx, client, logger, observer, runID)
+}
+
+// connectAndLog connects to Google and opens the run's log, which
+// closeLog flushes: how run, schedule's passes and apply begin.
+func (s setup) connectAndLog(ctx context.Context, logOut io.Writer) (client *gcp.Client, logger *slog.Logger, closeLog func(), err error) {
+	if client, err = s.connect(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	if logger, closeLog, err = newRunLogger(ctx, s, logOut); err != nil {
+		return nil, nil, nil, err
+	}
+	return client, logger, closeLog, nil
 }
