@@ -105,7 +105,7 @@ func (s setup) pass(ctx context.Context, logOut io.Writer, observer pruner.Obser
 }
 
 // connectAndLog connects to Google and opens the run's log, which
-// closeLog flushes: how run, schedule's passes and apply begin.
+// closeLog flushes: how run and apply begin.
 func (s setup) connectAndLog(ctx context.Context, logOut io.Writer) (client *gcp.Client, logger *slog.Logger, closeLog func(), err error) {
 	if client, err = s.connect(ctx); err != nil {
 		return nil, nil, nil, err
