@@ -104,28 +104,40 @@ func parentError(parent, permission string) *apiError {
 }
 
 func (s *server) crmFoldersList(w http.ResponseWriter, r *http.Request, _ *call) {
-	q := r.URL.Query()
-	parent, showDeleted := q.Get("parent"), q.Get("showDeleted") == "true"
-	if parent == "" {
-		writeError(w, errBadArgument("Request contains an invalid argument."))
+	folders, next, ok := s.childFolderPage(w, r, "folders|")
+	if !ok {
 		return
 	}
-	var pg paged
-	folders, readable := s.store.childFolders(parent, showDeleted, crmPager.window(r, "folders|"+parent+"|"+q.Get("showDeleted"), &pg))
-	if !readable {
-		writeError(w, parentError(parent, "resourcemanager.folders.list"))
-		return
-	}
-	if pg.err != nil {
-		writeError(w, pg.err)
-		return
-	}
-	out := crmFolderPage{NextPageToken: pg.next}
+	out := crmFolderPage{NextPageToken: next}
 	now := s.store.now()
 	for _, fo := range folders {
 		out.Folders = append(out.Folders, crmFolderOf(fo, now))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// childFolderPage is folders.list of v2 and v3 but for the shape of its
+// answer: a page of the folders under the request's parent, and the next
+// page's token; ok is false once it answered an error. pageKey keeps the
+// versions' page tokens apart.
+func (s *server) childFolderPage(w http.ResponseWriter, r *http.Request, pageKey string) (folders []Folder, next string, ok bool) {
+	q := r.URL.Query()
+	parent, showDeleted := q.Get("parent"), q.Get("showDeleted") == "true"
+	if parent == "" {
+		writeError(w, errBadArgument("Request contains an invalid argument."))
+		return nil, "", false
+	}
+	var pg paged
+	folders, readable := s.store.childFolders(parent, showDeleted, crmPager.window(r, pageKey+parent+"|"+q.Get("showDeleted"), &pg))
+	if !readable {
+		writeError(w, parentError(parent, "resourcemanager.folders.list"))
+		return nil, "", false
+	}
+	if pg.err != nil {
+		writeError(w, pg.err)
+		return nil, "", false
+	}
+	return folders, pg.next, true
 }
 
 func (s *server) crmFolderGet(w http.ResponseWriter, r *http.Request, _ *call) {

@@ -100,23 +100,11 @@ func (s *server) crmV1ProjectGet(w http.ResponseWriter, r *http.Request, _ *call
 // crmV2FoldersList serves v2 folders.list as v3's crmFoldersList, in v2's
 // shape (lifecycleState for state).
 func (s *server) crmV2FoldersList(w http.ResponseWriter, r *http.Request, _ *call) {
-	q := r.URL.Query()
-	parent, showDeleted := q.Get("parent"), q.Get("showDeleted") == "true"
-	if parent == "" {
-		writeError(w, errBadArgument("Request contains an invalid argument."))
+	folders, next, ok := s.childFolderPage(w, r, "v2folders|")
+	if !ok {
 		return
 	}
-	var pg paged
-	folders, readable := s.store.childFolders(parent, showDeleted, crmPager.window(r, "v2folders|"+parent+"|"+q.Get("showDeleted"), &pg))
-	if !readable {
-		writeError(w, parentError(parent, "resourcemanager.folders.list"))
-		return
-	}
-	if pg.err != nil {
-		writeError(w, pg.err)
-		return
-	}
-	out := crmV2FolderPage{NextPageToken: pg.next}
+	out := crmV2FolderPage{NextPageToken: next}
 	now := s.store.now()
 	for _, fo := range folders {
 		out.Folders = append(out.Folders, crmV2FolderOf(fo, now))
