@@ -71,10 +71,12 @@ func checkDecision(d plan.Decision, clock time.Time) error {
 		return fmt.Errorf(`fingerprint "%s"`, keyparse.Printable(d.Fingerprint))
 	}
 	if err := printableFields(map[string]string{"username": d.Username, "keyType": d.KeyType, "googleUserName": d.GoogleUserName,
-		"reason": d.Reason, "rule": d.Rule, "otherwise": d.Otherwise, "expireOn": d.ExpireOn}); err != nil {
+		"reason": d.Reason, "rule": d.Rule, "otherwise": d.Otherwise, "expireOn": d.ExpireOn,
+		"attribution": d.Attribution, "addedBy": d.AddedBy, "addedVia": d.AddedVia, "candidates": d.Candidates,
+		"attributionWhy": d.AttributionWhy}); err != nil {
 		return err
 	}
-	for name, v := range map[string]string{"firstSeen": d.FirstSeen, "graceEnds": d.GraceEnds} {
+	for name, v := range map[string]string{"firstSeen": d.FirstSeen, "graceEnds": d.GraceEnds, "addedAt": d.AddedAt} {
 		if v == "" {
 			continue
 		}

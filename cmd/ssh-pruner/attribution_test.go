@@ -370,3 +370,56 @@ func TestAccessShowsWhoAddedKeys(t *testing.T) {
 	require.Contains(t, out, `"addedBy": "mallory@example.com"`)
 	require.Equal(t, before, stateOfDir(t, dir, demoNow), "access only reads the state")
 }
+
+// TestAttributionHostileMetadata: key lines that mallory@ writes to
+// deceive whoever reads the outputs (terminal escapes in the username
+// and in the google-ssh userName, a key blob where the username goes, a
+// username of 200 KiB, an expiry past year 9999) are attributed to her,
+// and no output (text and JSON report, the log with its key-appeared and
+// claim entries, access by VM and by identity) carries a control
+// character or a line longer than a few KiB.
+func TestAttributionHostileMetadata(t *testing.T) {
+	clearEnv(t)
+	_, url := wallFake(t)
+	dir := filepath.Join(t.TempDir(), "state") + "/"
+	args := []string{"run", "--project", "api-prod-7f3a", "--api-endpoint", url, "--qps", "0", "--grace", "24h",
+		"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0"}
+	_, errOut, code := cli(t, context.Background(), nil, args...)
+	require.Equal(t, 0, code, errOut)
+
+	var lines []string
+	for _, user := range []string{"\x1b]0;pwned\x07alice", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBmW4mj97", strings.Repeat("a", 200<<10)} {
+		line, _ := newKeyLine(t, "u")
+		lines = append(lines, user+strings.TrimPrefix(line, "u"))
+	}
+	for _, comment := range []string{
+		`google-ssh {"userName":"\u001b[2J\u001b[Halice@example.com","expireOn":"2027-01-01T00:00:00+0000"}`,
+		`google-ssh {"userName":"alice@example.com","expireOn":"10000-01-01T00:00:00+0000"}`,
+	} {
+		line, _ := newKeyLine(t, "alice")
+		lines = append(lines, strings.TrimSuffix(line, " alice")+" "+comment)
+	}
+	writeAs(t, url, "mallory-token", uaGcloudSSH, "api-prod-7f3a", "", "", strings.Join(lines, "\n"))
+
+	var outputs []string
+	for _, extra := range [][]string{{"--output", "json"}, {"--log-level", "debug"}} {
+		out, errOut, code := cli(t, context.Background(), nil, append(args, extra...)...)
+		require.Contains(t, []int{0, 3}, code, errOut)
+		outputs = append(outputs, out, errOut)
+	}
+	require.Equal(t, 5, strings.Count(outputs[1], `"event":"key-appeared"`), "each hostile key attributed")
+	require.Contains(t, outputs[1], `"event":"claim-mismatch"`)
+	require.Contains(t, outputs[1], `"addedBy":"mallory@example.com"`)
+	for _, by := range []string{"vm", "identity"} {
+		out, errOut, code := cli(t, context.Background(), nil, "access", "--project", "api-prod-7f3a", "--api-endpoint", url, "--state", dir, "--by", by)
+		require.Equal(t, 0, code, errOut)
+		require.Contains(t, out, "added by mallory@example.com")
+		outputs = append(outputs, out, errOut)
+	}
+	for i, out := range outputs {
+		require.NotRegexp(t, "[\x00-\x08\x0b-\x1f\x7f]", out, "output %d", i)
+		for _, l := range strings.Split(out, "\n") {
+			require.Less(t, len(l), 64<<10, "output %d: a line of %d bytes", i, len(l))
+		}
+	}
+}

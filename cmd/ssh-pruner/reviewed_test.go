@@ -100,6 +100,15 @@ func TestReviewedPlanRefused(t *testing.T) {
 			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
 				Decisions: []plan.Decision{{Action: plan.ActionRemove, MetadataKey: "ssh-keys", Username: "\x1b]8;;http://evil\a"}}})
 		}), `username "\x1b]8;;http://evil\a": not as ssh-pruner writes it`},
+		{write("hostile-added-by.json", func(p *planFile) {
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
+				Decisions: []plan.Decision{{Action: plan.ActionKeep, MetadataKey: "ssh-keys",
+					Added: plan.Added{Attribution: "window", AddedBy: "\x1b[2J\x1b[Hroot@example.com"}}}})
+		}), `addedBy "\x1b[2J\x1b[Hroot@example.com": not as ssh-pruner writes it`},
+		{write("bad-added-at.json", func(p *planFile) {
+			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
+				Decisions: []plan.Decision{{Action: plan.ActionKeep, MetadataKey: "ssh-keys", Added: plan.Added{AddedAt: "yesterday"}}}})
+		}), `addedAt "yesterday": not a time`},
 		{write("huge-field.json", func(p *planFile) {
 			p.Targets = append(p.Targets, pruner.ReviewedTarget{Target: plan.Target{Project: "web-prod-eu"},
 				Decisions: []plan.Decision{{Action: plan.ActionRemove, MetadataKey: strings.Repeat("k", 100000)}}})

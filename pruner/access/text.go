@@ -30,7 +30,7 @@ func (r AccessReport) WriteText(w io.Writer) error {
 				as = "as " + k.Username
 			}
 			if len(k.AddedBy) > 0 {
-				where += ", added by " + keyparse.Printable(strings.Join(k.AddedBy, ", "))
+				where += ", added by " + strings.Join(k.AddedBy, ", ") // escaped when attributed
 			}
 			rows = append(rows, textfmt.Line{Cells: []string{"  " + textfmt.OrDash(k.Fingerprint), textfmt.OrDash(k.KeyType), until(k.ExpireOn), as, where}})
 			for _, vm := range k.VMs {
@@ -54,7 +54,7 @@ func (r AccessReport) WriteTextByVM(w io.Writer) error {
 		for _, k := range vm.Active {
 			from := string(k.Level) + " " + k.MetadataKey
 			if k.AddedBy != "" {
-				from += ", added by " + keyparse.Printable(k.AddedBy) + " via " + keyparse.Printable(k.AddedVia)
+				from += ", added by " + k.AddedBy + " via " + k.AddedVia // escaped when attributed
 			}
 			rows = append(rows, textfmt.Line{Cells: []string{"  " + k.Identity, textfmt.OrDash(k.Fingerprint), textfmt.OrDash(k.KeyType), until(k.ExpireOn), from}})
 		}

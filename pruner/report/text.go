@@ -212,15 +212,16 @@ func decisionLines(indent string, tr TargetReport, now time.Time) []textfmt.Line
 }
 
 // addedPhrase says who added a key, as far as attribution tells; nothing
-// when it cannot say.
+// when it cannot say. Its strings are a decision's: escaped when the
+// decision was made, checked when a plan file was read.
 func addedPhrase(a plan.Added) string {
 	switch a.Attribution {
 	case attribution.Window:
-		return ", added by " + keyparse.Printable(a.AddedBy) + " via " + keyparse.Printable(a.AddedVia)
+		return ", added by " + a.AddedBy + " via " + a.AddedVia
 	case attribution.OnlyWriter:
-		return ", added by " + keyparse.Printable(a.AddedBy) + "? (only writer in the lookback)"
+		return ", added by " + a.AddedBy + "? (only writer in the lookback)"
 	case attribution.Ambiguous:
-		return ", added by one of " + keyparse.Printable(strings.ReplaceAll(a.Candidates, " ", ", "))
+		return ", added by one of " + strings.ReplaceAll(a.Candidates, " ", ", ")
 	}
 	return ""
 }
