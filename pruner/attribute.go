@@ -47,8 +47,13 @@ func (r *Reconciler) attribute(ctx context.Context, log *slog.Logger, job target
 			byFP[fp] = &ds[i]
 		}
 	}
-	for _, u := range job.mem.Unsettled(name) {
-		res, settle := r.attributeKey(ctx, name, u, job.mem.IsOwn(name))
+	unsettled := job.mem.Unsettled(name)
+	var own func(string) bool
+	if len(unsettled) > 0 {
+		own = job.mem.IsOwn(name)
+	}
+	for _, u := range unsettled {
+		res, settle := r.attributeKey(ctx, name, u, own)
 		if settle {
 			job.mem.Settle(name, u.Fingerprint, res)
 		}
