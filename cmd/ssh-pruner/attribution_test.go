@@ -208,7 +208,7 @@ func TestRunAttributesKeys(t *testing.T) {
 	// mallory adds a key that says it is alice's.
 	fakeLine, fakeFP := newKeyLine(t, "alice")
 	writeAs(t, url, "mallory-token", uaGcloudSSH, project, "", "", fakeLine)
-	rep, errOut = run()
+	rep, _ = run()
 	for _, fp := range []string{carolFP, fakeFP} {
 		d = decisionOf(t, rep, projectTarget, fp)
 		require.Equal(t, attribution.Ambiguous, d.Attribution)

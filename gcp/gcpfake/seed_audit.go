@@ -52,15 +52,6 @@ func (p *Principal) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// acting is the account a call with this token acts as: the service
-// account it impersonates, or the principal itself.
-func (p Principal) acting() string {
-	if p.Impersonates != "" {
-		return p.Impersonates
-	}
-	return p.Email
-}
-
 // LogSink is an aggregated sink: it routes the log entries of every
 // project under parent (an organization or a folder, with
 // includeChildren) that match filter to a log bucket in a project of the

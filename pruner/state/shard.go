@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -443,6 +441,3 @@ func noDuplicateKeys(data []byte) error {
 		valueDone()
 	}
 }
-
-// targetNames are a shard's target names in order.
-func (s Shard) targetNames() []string { return slices.Sorted(maps.Keys(s.Targets)) }
