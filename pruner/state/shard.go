@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ssh-pruner/ssh-pruner/keyparse"
-	"github.com/ssh-pruner/ssh-pruner/pruner/attribution"
 )
 
 // Target is what the state remembers of one metadata target: when a run
@@ -99,11 +98,6 @@ type shardTargetFile struct {
 	Own    []ownWriteFile          `json:"own,omitempty"`
 }
 
-type ownWriteFile struct {
-	Operation string `json:"op"`
-	At        int64  `json:"at"`
-}
-
 type shardKeyFile struct {
 	First int64 `json:"f"`
 	Last  int64 `json:"l"`
@@ -114,65 +108,6 @@ type shardKeyFile struct {
 	Until int64 `json:"u,omitempty"`
 	// Attr is who added the key, once settled.
 	Attr *shardAttrFile `json:"a,omitempty"`
-}
-
-// shardAttrFile is an attribution.Result. No key material: a principal's
-// email, a time, a client's name.
-type shardAttrFile struct {
-	Attribution string   `json:"r"`
-	By          string   `json:"by,omitempty"`
-	At          int64    `json:"at,omitempty"`
-	Via         string   `json:"via,omitempty"`
-	Candidates  []string `json:"c,omitempty"`
-	Why         string   `json:"why,omitempty"`
-}
-
-func encodeAttr(r *attribution.Result) *shardAttrFile {
-	if r == nil {
-		return nil
-	}
-	f := &shardAttrFile{Attribution: r.Attribution, By: r.AddedBy, Via: r.AddedVia, Candidates: r.Candidates, Why: r.Why}
-	if !r.AddedAt.IsZero() {
-		f.At = r.AddedAt.Unix()
-	}
-	return f
-}
-
-// decodeAttr checks an attribution as a run writes it: a settled value,
-// strings a run could have written, a bounded list.
-func decodeAttr(f *shardAttrFile) (*attribution.Result, error) {
-	if f == nil {
-		return nil, nil
-	}
-	switch f.Attribution {
-	case attribution.Window, attribution.OnlyWriter, attribution.Ambiguous, attribution.Unknown:
-	default:
-		return nil, fmt.Errorf(`attribution "%s": not one a run settles`, keyparse.Printable(f.Attribution))
-	}
-	if len(f.Candidates) > attribution.MaxCandidates {
-		return nil, fmt.Errorf("%d candidates, more than the %d a run lists", len(f.Candidates), attribution.MaxCandidates)
-	}
-	for field, v := range map[string]string{"by": f.By, "via": f.Via} {
-		if err := printable(field, v); err != nil {
-			return nil, err
-		}
-	}
-	if keyparse.Printable(f.Why) != f.Why || len(f.Why) > 1024 {
-		return nil, fmt.Errorf(`why "%s": not as ssh-pruner writes it`, keyparse.Printable(f.Why))
-	}
-	for _, c := range f.Candidates {
-		if err := printable("candidate", c); err != nil {
-			return nil, err
-		}
-	}
-	if (f.By != "") != (f.Attribution == attribution.Window || f.Attribution == attribution.OnlyWriter) || f.At < 0 {
-		return nil, errors.New("by and at go with window and only-writer, and only with them")
-	}
-	r := &attribution.Result{Attribution: f.Attribution, AddedBy: f.By, AddedVia: f.Via, Candidates: f.Candidates, Why: f.Why}
-	if f.At > 0 {
-		r.AddedAt = unixTime(f.At)
-	}
-	return r, nil
 }
 
 // EncodeShard gives the bytes of a project's object, written at written
@@ -282,50 +217,45 @@ func decodeTarget(name, project string, tf shardTargetFile, now time.Time, ahead
 		return Target{}, fmt.Errorf("%s: no keys", where)
 	}
 	t := Target{Read: ahead.clamp(unixTime(tf.Read), now), Keys: make(map[string]Seen, len(tf.Keys))}
-	switch {
-	case tf.ReadAt < 0:
-		return Target{}, fmt.Errorf("%s: ra (when the read started) is negative", where)
-	case tf.ReadAt > 0:
-		// By the wall clock, and not clamped: a start ahead would narrow
-		// a window, so it is taken as no start at all.
-		t.ReadAt = time.UnixMilli(tf.ReadAt).UTC()
-		if t.ReadAt.After(time.Now().Add(clockSkew)) {
-			t.ReadAt = time.Time{}
-		}
+	var err error
+	if t.ReadAt, err = decodeReadAt(tf.ReadAt); err != nil {
+		return Target{}, fmt.Errorf("%s: %v", where, err)
 	}
-	if len(tf.Own) > maxOwnWrites {
-		return Target{}, fmt.Errorf("%s: %d own writes, more than the %d a run keeps", where, len(tf.Own), maxOwnWrites)
-	}
-	for _, o := range tf.Own {
-		if err := printable("own.op", o.Operation); err != nil || o.Operation == "" || o.At <= 0 {
-			return Target{}, fmt.Errorf(`%s: own write "%s": an operation and a time are needed, as a run writes them`, where, keyparse.Printable(o.Operation))
-		}
-		t.Own = append(t.Own, OwnWrite{Operation: o.Operation, At: unixTime(o.At)})
+	if t.Own, err = decodeOwn(tf.Own); err != nil {
+		return Target{}, fmt.Errorf("%s: %v", where, err)
 	}
 	for fp, k := range tf.Keys {
-		kw := fmt.Sprintf(`%s, key "%s"`, where, keyparse.Printable(fp))
-		switch {
-		case !keyparse.IsFingerprint(fp):
-			return Target{}, fmt.Errorf("%s: not a SHA256 fingerprint", kw)
-		case k.First <= 0 || k.Last <= 0:
-			return Target{}, fmt.Errorf("%s: f and l (first and last seen) are both needed", kw)
-		case k.Last < k.First:
-			return Target{}, fmt.Errorf("%s: last seen before first seen", kw)
-		case k.After < 0 || k.Until < 0 || k.After > 0 && k.Until == 0 || k.Until > 0 && k.After > k.Until:
-			return Target{}, fmt.Errorf("%s: w and u (the window) are a start no later than an end", kw)
-		case k.Until > 0 && k.Attr != nil:
-			return Target{}, fmt.Errorf("%s: a window and an attribution: a key has one until it has the other", kw)
-		}
-		attr, err := decodeAttr(k.Attr)
+		seen, err := decodeKey(fp, k, now, ahead)
 		if err != nil {
-			return Target{}, fmt.Errorf("%s: %v", kw, err)
+			return Target{}, fmt.Errorf(`%s, key "%s": %v`, where, keyparse.Printable(fp), err)
 		}
-		// A window is by the wall clock, and is not clamped: an end ahead
-		// only makes the window wider.
-		t.Keys[fp] = Seen{First: ahead.clamp(unixTime(k.First), now), Last: ahead.clamp(unixTime(k.Last), now),
-			After: unixMilli(k.After), Until: unixMilli(k.Until), Attr: attr}
+		t.Keys[fp] = seen
 	}
 	return t, nil
+}
+
+// decodeKey checks what a project's object says of one key.
+func decodeKey(fp string, k shardKeyFile, now time.Time, ahead *aheadTimes) (Seen, error) {
+	switch {
+	case !keyparse.IsFingerprint(fp):
+		return Seen{}, errors.New("not a SHA256 fingerprint")
+	case k.First <= 0 || k.Last <= 0:
+		return Seen{}, errors.New("f and l (first and last seen) are both needed")
+	case k.Last < k.First:
+		return Seen{}, errors.New("last seen before first seen")
+	case k.After < 0 || k.Until < 0 || k.After > 0 && k.Until == 0 || k.Until > 0 && k.After > k.Until:
+		return Seen{}, errors.New("w and u (the window) are a start no later than an end")
+	case k.Until > 0 && k.Attr != nil:
+		return Seen{}, errors.New("a window and an attribution: a key has one until it has the other")
+	}
+	attr, err := decodeAttr(k.Attr)
+	if err != nil {
+		return Seen{}, err
+	}
+	// A window is by the wall clock, and is not clamped: an end ahead
+	// only makes the window wider.
+	return Seen{First: ahead.clamp(unixTime(k.First), now), Last: ahead.clamp(unixTime(k.Last), now),
+		After: unixMilli(k.After), Until: unixMilli(k.Until), Attr: attr}, nil
 }
 
 // writtenAhead tells whether an object says it was written later than
