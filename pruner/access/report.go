@@ -218,14 +218,10 @@ func (r *AccessReport) Finish() {
 				byKey[id] = ik
 				byIdentity[k.Identity] = append(byIdentity[k.Identity], ik)
 			}
-			if !slices.Contains(ik.VMs, name) {
-				ik.VMs = append(ik.VMs, name)
-			}
-			if !slices.Contains(ik.Projects, vm.Project) {
-				ik.Projects = append(ik.Projects, vm.Project)
-			}
-			if k.AddedBy != "" && !slices.Contains(ik.AddedBy, k.AddedBy) {
-				ik.AddedBy = append(ik.AddedBy, k.AddedBy)
+			ik.VMs = appendNew(ik.VMs, name)
+			ik.Projects = appendNew(ik.Projects, vm.Project)
+			if k.AddedBy != "" {
+				ik.AddedBy = appendNew(ik.AddedBy, k.AddedBy)
 				slices.Sort(ik.AddedBy)
 			}
 		}
@@ -251,6 +247,14 @@ func (r *AccessReport) Finish() {
 		}
 		return cmp.Compare(a.Identity, b.Identity)
 	})
+}
+
+// appendNew appends v to list unless list holds it already.
+func appendNew(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
 }
 
 // expiryOrder puts "" (never) first, then the expiries in time order.

@@ -34,21 +34,7 @@ func (r Report) WriteText(w io.Writer) error {
 		cols = r.Spool.columns()
 	}
 	cols.Measure(out)
-	var tail []textfmt.Line
-	for _, f := range r.Folders {
-		why := f.Reason
-		if why == "" {
-			why = f.Error
-		}
-		tail = append(tail, textfmt.Line{Text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
-	}
-
-	if r.ScopeError != "" {
-		tail = append(tail, textfmt.Line{Text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
-	}
-	if r.Error != "" {
-		tail = append(tail, textfmt.Line{Text: "run failed: " + keyparse.Printable(r.Error)})
-	}
+	tail := r.tailLines()
 
 	ew := &textfmt.ErrWriter{W: w}
 	mode := "apply"
@@ -75,20 +61,45 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 	}
 	cols.Write(ew, tail)
-	fmt.Fprintf(ew, "\n%s\n", r.Summary())
+	r.writeFooter(ew)
+	return ew.Err
+}
+
+// tailLines are the lines after the projects: the folders not listed,
+// and why the scope or the run stopped.
+func (r Report) tailLines() []textfmt.Line {
+	var tail []textfmt.Line
+	for _, f := range r.Folders {
+		why := f.Reason
+		if why == "" {
+			why = f.Error
+		}
+		tail = append(tail, textfmt.Line{Text: keyparse.Printable(f.Folder) + ": not listed (" + keyparse.Printable(why) + ")"})
+	}
+	if r.ScopeError != "" {
+		tail = append(tail, textfmt.Line{Text: "scope not listed to the end: " + keyparse.Printable(r.ScopeError)})
+	}
+	if r.Error != "" {
+		tail = append(tail, textfmt.Line{Text: "run failed: " + keyparse.Printable(r.Error)})
+	}
+	return tail
+}
+
+// writeFooter writes the summary and what the run found beside it.
+func (r Report) writeFooter(w io.Writer) {
+	fmt.Fprintf(w, "\n%s\n", r.Summary())
 	if r.Totals.Posture.VMs > 0 {
-		fmt.Fprintf(ew, "Posture, as found: %s\n", r.Totals.Posture)
+		fmt.Fprintf(w, "Posture, as found: %s\n", r.Totals.Posture)
 	}
 	if len(r.Labels) > 0 {
-		fmt.Fprintf(ew, "Labels: %s\n", labelsLine(r.Labels))
+		fmt.Fprintf(w, "Labels: %s\n", labelsLine(r.Labels))
 	}
 	if r.State != nil {
-		fmt.Fprintf(ew, "State: %s\n", r.State.line(r.Now))
+		fmt.Fprintf(w, "State: %s\n", r.State.line(r.Now))
 	}
 	if r.Attribution != nil {
-		fmt.Fprintf(ew, "Attribution: %s\n", r.Attribution.line())
+		fmt.Fprintf(w, "Attribution: %s\n", r.Attribution.line())
 	}
-	return ew.Err
 }
 
 // projectLines are the lines of a project in the text: its own, its
