@@ -112,124 +112,147 @@ func (pj *projectJobs) end() {
 // handled: a run's memory follows its concurrency, not its organization.
 func (r *Reconciler) walk(ctx context.Context, lister ProjectLister, scope Scope, spool *report.Spool, handle projectHandler) (walked, error) {
 	out := walked{Spool: spool}
-	var sink projectSink = spool
 	mem := &reportsInMemory{}
+	in := &walkIntake{r: r, sink: spool, q: newWorkQueue(), seen: map[string]bool{}}
 	if spool == nil {
-		sink = mem
+		in.sink = mem
 	}
 	named := make(map[string]bool, len(scope.Projects))
 	for _, id := range scope.Projects {
 		named[id] = true
 	}
-	q := newWorkQueue()
-	stopWatch := context.AfterFunc(ctx, q.stop)
+	stopWatch := context.AfterFunc(ctx, in.q.stop)
 	defer stopWatch()
-	var (
-		mu       sync.Mutex // guards what the listing adds while workers run, and what the sink says
-		todo     []string   // the IDs of the projects to handle, in the listing's order
-		skipped  int
-		seen     = map[string]bool{}
-		heldRuns int
-	)
-	put := func(part report.Part, seq int, pr report.ProjectReport) {
-		held := heldAtRunLimit(pr)
-		// A spool that fails keeps its first error, which writing the
-		// report then gives: the run itself goes on.
-		_ = sink.Put(part, seq, pr)
-		mu.Lock()
-		heldRuns += held
-		mu.Unlock()
-	}
-	accept := func(ps []Project) {
-		mu.Lock()
-		n := 0
-		var left []report.ProjectReport
-		for _, p := range ps {
-			if seen[p.ID] {
-				continue
-			}
-			seen[p.ID] = true
-			reason := r.leftAlone(p)
-			r.labels.project(r.OptOuts, p, reason)
-			if reason != "" {
-				left = append(left, report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeSkipped, Reason: reason}})
-				continue
-			}
-			todo = append(todo, p.ID)
-			n++
-		}
-		first := skipped
-		skipped += len(left)
-		mu.Unlock()
-		for i, pr := range left {
-			r.logTarget(ctx, pr.TargetReport)
-			put(report.PartSkipped, first+i, pr)
-		}
-		if n > 0 {
-			r.observer().Found(n)
-			q.addProjects(n)
-		}
-	}
 
 	var wg sync.WaitGroup
 	for range max(1, r.Concurrency) {
-		wg.Go(func() {
-			for {
-				job, i, ok := q.take()
-				switch {
-				case !ok:
-					return
-				case job != nil:
-					job()
-				default:
-					mu.Lock()
-					id := todo[i]
-					mu.Unlock()
-					pr := &report.ProjectReport{}
-					pj := &projectJobs{q: q, pending: 1, done: func() { put(report.PartHandled, i, *pr) }}
-					handle(ctx, Project{ID: id}, named[id], pr, pj)
-					pj.end()
-					q.projectDone()
-				}
-			}
-		})
+		wg.Go(func() { in.work(ctx, named, handle) })
 	}
 
-	gaps, err := listScope(ctx, lister, scope, accept)
-	mu.Lock()
-	listed := len(todo) + skipped
-	mu.Unlock()
+	gaps, err := listScope(ctx, lister, scope, func(ps []Project) { in.accept(ctx, ps) })
 	if err != nil && ctx.Err() == nil {
-		if listed == 0 {
-			q.closeProjects()
+		if in.listed() == 0 {
+			in.q.closeProjects()
 			wg.Wait()
 			return out, fmt.Errorf("enumerate scope: %w", err)
 		}
 		// Part of the scope was listed, and maybe written: no further
 		// project starts, and the report says the scope was cut short.
-		q.stop()
+		in.q.stop()
 		out.ScopeError = err.Error()
 		r.logScopeError(ctx, out.ScopeError)
 	}
-	q.closeProjects()
+	in.q.closeProjects()
 	wg.Wait()
 
 	var unlisted []report.ProjectReport
 	out.Folders, unlisted = r.unlisted(ctx, gaps)
 	for i, pr := range unlisted {
-		put(report.PartUnlisted, i, pr)
+		in.put(report.PartUnlisted, i, pr)
 	}
-	for i := q.started(); i < len(todo); i++ {
-		tr := report.TargetReport{Target: plan.Target{Project: todo[i]}, Outcome: report.OutcomeNotStarted}
+	for i := in.q.started(); i < len(in.todo); i++ {
+		tr := report.TargetReport{Target: plan.Target{Project: in.todo[i]}, Outcome: report.OutcomeNotStarted}
 		r.finished(ctx, tr)
-		put(report.PartHandled, i, report.ProjectReport{TargetReport: tr})
+		in.put(report.PartHandled, i, report.ProjectReport{TargetReport: tr})
 	}
 	if spool == nil {
 		out.Projects = mem.projects()
 	}
-	out.HeldAtRunLimit = heldRuns
+	out.HeldAtRunLimit = in.heldRuns
 	out.Interrupted = ctx.Err() != nil
 	return out, nil
+}
+
+// walkIntake is what a walk keeps of the projects listed: the IDs of
+// those to handle, in the listing's order, how many it left alone, the
+// IDs seen (to take each once), and where each project's report goes.
+// Safe for concurrent use: the listing adds while the workers take.
+type walkIntake struct {
+	r    *Reconciler
+	sink projectSink
+	q    *workQueue
+
+	mu       sync.Mutex // guards what the listing adds while workers run, and what the sink says
+	todo     []string   // the IDs of the projects to handle, in the listing's order
+	skipped  int
+	seen     map[string]bool
+	heldRuns int
+}
+
+// put hands a project's report to the sink, and counts its targets held
+// at the run's removal limit.
+func (in *walkIntake) put(part report.Part, seq int, pr report.ProjectReport) {
+	held := heldAtRunLimit(pr)
+	// A spool that fails keeps its first error, which writing the report
+	// then gives: the run itself goes on.
+	_ = in.sink.Put(part, seq, pr)
+	in.mu.Lock()
+	in.heldRuns += held
+	in.mu.Unlock()
+}
+
+// accept takes what the listing found: each project once, reported
+// skipped at once when it is left alone, else queued for a worker.
+func (in *walkIntake) accept(ctx context.Context, ps []Project) {
+	r := in.r
+	in.mu.Lock()
+	n := 0
+	var left []report.ProjectReport
+	for _, p := range ps {
+		if in.seen[p.ID] {
+			continue
+		}
+		in.seen[p.ID] = true
+		reason := r.leftAlone(p)
+		r.labels.project(r.OptOuts, p, reason)
+		if reason != "" {
+			left = append(left, report.ProjectReport{TargetReport: report.TargetReport{Target: plan.Target{Project: p.ID}, Outcome: report.OutcomeSkipped, Reason: reason}})
+			continue
+		}
+		in.todo = append(in.todo, p.ID)
+		n++
+	}
+	first := in.skipped
+	in.skipped += len(left)
+	in.mu.Unlock()
+	for i, pr := range left {
+		r.logTarget(ctx, pr.TargetReport)
+		in.put(report.PartSkipped, first+i, pr)
+	}
+	if n > 0 {
+		r.observer().Found(n)
+		in.q.addProjects(n)
+	}
+}
+
+// listed counts the projects the listing gave so far.
+func (in *walkIntake) listed() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.todo) + in.skipped
+}
+
+// work is one worker of the walk: it runs the instance jobs queued and
+// handles the projects in turn until the queue is closed and empty.
+func (in *walkIntake) work(ctx context.Context, named map[string]bool, handle projectHandler) {
+	for {
+		job, i, ok := in.q.take()
+		switch {
+		case !ok:
+			return
+		case job != nil:
+			job()
+		default:
+			in.mu.Lock()
+			id := in.todo[i]
+			in.mu.Unlock()
+			pr := &report.ProjectReport{}
+			pj := &projectJobs{q: in.q, pending: 1, done: func() { in.put(report.PartHandled, i, *pr) }}
+			handle(ctx, Project{ID: id}, named[id], pr, pj)
+			pj.end()
+			in.q.projectDone()
+		}
+	}
 }
 
 // listScope lists the scope, handing each level of the hierarchy to
