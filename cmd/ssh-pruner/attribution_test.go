@@ -344,20 +344,30 @@ func TestRunAttributionLookback(t *testing.T) {
 	require.Greater(t, rep.Attribution.Unknown, 0)
 }
 
+// firstAttributingRun serves the demo organization on the wall clock and
+// runs ssh-pruner once on api-prod-7f3a with a state and the audit logs,
+// so that keys written after it have a window; it gives the fake's URL,
+// the state's directory and the run's arguments.
+func firstAttributingRun(t *testing.T) (url, dir string, args []string) {
+	t.Helper()
+	clearEnv(t)
+	_, url = wallFake(t)
+	dir = filepath.Join(t.TempDir(), "state") + "/"
+	args = []string{"run", "--project", "api-prod-7f3a", "--api-endpoint", url, "--qps", "0", "--grace", "24h",
+		"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0"}
+	_, errOut, code := cli(t, context.Background(), nil, args...)
+	require.Equal(t, 0, code, errOut)
+	return url, dir, args
+}
+
 // TestAccessShowsWhoAddedKeys: ssh-pruner access --state shows, for each
 // key that opens a VM, the principal a run attributed it to, by VM and by
 // identity, and writes nothing to the state.
 func TestAccessShowsWhoAddedKeys(t *testing.T) {
-	clearEnv(t)
-	_, url := wallFake(t)
-	dir := filepath.Join(t.TempDir(), "state") + "/"
-	args := []string{"run", "--project", "api-prod-7f3a", "--api-endpoint", url, "--qps", "0", "--grace", "24h",
-		"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0"}
-	_, errOut, code := cli(t, context.Background(), nil, args...)
-	require.Equal(t, 0, code, errOut)
+	url, dir, args := firstAttributingRun(t)
 	line, fp := newKeyLine(t, "alice")
 	writeAs(t, url, "mallory-token", uaGcloudSSH, "api-prod-7f3a", "", "", line)
-	_, errOut, code = cli(t, context.Background(), nil, args...)
+	_, errOut, code := cli(t, context.Background(), nil, args...)
 	require.Equal(t, 0, code, errOut)
 	before := stateOfDir(t, dir, demoNow)
 
@@ -379,13 +389,7 @@ func TestAccessShowsWhoAddedKeys(t *testing.T) {
 // claim entries, access by VM and by identity) carries a control
 // character or a line longer than a few KiB.
 func TestAttributionHostileMetadata(t *testing.T) {
-	clearEnv(t)
-	_, url := wallFake(t)
-	dir := filepath.Join(t.TempDir(), "state") + "/"
-	args := []string{"run", "--project", "api-prod-7f3a", "--api-endpoint", url, "--qps", "0", "--grace", "24h",
-		"--state", dir, "--audit-logs", auditView, "--audit-log-delay", "0"}
-	_, errOut, code := cli(t, context.Background(), nil, args...)
-	require.Equal(t, 0, code, errOut)
+	url, dir, args := firstAttributingRun(t)
 
 	var lines []string
 	for _, user := range []string{"\x1b]0;pwned\x07alice", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBmW4mj97", strings.Repeat("a", 200<<10)} {
